@@ -1,0 +1,1 @@
+"""One module per `ksbench` subcommand group; each exposes `register(subparsers)`."""

@@ -1,0 +1,76 @@
+"""The Rego engine boundary: load modules → compile once → evaluate input + data → rule responses.
+
+Each implementation lives in its own module and is the only place that imports its engine.
+Engine errors become values (CompileError at compile time, EvalOutcome.error at evaluation),
+never a crash of the scan. Nothing here knows about controls, phases or reports.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+ENGINE_NAMES = ("opa", "regorus", "regopy")
+DENY_QUERY = "data.armo_builtins.deny"
+
+
+class EngineUnavailable(RuntimeError):
+    """The engine's package is not installed or cannot load on this machine."""
+
+
+class CompileError(RuntimeError):
+    """The rule's modules do not parse or compile."""
+
+
+@dataclass(frozen=True)
+class EvalOutcome:
+    """What one evaluation returned: the deny set's values, or why there are none."""
+
+    responses: tuple[dict[str, Any], ...] = ()
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class EngineInfo:
+    name: str
+    version: str
+    rego_version: str
+    notes: tuple[str, ...] = field(default=())
+
+
+class CompiledRule(Protocol):
+    """A rule compiled with its helper modules and data; safe to evaluate from several threads."""
+
+    def evaluate(self, objects: list[dict[str, Any]]) -> EvalOutcome: ...
+
+    def close(self) -> None: ...
+
+
+class Engine(Protocol):
+    info: EngineInfo
+
+    def compile(
+        self, modules: Mapping[str, str], data: Mapping[str, Any], query: str = DENY_QUERY
+    ) -> CompiledRule:
+        """Parse and compile `modules` (file name → source) with `data`; raise CompileError."""
+        ...
+
+
+def load_engine(name: str) -> Engine:
+    """Instantiate the engine called `name`; raise EngineUnavailable with the reason."""
+    if name not in ENGINE_NAMES:
+        raise EngineUnavailable(f"unknown engine {name!r}: choose one of {', '.join(ENGINE_NAMES)}")
+    module = importlib.import_module(f"scanner.engine.{name}_engine")
+    engine: Engine = module.create()
+    return engine
+
+
+def default_engine_name() -> str:
+    """`opa` where its binding imports, else `regorus` (see README: engines)."""
+    try:
+        load_engine("opa")
+    except EngineUnavailable:
+        return "regorus"
+    return "opa"

@@ -1,0 +1,111 @@
+"""The Phases value: which of the plan's six optimizations are on.
+
+One parser and one canonical spelling (`baseline`, `all`, `P1+P3+P5`) used in every output.
+Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+PHASE_NAMES: dict[int, str] = {
+    1: "compiled-rule cache",
+    2: "containers pre-sized from the collected count",
+    3: "set-based de-duplication",
+    4: "match-grouping cache",
+    5: "streaming in batches",
+    6: "early release of objects",
+}
+ENV_VAR = "KSBENCH_PHASES"
+
+
+class PhasesError(ValueError):
+    """A phases spelling that does not parse."""
+
+
+@dataclass(frozen=True, order=True)
+class Phases:
+    p1: bool = False
+    p2: bool = False
+    p3: bool = False
+    p4: bool = False
+    p5: bool = False
+    p6: bool = False
+
+    @classmethod
+    def of(cls, numbers: set[int] | frozenset[int]) -> Phases:
+        bad = sorted(n for n in numbers if n not in PHASE_NAMES)
+        if bad:
+            raise PhasesError(f"no phase {bad[0]}: phases are 1 to 6")
+        return cls(*(n in numbers for n in PHASE_NAMES))
+
+    @classmethod
+    def parse(cls, text: str) -> Phases:
+        """Parse `baseline`, `none`, `all`, `1,3,5`, `P1+P3+P5` or `p1 p3`."""
+        spelled = text.strip().lower()
+        if spelled in ("", "baseline", "none", "0"):
+            return cls()
+        if spelled == "all":
+            return cls.of(set(PHASE_NAMES))
+        numbers: set[int] = set()
+        for token in spelled.replace("+", ",").replace(" ", ",").split(","):
+            token = token.strip().removeprefix("p")
+            if not token:
+                continue
+            if not token.isdigit():
+                raise PhasesError(f"cannot read phases {text!r}: use baseline, all, or numbers like 1,3,5")
+            numbers.add(int(token))
+        return cls.of(numbers)
+
+    @classmethod
+    def from_env(cls, default: str = "baseline") -> Phases:
+        return cls.parse(os.environ.get(ENV_VAR, default))
+
+    @property
+    def numbers(self) -> tuple[int, ...]:
+        flags = (self.p1, self.p2, self.p3, self.p4, self.p5, self.p6)
+        return tuple(n for n, on in zip(PHASE_NAMES, flags, strict=True) if on)
+
+    def __str__(self) -> str:
+        if not self.numbers:
+            return "baseline"
+        if len(self.numbers) == len(PHASE_NAMES):
+            return "all"
+        return "+".join(f"P{n}" for n in self.numbers)
+
+    def without(self, number: int) -> Phases:
+        return Phases.of(set(self.numbers) - {number})
+
+
+BASELINE = Phases()
+ALL = Phases.of(set(PHASE_NAMES))
+
+
+def all_combinations() -> Iterator[Phases]:
+    """All 64 combinations, baseline first, then by number of phases."""
+    for size in range(len(PHASE_NAMES) + 1):
+        for chosen in itertools.combinations(PHASE_NAMES, size):
+            yield Phases.of(set(chosen))
+
+
+def key_combinations() -> list[Phases]:
+    """baseline, each phase alone, all but one, all: 14 combinations."""
+    alone = [Phases.of({n}) for n in PHASE_NAMES]
+    all_but_one = [ALL.without(n) for n in PHASE_NAMES]
+    return [BASELINE, *alone, *all_but_one, ALL]
+
+
+def parse_combinations(text: str) -> list[Phases]:
+    """`key`, `all` (the 64), or a `;`-separated list such as `baseline;1;1,3,5`."""
+    spelled = text.strip().lower()
+    if spelled == "key":
+        return key_combinations()
+    if spelled in ("all", "64"):
+        return list(all_combinations())
+    chosen = [Phases.parse(part) for part in spelled.split(";") if part.strip()]
+    if not chosen:
+        raise PhasesError("no combination given")
+    return list(dict.fromkeys(chosen))
