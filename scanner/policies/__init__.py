@@ -20,6 +20,7 @@ HELPER_PACKAGES = {
     "cautils": "cautils.rego",
     "kubernetes.api.client": "kubernetes_api_client.rego",
     "workloads": "workloads.rego",
+    "rbac": "rbac.rego",
 }
 # Match resources that relate objects across namespaces or kinds (see DESIGN §3).
 RELATIONAL_HINT_RESOURCES = frozenset({"RoleBinding", "ClusterRoleBinding"})
