@@ -1,0 +1,491 @@
+"""Scenario files: load and validate them into frozen `Scenario` values, generate their objects,
+fingerprint the objects, render them as manifests.
+
+Owns the scenario file format (TOML, documented in scenarios/README.md) and the fingerprint.
+Must not talk to a cluster or spawn processes; the generator itself lives in harness.generate
+and is pure.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.exit_codes import UsageError
+from harness.generate.kinds import GENERATED_KINDS, KIND_BY_NAME, WIDGET
+from harness.generate.objects import POD_SPEC_OWNERS, generate_objects
+
+FINGERPRINT_FORMAT = "ksbench-fingerprint/1"
+
+# Kinds whose count is a share of the remainder; Namespaces and Nodes are given as counts and
+# the CustomResourceDefinition comes with the adversarial widgets.
+SHARED_KINDS: tuple[str, ...] = tuple(
+    info.kind
+    for info in GENERATED_KINDS
+    if info.kind not in ("Namespace", "Node", "CustomResourceDefinition")
+)
+
+
+# Misconfiguration → the kinds whose objects are eligible for it. For pod-spec misconfigurations
+# the eligible objects are those that author a pod spec: workload controllers and Pods without an
+# owner (ReplicaSets and owned Pods inherit their owner's template).
+MISCONFIGURATIONS: dict[str, tuple[str, ...]] = {
+    "privileged": POD_SPEC_OWNERS,
+    "host_network": POD_SPEC_OWNERS,
+    "host_pid": POD_SPEC_OWNERS,
+    "host_ipc": POD_SPEC_OWNERS,
+    "host_path_mount": POD_SPEC_OWNERS,
+    "no_resource_limits": POD_SPEC_OWNERS,
+    "run_as_root": POD_SPEC_OWNERS,
+    "writable_root_fs": POD_SPEC_OWNERS,
+    "dangerous_capabilities": POD_SPEC_OWNERS,
+    "automount_service_account_token": POD_SPEC_OWNERS,
+    "secrets_in_env": POD_SPEC_OWNERS,
+    "latest_image_tag": POD_SPEC_OWNERS,
+    "wildcard_rbac": ("Role", "ClusterRole"),  # the built-in cluster-admin ClusterRole excluded
+    "cluster_admin_bindings": ("RoleBinding", "ClusterRoleBinding"),
+    "unprotected_namespaces": ("Namespace",),
+    "exposed_services": ("Service",),
+    "outdated_kubelet": ("Node",),
+}
+
+_TOP_LEVEL_FIELDS = (
+    "name",
+    "description",
+    "total_resources",
+    "seed",
+    "namespaces",
+    "nodes",
+    "forbidden",
+    "kinds",
+    "misconfigurations",
+    "adversarial",
+)
+_ADVERSARIAL_FIELDS = ("widgets", "hub_role_bindings", "duplicates", "exceptions")
+_SHARE_TOLERANCE = 1e-6
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One scenario file, validated. Shares are fractions in [0, 1]."""
+
+    name: str
+    description: str
+    total_resources: int
+    seed: int
+    namespaces: int
+    nodes: int
+    kind_shares: tuple[tuple[str, float], ...]
+    misconfiguration_shares: tuple[tuple[str, float], ...]
+    forbidden: tuple[str, ...] = ()
+    widgets: int = 0  # adversarial: Widgets served under two API versions (plus their CRD)
+    hub_role_bindings: int = 0  # adversarial: RoleBindings in one namespace → other namespaces' SAs
+    duplicates: int = 0  # adversarial: objects written twice in the rendered manifests
+    exceptions_file: Path | None = None
+    source_path: Path | None = field(default=None, compare=False)
+
+    def kind_share(self, kind: str) -> float:
+        return dict(self.kind_shares).get(kind, 0.0)
+
+    def misconfiguration_share(self, name: str) -> float:
+        return dict(self.misconfiguration_shares).get(name, 0.0)
+
+
+def scenarios_dir() -> Path:
+    """Where named scenarios live: $KSBENCH_SCENARIOS, else the repository's scenarios/."""
+    env = os.environ.get("KSBENCH_SCENARIOS")
+    if env:
+        return Path(env)
+    repo_dir = Path(__file__).resolve().parent.parent / "scenarios"
+    if repo_dir.is_dir():
+        return repo_dir
+    return Path(__file__).resolve().parent / "scenarios_builtin"
+
+
+def list_scenarios() -> list[Scenario]:
+    return [load_scenario(path) for path in sorted(scenarios_dir().glob("*.toml"))]
+
+
+def load_scenario(name_or_path: str | Path) -> Scenario:
+    """Load a scenario by name (scenarios_dir()/NAME.toml) or by path; UsageError when unknown or invalid."""
+    text = str(name_or_path)
+    if isinstance(name_or_path, Path) or text.endswith(".toml") or os.sep in text:
+        path = Path(name_or_path)
+        if not path.is_file():
+            raise UsageError(f"scenario file {path} does not exist")
+    else:
+        path = scenarios_dir() / f"{text}.toml"
+        if not path.is_file():
+            known = ", ".join(sorted(p.stem for p in scenarios_dir().glob("*.toml"))) or "none"
+            raise UsageError(f"unknown scenario {text!r}; known scenarios: {known} (in {scenarios_dir()})")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"{path}: not valid TOML: {exc}") from exc
+    return parse_scenario(data, path)
+
+
+def _fail(path: Path | None, field_name: str, problem: str) -> UsageError:
+    return UsageError(f"{path or '<scenario>'}: field {field_name!r}: {problem}")
+
+
+def _int(
+    data: Mapping[str, Any], key: str, path: Path | None, *, minimum: int, default: int | None = None
+) -> int:
+    if key not in data:
+        if default is None:
+            raise _fail(path, key, f"missing; an integer >= {minimum} is required")
+        return default
+    value = data[key]
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        raise _fail(path, key, f"{value!r} is not allowed; an integer >= {minimum} is required")
+    return value
+
+
+def _shares(
+    table: Any, allowed: Sequence[str], path: Path | None, table_name: str
+) -> tuple[tuple[str, float], ...]:
+    if not isinstance(table, dict):
+        raise _fail(path, table_name, "must be a table of NAME = share")
+    result: list[tuple[str, float]] = []
+    for key, value in table.items():
+        if key not in allowed:
+            raise _fail(path, f"{table_name}.{key}", f"unknown name; allowed: {', '.join(allowed)}")
+        if not isinstance(value, int | float) or isinstance(value, bool) or not 0.0 <= float(value) <= 1.0:
+            raise _fail(
+                path, f"{table_name}.{key}", f"{value!r} is not allowed; a share between 0 and 1 is required"
+            )
+        result.append((key, float(value)))
+    return tuple(sorted(result))
+
+
+def parse_scenario(data: Mapping[str, Any], path: Path | None = None) -> Scenario:
+    """Validate a parsed scenario document; every error names the field and what is allowed."""
+    for key in data:
+        if key not in _TOP_LEVEL_FIELDS:
+            raise _fail(path, key, f"unknown field; allowed: {', '.join(_TOP_LEVEL_FIELDS)}")
+    name = data.get("name")
+    if not isinstance(name, str) or not name or not all(c.isalnum() or c in "-_" for c in name):
+        raise _fail(path, "name", f"{name!r} is not allowed; letters, digits, '-' and '_' are")
+    description = data.get("description", "")
+    if not isinstance(description, str):
+        raise _fail(path, "description", "must be a string")
+    total = _int(data, "total_resources", path, minimum=1)
+    seed = _int(data, "seed", path, minimum=0)
+    namespaces = _int(data, "namespaces", path, minimum=1)
+    nodes = _int(data, "nodes", path, minimum=0, default=1)
+    kinds = _shares(data.get("kinds"), SHARED_KINDS, path, "kinds")
+    share_sum = sum(share for _, share in kinds)
+    if abs(share_sum - 1.0) > _SHARE_TOLERANCE:
+        raise _fail(path, "kinds", f"shares sum to {share_sum:.6f}; they must sum to 1")
+    misconfigurations = _shares(
+        data.get("misconfigurations", {}), tuple(MISCONFIGURATIONS), path, "misconfigurations"
+    )
+    forbidden = data.get("forbidden", [])
+    if not isinstance(forbidden, list) or not all(
+        isinstance(item, str) and item.count("/") >= 1 for item in forbidden
+    ):
+        raise _fail(
+            path, "forbidden", "a list of resource ids like 'v1/pods' or 'networking.k8s.io/v1/ingresses'"
+        )
+    adversarial = data.get("adversarial", {})
+    if not isinstance(adversarial, dict):
+        raise _fail(path, "adversarial", "must be a table")
+    for key in adversarial:
+        if key not in _ADVERSARIAL_FIELDS:
+            raise _fail(
+                path, f"adversarial.{key}", f"unknown field; allowed: {', '.join(_ADVERSARIAL_FIELDS)}"
+            )
+    exceptions_name = adversarial.get("exceptions")
+    exceptions_file: Path | None = None
+    if exceptions_name is not None:
+        if not isinstance(exceptions_name, str):
+            raise _fail(path, "adversarial.exceptions", "a file name beside the scenario file")
+        exceptions_file = (path.parent if path else Path.cwd()) / exceptions_name
+    scenario = Scenario(
+        name=name,
+        description=description,
+        total_resources=total,
+        seed=seed,
+        namespaces=namespaces,
+        nodes=nodes,
+        kind_shares=kinds,
+        misconfiguration_shares=misconfigurations,
+        forbidden=tuple(forbidden),
+        widgets=_int(adversarial, "widgets", path, minimum=0, default=0),
+        hub_role_bindings=_int(adversarial, "hub_role_bindings", path, minimum=0, default=0),
+        duplicates=_int(adversarial, "duplicates", path, minimum=0, default=0),
+        exceptions_file=exceptions_file,
+        source_path=path,
+    )
+    _check_counts(scenario)
+    return scenario
+
+
+def _largest_remainder(total: int, shares: Sequence[tuple[str, float]]) -> dict[str, int]:
+    exact = [(name, share * total) for name, share in shares]
+    counts = {name: math.floor(value) for name, value in exact}
+    left = total - sum(counts.values())
+    # Ties broken by name so the allocation never depends on dict or hash order.
+    by_remainder = sorted(exact, key=lambda item: (-(item[1] - math.floor(item[1])), item[0]))
+    for name, _ in by_remainder[:left]:
+        counts[name] += 1
+    return counts
+
+
+def kind_counts(scenario: Scenario) -> dict[str, int]:
+    """Exact number of objects of each kind the generator emits; they sum to total_resources."""
+    fixed = {"Namespace": scenario.namespaces, "Node": scenario.nodes}
+    if scenario.widgets:
+        fixed["CustomResourceDefinition"] = 1
+        fixed[WIDGET.kind] = scenario.widgets
+    remainder = scenario.total_resources - sum(fixed.values())
+    counts = _largest_remainder(remainder, scenario.kind_shares) if remainder > 0 else {}
+    counts.update(fixed)
+    return {
+        kind: counts.get(kind, 0)
+        for kind in [*KIND_BY_NAME, WIDGET.kind]
+        if counts.get(kind, 0) or kind in fixed
+    }
+
+
+def misconfigured_count(share: float, eligible: int) -> int:
+    """round(share × eligible), halves rounded up so that the rule does not depend on banker's rounding."""
+    return math.floor(share * eligible + 0.5)
+
+
+def _check_counts(scenario: Scenario) -> None:
+    path = scenario.source_path
+    fixed = scenario.namespaces + scenario.nodes + (scenario.widgets + 1 if scenario.widgets else 0)
+    if fixed >= scenario.total_resources:
+        raise _fail(
+            path,
+            "total_resources",
+            f"{scenario.total_resources} leaves no room after {fixed} namespaces, nodes and widgets",
+        )
+    counts = kind_counts(scenario)
+    if counts.get("ReplicaSet", 0) < counts.get("Deployment", 0):
+        raise _fail(
+            path,
+            "kinds.ReplicaSet",
+            "must give at least as many ReplicaSets as Deployments (each Deployment owns one)",
+        )
+    unprotected = misconfigured_count(
+        scenario.misconfiguration_share("unprotected_namespaces"), scenario.namespaces
+    )
+    protected = scenario.namespaces - unprotected
+    policies = counts.get("NetworkPolicy", 0)
+    if protected and policies < protected:
+        raise _fail(
+            path,
+            "kinds.NetworkPolicy",
+            f"gives {policies} NetworkPolicies but {protected} namespaces must have one "
+            "(raise the share or misconfigurations.unprotected_namespaces)",
+        )
+    if policies and not protected:
+        raise _fail(
+            path, "misconfigurations.unprotected_namespaces", "leaves no namespace for the NetworkPolicies"
+        )
+    bindings = counts.get("RoleBinding", 0) + counts.get("ClusterRoleBinding", 0)
+    if bindings and counts.get("ClusterRole", 0) < 2:
+        raise _fail(
+            path,
+            "kinds.ClusterRole",
+            "must give at least 2 ClusterRoles (cluster-admin and one other) when bindings exist",
+        )
+    if scenario.hub_role_bindings > counts.get("RoleBinding", 0):
+        raise _fail(
+            path, "adversarial.hub_role_bindings", f"exceeds the {counts.get('RoleBinding', 0)} RoleBindings"
+        )
+    if scenario.duplicates > scenario.total_resources:
+        raise _fail(path, "adversarial.duplicates", "exceeds total_resources")
+
+
+def generate(scenario: Scenario) -> list[dict[str, Any]]:
+    """The scenario's objects, plain dicts, in creation order; same scenario → same objects."""
+    return generate_objects(scenario)
+
+
+def canonical_json(obj: Any) -> bytes:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+@dataclass(frozen=True)
+class KindFootprint:
+    kind: str
+    count: int
+    json_bytes: int
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """What identifies a scenario's content: counts and canonical-JSON bytes per kind, sha256 digest."""
+
+    scenario: str
+    total_resources: int
+    kinds: tuple[KindFootprint, ...]
+    digest: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format_version": FINGERPRINT_FORMAT,
+            "scenario": self.scenario,
+            "total_resources": self.total_resources,
+            "kinds": {k.kind: {"count": k.count, "json_bytes": k.json_bytes} for k in self.kinds},
+            "digest": self.digest,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Fingerprint:
+        if data.get("format_version") != FINGERPRINT_FORMAT:
+            raise UsageError(
+                f"fingerprint format {data.get('format_version')!r} is not {FINGERPRINT_FORMAT!r}; "
+                "bring the cluster down and up again to rebuild it"
+            )
+        kinds = tuple(KindFootprint(kind, v["count"], v["json_bytes"]) for kind, v in data["kinds"].items())
+        return cls(data["scenario"], data["total_resources"], kinds, data["digest"])
+
+
+def fingerprint(scenario_name: str, objects: Iterable[Mapping[str, Any]]) -> Fingerprint:
+    digest = hashlib.sha256()
+    counts: dict[str, int] = {}
+    sizes: dict[str, int] = {}
+    total = 0
+    for obj in objects:
+        data = canonical_json(obj)
+        digest.update(data)
+        digest.update(b"\n")
+        kind = str(obj["kind"])
+        counts[kind] = counts.get(kind, 0) + 1
+        sizes[kind] = sizes.get(kind, 0) + len(data)
+        total += 1
+    kinds = tuple(KindFootprint(kind, counts[kind], sizes[kind]) for kind in sorted(counts))
+    return Fingerprint(scenario_name, total, kinds, digest.hexdigest())
+
+
+def manifest_groups(objects: Sequence[Mapping[str, Any]]) -> list[tuple[str, list[Mapping[str, Any]]]]:
+    """Objects grouped per kind in creation order: (file stem, objects)."""
+    order = [*KIND_BY_NAME, WIDGET.kind]
+    groups: dict[str, list[Mapping[str, Any]]] = {}
+    for obj in objects:
+        groups.setdefault(str(obj["kind"]), []).append(obj)
+    ranked = sorted(groups, key=lambda kind: (order.index(kind) if kind in order else len(order), kind))
+    return [(f"{index:02d}-{kind.lower()}", groups[kind]) for index, kind in enumerate(ranked)]
+
+
+def render(scenario: Scenario, out_dir: Path, *, with_duplicates: bool = True) -> Fingerprint:
+    """Write the objects as one `kind: List` JSON file per kind (canonical JSON, one item a line).
+
+    With `with_duplicates`, the adversarial scenario's duplicated objects are written a second
+    time in the same file (the scanner's file mode must count them once).
+    """
+    objects = generate(scenario)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    duplicated = _duplicated_keys(objects, scenario.duplicates) if with_duplicates else set()
+    for stem, group in manifest_groups(objects):
+        items = [canonical_json(obj) for obj in group]
+        items += [canonical_json(obj) for obj in group if _key(obj) in duplicated]
+        body = b'{"apiVersion":"v1","kind":"List","items":[\n' + b",\n".join(items) + b"\n]}\n"
+        tmp = out_dir / f".{stem}.json.tmp"
+        tmp.write_bytes(body)
+        tmp.replace(out_dir / f"{stem}.json")
+    return fingerprint(scenario.name, objects)
+
+
+def _key(obj: Mapping[str, Any]) -> tuple[str, str, str]:
+    meta = obj["metadata"]
+    return (str(obj["kind"]), str(meta.get("namespace", "")), str(meta["name"]))
+
+
+def _duplicated_keys(objects: Sequence[Mapping[str, Any]], count: int) -> set[tuple[str, str, str]]:
+    """Every (len/count)-th namespaced object: spread over kinds, chosen without randomness."""
+    if count <= 0:
+        return set()
+    candidates = [obj for obj in objects if "namespace" in obj["metadata"]]
+    step = max(1, len(candidates) // count)
+    return {_key(obj) for obj in candidates[::step][:count]}
+
+
+def read_manifest_dir(manifest_dir: Path) -> list[dict[str, Any]]:
+    """Objects of a directory written by `render` (List files in name order), duplicates included."""
+    objects: list[dict[str, Any]] = []
+    for path in sorted(manifest_dir.glob("*.json")):
+        document = json.loads(path.read_bytes())
+        objects.extend(document["items"] if document.get("kind") == "List" else [document])
+    return objects
+
+
+# kubescape control IDs the adversarial exceptions name: privileged container, cluster-admin
+# binding, wildcard RBAC, containers running as root.
+_EXCEPTION_CONTROLS = {
+    "privileged": "C-0057",
+    "cluster_admin": "C-0035",
+    "wildcard_rbac": "C-0187",
+    "run_as_root": "C-0013",
+}
+
+
+def _is_privileged(obj: Mapping[str, Any]) -> bool:
+    spec = obj.get("spec", {})
+    if obj["kind"] == "CronJob":
+        spec = spec["jobTemplate"]["spec"]["template"]["spec"]
+    elif obj["kind"] != "Pod":
+        spec = spec.get("template", {}).get("spec", {})
+    return any(c.get("securityContext", {}).get("privileged") for c in spec.get("containers", []))
+
+
+def adversarial_exceptions(objects: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Posture exceptions (kubescape format) on objects that fail several controls at once.
+
+    Each exception covers one control only, so the same object still fails the others: the
+    case where a cached or streamed evaluation attributes an exception to the wrong control.
+    """
+    chosen: list[tuple[Mapping[str, Any], str]] = []
+    privileged = [
+        o
+        for o in objects
+        if o["kind"] in ("Deployment", "Pod")
+        and not o["metadata"].get("ownerReferences")
+        and _is_privileged(o)
+    ]
+    chosen += [(obj, _EXCEPTION_CONTROLS["privileged"]) for obj in privileged[:3]]
+    admin = [
+        o for o in objects if o["kind"] == "ClusterRoleBinding" and o["roleRef"]["name"] == "cluster-admin"
+    ]
+    chosen += [(obj, _EXCEPTION_CONTROLS["cluster_admin"]) for obj in admin[:1]]
+    wildcard = [
+        o
+        for o in objects
+        if o["kind"] == "ClusterRole"
+        and o["metadata"]["name"] != "cluster-admin"
+        and any("*" in r.get("verbs", []) for r in o["rules"])
+    ]
+    chosen += [(obj, _EXCEPTION_CONTROLS["wildcard_rbac"]) for obj in wildcard[:1]]
+    exceptions: list[dict[str, Any]] = []
+    for obj, control in chosen:
+        meta = obj["metadata"]
+        attributes = {"kind": obj["kind"], "name": meta["name"]}
+        if "namespace" in meta:
+            attributes["namespace"] = meta["namespace"]
+        exceptions.append(
+            {
+                "name": f"ksbench-{control.lower()}-{obj['kind'].lower()}-{meta['name']}",
+                "policyType": "postureExceptionPolicy",
+                "actions": ["alertOnly"],
+                "resources": [{"designatorType": "Attributes", "attributes": attributes}],
+                "posturePolicies": [{"controlID": control}],
+            }
+        )
+    return exceptions
+
+
+def exceptions_json(scenario: Scenario) -> str:
+    """The text of the scenario's exceptions file, as `ksbench scenario exceptions` writes it."""
+    return json.dumps(adversarial_exceptions(generate(scenario)), indent=2, sort_keys=True) + "\n"
