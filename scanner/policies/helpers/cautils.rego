@@ -19,3 +19,34 @@ is_subobject(sub, super) if {
 		super[key] == value
 	}
 }
+
+# label_selector_matches(selector, labels) holds when a metav1.LabelSelector (matchLabels and
+# matchExpressions) selects an object with `labels`; the empty selector selects everything.
+label_selector_matches(selector, labels) if {
+	every key, value in object.get(selector, "matchLabels", {}) {
+		labels[key] == value
+	}
+	every e in object.get(selector, "matchExpressions", []) {
+		label_expression_matches(e, labels)
+	}
+}
+
+label_expression_matches(e, labels) if {
+	e.operator == "In"
+	labels[e.key] in e.values
+}
+
+label_expression_matches(e, labels) if {
+	e.operator == "NotIn"
+	not labels[e.key] in e.values
+}
+
+label_expression_matches(e, labels) if {
+	e.operator == "Exists"
+	e.key in object.keys(labels)
+}
+
+label_expression_matches(e, labels) if {
+	e.operator == "DoesNotExist"
+	not e.key in object.keys(labels)
+}

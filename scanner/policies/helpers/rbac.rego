@@ -165,3 +165,32 @@ subject_alert(f, what, score) := {
 		{"object": f.binding, "failedPaths": sort(f.subjectPaths)},
 	],
 }
+
+# service_account_name(spec) is the ServiceAccount a pod spec runs as ("default" when unset).
+service_account_name(spec) := object.get(spec, "serviceAccountName", object.get(spec, "serviceAccount", "default"))
+
+# service_accounts(name, namespace, objs) is the set of ServiceAccount objects in objs so named.
+service_accounts(name, namespace, objs) := {sa |
+	some sa in objs
+	sa.kind == "ServiceAccount"
+	sa.metadata.name == name
+	sa.metadata.namespace == namespace
+}
+
+# token_source(spec, namespace, objs) says why a pod spec gets an API token mounted, or is
+# undefined when it does not: "pod" (the pod spec asks), "serviceaccount" (the pod spec is silent
+# and its ServiceAccount does not opt out) or "default" (silent, and no ServiceAccount in objs).
+token_source(spec, _, _) := "pod" if spec.automountServiceAccountToken == true
+
+token_source(spec, namespace, objs) := "serviceaccount" if {
+	not has_automount(spec)
+	some sa in service_accounts(service_account_name(spec), namespace, objs)
+	not sa.automountServiceAccountToken == false
+}
+
+token_source(spec, namespace, objs) := "default" if {
+	not has_automount(spec)
+	count(service_accounts(service_account_name(spec), namespace, objs)) == 0
+}
+
+has_automount(spec) if is_boolean(spec.automountServiceAccountToken)
