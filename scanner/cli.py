@@ -1,0 +1,126 @@
+"""`ksbench scan` / `python -m scanner`: arguments → pipeline → report, errors → exit codes.
+
+Exit codes: 0 scanned; 1 --fail-threshold exceeded; 2 usage error; 4 no source could be read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from scanner.engine import ENGINE_NAMES, EngineUnavailable, default_engine_name, load_engine
+from scanner.evaluate import DEFAULT_BATCH_SIZE, LARGE_CLUSTER_SIZE, ScanOptions
+from scanner.exceptions import ExceptionsError, load_exceptions
+from scanner.phases import ENV_VAR, Phases, PhasesError
+from scanner.policies import PolicyError, load_library
+from scanner.report import ReportContext, build, render_pretty, write_json
+from scanner.scan import run_scan, wanted_kinds
+from scanner.sources import Source, SourceUnavailable
+
+EXIT_OK, EXIT_THRESHOLD, EXIT_USAGE, EXIT_SOURCE = 0, 1, 2, 4
+PINNED_TIME = "2000-01-01T00:00:00Z"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="ksbench scan",
+        description="Scan a cluster or manifests with kubescape-style controls; writes a kubescape-shaped report.",
+        epilog="exit codes: 0 scanned, 1 --fail-threshold exceeded, 2 usage error, 4 no source could be read",
+    )
+    p.add_argument("paths", nargs="*", type=Path, help="manifest files or folders (omit to scan the cluster)")
+    p.add_argument("--kubeconfig", help="kubeconfig of the cluster to scan (default: $KUBECONFIG or ~/.kube/config)")
+    p.add_argument("--context", help="kubeconfig context (default: the current one)")
+    p.add_argument("--framework", action="append", default=[], metavar="NAME", help="framework to run (repeatable)")
+    p.add_argument("--controls", nargs="+", default=[], metavar="ID", help="control IDs to run")
+    p.add_argument("--policies", type=Path, help="a policy library in kubescape's regolibrary layout (default: ours)")
+    p.add_argument("--exceptions", type=Path, help="posture exceptions (kubescape's JSON format)")
+    p.add_argument("--format", choices=("pretty", "json"), default="pretty")
+    p.add_argument("--output", type=Path, help="write the report here (default: standard output)")
+    p.add_argument("--phases", help=f"optimisation phases: baseline, all, or e.g. 1,3,5 (default: ${ENV_VAR} or baseline)")
+    p.add_argument("--engine", choices=ENGINE_NAMES, help="Rego engine (default: opa where installed, else regorus)")
+    p.add_argument("--workers", type=int, default=1, help="evaluation threads (default 1)")
+    p.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help="objects per batch when streaming (P5)")
+    p.add_argument("--large-cluster-size", type=int, default=LARGE_CLUSTER_SIZE,
+                   help="above this many resources rules run per namespace (kubescape: 2500)")
+    p.add_argument("--control-order", default="sorted", help="sorted, or shuffled:SEED (results must not change)")
+    p.add_argument("--pin-time", action="store_true", help=f"write generationTime as {PINNED_TIME} (byte-stable reports)")
+    p.add_argument("--fail-threshold", type=float, metavar="PCT",
+                   help="exit 1 when more than PCT percent of the resources fail a control")
+    p.add_argument("--page-size", type=int, default=500, help="objects per LIST page (cluster scans)")
+    p.add_argument("--timeout", type=float, default=30.0, help="seconds per API request (cluster scans)")
+    p.add_argument("--quiet", action="store_true", help="no progress on standard error")
+    return p
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"ksbench scan: error: {message}", file=sys.stderr)
+    return code
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    say = (lambda _msg: None) if args.quiet else (lambda msg: print(f"ksbench scan: {msg}", file=sys.stderr))
+    try:
+        phases = Phases.parse(args.phases) if args.phases is not None else Phases.from_env()
+        if args.workers < 1 or args.batch_size < 1 or args.large_cluster_size < 0:
+            raise PhasesError("--workers and --batch-size take a whole number of at least 1")
+        options = ScanOptions(phases, args.workers, args.batch_size, args.large_cluster_size, args.control_order)
+        if not (options.control_order == "sorted" or options.control_order.startswith("shuffled")):
+            raise PhasesError(f"--control-order {options.control_order!r}: use sorted or shuffled:SEED")
+        library = load_library(args.policies)
+        controls = library.select(args.framework, args.controls)
+        exceptions = load_exceptions(args.exceptions) if args.exceptions else []
+    except (PhasesError, PolicyError, ExceptionsError) as exc:
+        return _fail(str(exc), EXIT_USAGE)
+    try:
+        engine = load_engine(args.engine or default_engine_name())
+    except EngineUnavailable as exc:
+        return _fail(str(exc), EXIT_USAGE)
+    say(f"engine {engine.info.name} {engine.info.version} ({engine.info.rego_version}); phases {phases}; "
+        f"{len(controls)} controls; {args.workers} worker(s)")
+    try:
+        source: Source
+        if args.paths:
+            from scanner.sources.files import FileSource
+
+            source = FileSource(args.paths)
+        else:
+            from scanner.sources.kube import KubeSource
+
+            source = KubeSource(args.kubeconfig, args.context, wanted_kinds(library, controls), args.page_size, args.timeout)
+        say(f"reading {source.description}")
+        state = run_scan(source, library, engine, controls, options)
+    except SourceUnavailable as exc:
+        return _fail(str(exc), EXIT_SOURCE)
+    if state.inventory.counters.objects_collected == 0 and state.problems:
+        return _fail(f"no object could be read from {source.description}: {state.problems[0].reason}", EXIT_SOURCE)
+    now = PINNED_TIME if args.pin_time else datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    ctx = ReportContext(library, engine.info, options, tuple(args.framework), tuple(exceptions), now, source.description)
+    report = build(state, ctx)
+    say(f"{state.inventory.counters.objects_collected} resources, {len(state.problems)} problem(s)")
+    try:
+        if args.format == "json":
+            if args.output:
+                with args.output.open("w", encoding="utf-8") as out:
+                    write_json(report, state, out)
+            else:
+                write_json(report, state, sys.stdout)
+        else:
+            text = render_pretty(report)
+            if args.output:
+                args.output.write_text(text, encoding="utf-8")
+            else:
+                sys.stdout.write(text)
+    finally:
+        state.inventory.raw.close()
+    if args.fail_threshold is not None:
+        counters = report["summaryDetails"]["ResourceCounters"]
+        total = sum(counters.values())
+        failed_percent = 100.0 * counters["failedResources"] / total if total else 0.0
+        if failed_percent > args.fail_threshold:
+            say(f"{failed_percent:.1f}% of resources failed, above --fail-threshold {args.fail_threshold}")
+            return EXIT_THRESHOLD
+    return EXIT_OK

@@ -1,0 +1,83 @@
+"""P1: compiled rules kept for the scan instead of compiled for every evaluation.
+
+The key holds everything that changes the compiled result: rule name, the full source of every
+module, the data, the query, the engine and its Rego version. Safe under concurrent use: a key
+is compiled once even when several threads ask for it at the same moment.
+Without P1 every `get` compiles afresh and the caller closes what it got.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from scanner.engine import CompiledRule, CompileError, Engine
+
+
+def compile_key(engine: Engine, rule_name: str, modules: Mapping[str, str], data: Mapping[str, Any], query: str) -> str:
+    digest = hashlib.sha256()
+    for part in (engine.info.name, engine.info.version, engine.info.rego_version, rule_name, query):
+        digest.update(part.encode() + b"\0")
+    for name in sorted(modules):
+        digest.update(name.encode() + b"\0" + modules[name].encode() + b"\0")
+    digest.update(json.dumps(data, sort_keys=True).encode())
+    return digest.hexdigest()
+
+
+@dataclass
+class RuleCompiler:
+    engine: Engine
+    cache_enabled: bool
+    compilations: int = 0
+    cache_hits: int = 0
+    _cache: dict[str, CompiledRule | CompileError] = field(default_factory=dict)
+    _key_locks: dict[str, threading.Lock] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def _compile(self, modules: Mapping[str, str], data: Mapping[str, Any], query: str) -> CompiledRule | CompileError:
+        with self._lock:
+            self.compilations += 1
+        try:
+            return self.engine.compile(modules, data, query)
+        except CompileError as exc:
+            return exc
+
+    def get(self, rule_name: str, modules: Mapping[str, str], data: Mapping[str, Any], query: str) -> CompiledRule:
+        """A compiled rule; raises CompileError. Without the cache the caller must `release` it."""
+        if not self.cache_enabled:
+            result = self._compile(modules, data, query)
+        else:
+            key = compile_key(self.engine, rule_name, modules, data, query)
+            with self._lock:
+                cached = self._cache.get(key)
+                if cached is not None:
+                    self.cache_hits += 1
+                key_lock = self._key_locks.setdefault(key, threading.Lock())
+            if cached is None:
+                with key_lock:
+                    cached = self._cache.get(key)
+                    if cached is None:
+                        cached = self._compile(modules, data, query)
+                        with self._lock:
+                            self._cache[key] = cached
+                    else:
+                        with self._lock:
+                            self.cache_hits += 1
+            result = cached
+        if isinstance(result, CompileError):
+            raise result
+        return result
+
+    def release(self, compiled: CompiledRule) -> None:
+        if not self.cache_enabled:
+            compiled.close()
+
+    def close(self) -> None:
+        for compiled in self._cache.values():
+            if not isinstance(compiled, CompileError):
+                compiled.close()
+        self._cache.clear()

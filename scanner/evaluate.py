@@ -1,0 +1,369 @@
+"""Runs the selected controls' rules over the collected objects and records what they found.
+
+Owns the scan's schedule: which rule sees which objects when. Baseline: collect everything,
+then evaluate each rule once over its selection (per namespace above the large-cluster size,
+compiling again for each evaluation). P5 evaluates non-relational rules batch by batch as pages
+arrive and keeps only the objects relational rules join; P6 releases objects once the last rule
+that selects their kind is done. Recording happens in schedule order whatever the worker count,
+so the results never depend on it. Engine calls go through scanner.engine only.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from scanner.engine import DENY_QUERY, CompileError, Engine
+from scanner.engine.cache import RuleCompiler
+from scanner.inventory import Inventory
+from scanner.match import WHOLE_CLUSTER, Grouper, KindIndex, match_key, split_by_namespace
+from scanner.phases import Phases
+from scanner.policies import Control, Library, Rule
+from scanner.results import FAILED, PASSED, SKIPPED, ResultsTable
+from scanner.sources import Source, SourceProblem
+from scanner.sources.objects import ResourceID, external_id, resource_id
+
+LARGE_CLUSTER_SIZE = 2500  # kubescape's threshold; compared with `>` on the count frozen after collection
+DEFAULT_BATCH_SIZE = 500
+
+
+@dataclass(frozen=True)
+class ScanOptions:
+    phases: Phases = Phases()
+    workers: int = 1
+    batch_size: int = DEFAULT_BATCH_SIZE
+    large_cluster_size: int = LARGE_CLUSTER_SIZE
+    control_order: str = "sorted"  # or "shuffled:SEED"
+
+
+@dataclass(frozen=True, eq=False)  # one Task per (control, rule) in the schedule: identity is equality
+class Task:
+    control: Control
+    rule: Rule
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One evaluation: a task over one scope (a namespace, a batch, or the whole cluster)."""
+
+    task: Task
+    scope: str
+    ids: tuple[ResourceID, ...]
+
+
+@dataclass(frozen=True)
+class UnitOutcome:
+    unit: Unit
+    responses: tuple[dict[str, Any], ...] = ()
+    evaluated: tuple[ResourceID, ...] | None = None  # None: every input was evaluated
+    error: str | None = None
+
+
+@dataclass
+class ScanState:
+    """Everything a finished scan hands to the report."""
+
+    inventory: Inventory
+    table: ResultsTable
+    controls: list[Control]
+    problems: list[SourceProblem]
+    skipped_rules: dict[tuple[str, str], str] = field(default_factory=dict)
+    counters: dict[str, int] = field(default_factory=dict)
+    large_cluster: bool = False
+
+
+def order_controls(controls: list[Control], control_order: str) -> list[Control]:
+    ordered = sorted(controls, key=lambda c: c.control_id)
+    if control_order.startswith("shuffled"):
+        _, _, seed = control_order.partition(":")
+        random.Random(seed or "0").shuffle(ordered)
+    elif control_order != "sorted":
+        raise ValueError(f"control order {control_order!r}: use sorted or shuffled:SEED")
+    return ordered
+
+
+class Evaluator:
+    def __init__(self, library: Library, engine: Engine, controls: list[Control], options: ScanOptions) -> None:
+        self.library = library
+        self.options = options
+        phases = options.phases
+        self.controls = order_controls(controls, options.control_order)
+        self.tasks = [Task(c, library.rules[name]) for c in self.controls for name in c.rule_names]
+        self.compiler = RuleCompiler(engine, cache_enabled=phases.p1)
+        self.grouper = Grouper(cache_enabled=phases.p4, dedupe_with_set=phases.p3)
+        self.evaluations = 0
+        self.evaluation_errors = 0
+        self.batches = 0
+        self._lock = threading.Lock()
+        self._release_plan: ReleasePlan | None = None
+
+    # -- one evaluation ---------------------------------------------------------------
+
+    def _compiled(self, rule: Rule, control: Control, source: str | None = None) -> Any:
+        modules = self.library.modules_for(rule)
+        if source is not None:
+            modules = {**modules, f"{rule.name}/filter.rego": source}
+            del modules[f"{rule.name}/raw.rego"]
+        return self.compiler.get(rule.name if source is None else f"{rule.name}#filter", modules,
+                                 self.library.data_for(rule, control), DENY_QUERY)
+
+    def run_unit(self, unit: Unit, inventory: Inventory) -> UnitOutcome:
+        rule, control = unit.task.rule, unit.task.control
+        objects = [inventory.objects[rid] for rid in unit.ids]
+        with self._lock:
+            self.evaluations += 1
+        try:
+            compiled = self._compiled(rule, control)
+        except CompileError as exc:
+            return self._finish(unit, UnitOutcome(unit, error=f"rule {rule.name} does not compile: {exc}"))
+        try:
+            outcome = compiled.evaluate(objects)
+        finally:
+            self.compiler.release(compiled)
+        if outcome.error is not None:
+            return self._finish(unit, UnitOutcome(unit, error=f"rule {rule.name} failed to evaluate: {outcome.error}"))
+        evaluated: tuple[ResourceID, ...] | None = None
+        if rule.enumerator_source is not None:
+            evaluated, error = self._enumerate(rule, control, objects)
+            if error:
+                return self._finish(unit, UnitOutcome(unit, error=error))
+        return self._finish(unit, UnitOutcome(unit, outcome.responses, evaluated))
+
+    def _enumerate(self, rule: Rule, control: Control, objects: list[dict[str, Any]]) -> tuple[tuple[ResourceID, ...], str | None]:
+        """The resource enumerator (filter.rego) says which inputs the rule really evaluated."""
+        try:
+            compiled = self._compiled(rule, control, rule.enumerator_source)
+        except CompileError as exc:
+            return (), f"rule {rule.name}: resource enumerator does not compile: {exc}"
+        try:
+            outcome = compiled.evaluate(objects)
+        finally:
+            self.compiler.release(compiled)
+        if outcome.error is not None:
+            return (), f"rule {rule.name}: resource enumerator failed: {outcome.error}"
+        ids = [resource_id(o) for r in outcome.responses for o in (r.get("alertObject") or {}).get("k8sApiObjects") or []]
+        return tuple(dict.fromkeys(ids)), None
+
+    def _finish(self, unit: Unit, outcome: UnitOutcome) -> UnitOutcome:
+        if outcome.error is not None:
+            with self._lock:
+                self.evaluation_errors += 1
+        if self._release_plan is not None:
+            self._release_plan.unit_done(unit)
+        return outcome
+
+    # -- recording --------------------------------------------------------------------
+
+    @staticmethod
+    def record(outcome: UnitOutcome, table: ResultsTable) -> None:
+        unit = outcome.unit
+        control_id, rule_name = unit.task.control.control_id, unit.task.rule.name
+        if outcome.error is not None:
+            for rid in unit.ids:
+                table.record(rid, control_id, rule_name, SKIPPED, reason=outcome.error)
+            return
+        failed: dict[ResourceID, None] = {}
+        for response in outcome.responses:
+            targets, paths, related = _read_response(response)
+            for rid in targets:
+                failed[rid] = None
+                table.record(rid, control_id, rule_name, FAILED, paths, related)
+        if outcome.evaluated is None:
+            inputs: Iterable[ResourceID] = unit.ids
+        else:
+            in_scope = set(unit.ids)
+            inputs = [rid for rid in outcome.evaluated if rid in in_scope]
+        for rid in inputs:
+            if rid not in failed:
+                table.record(rid, control_id, rule_name, PASSED)
+
+    def run_units(self, units: list[Unit], inventory: Inventory, table: ResultsTable) -> None:
+        """Evaluate with the configured workers; record in schedule order."""
+        run: Callable[[Unit], UnitOutcome] = lambda unit: self.run_unit(unit, inventory)  # noqa: E731
+        if self.options.workers <= 1:
+            outcomes: Iterable[UnitOutcome] = map(run, units)
+            for outcome in outcomes:
+                self.record(outcome, table)
+            return
+        with ThreadPoolExecutor(max_workers=self.options.workers, thread_name_prefix="ksbench-eval") as pool:
+            for outcome in pool.map(run, units):
+                self.record(outcome, table)
+
+    # -- schedules --------------------------------------------------------------------
+
+    def units_for(self, tasks: list[Task], index: KindIndex, inventory: Inventory, scope_mode: str, batch: int) -> list[Unit]:
+        units = []
+        namespaces = inventory.namespaces() if scope_mode == "namespace" else []
+        for task in tasks:
+            rule = task.rule
+            selected = self.grouper.objects_for(rule.match, index, WHOLE_CLUSTER if scope_mode != "batch" else f"batch-{batch}", batch)
+            if not selected:
+                continue
+            if scope_mode == "namespace" and not rule.relational:
+                scopes = self.grouper.scopes_for(
+                    (match_key(rule.match), "namespace", batch),
+                    lambda: split_by_namespace(selected, inventory.namespace_of, namespaces),
+                )
+            else:
+                scopes = [(WHOLE_CLUSTER if scope_mode != "batch" else f"batch-{batch}", selected)]
+            units.extend(Unit(task, scope, tuple(ids)) for scope, ids in scopes)
+        return units
+
+    def scan(self, source: Source, inventory: Inventory, table: ResultsTable) -> ScanState:
+        if self.options.phases.p5:
+            large = self._scan_streaming(source, inventory, table)
+        else:
+            large = self._scan_whole(source, inventory, table)
+        state = ScanState(inventory, table, self.controls, list(source.problems), large_cluster=large)
+        self._skip_incomplete(state)
+        self.compiler.close()
+        state.counters = self.counters(inventory)
+        return state
+
+    def _scan_whole(self, source: Source, inventory: Inventory, table: ResultsTable) -> bool:
+        for page in source.pages():
+            for obj in page.objects:
+                inventory.add(obj)
+        table.reserve(inventory.order)
+        large = inventory.counters.objects_collected > self.options.large_cluster_size
+        index = inventory.index(inventory.order)
+        units = self.units_for(self.tasks, index, inventory, "namespace" if large else "cluster", 0)
+        if self.options.phases.p6:
+            self._release_plan = ReleasePlan(units, index, inventory)
+        self.run_units(units, inventory, table)
+        self.batches = 1
+        return large
+
+    def _scan_streaming(self, source: Source, inventory: Inventory, table: ResultsTable) -> bool:
+        relational = [t for t in self.tasks if t.rule.relational]
+        per_object = [t for t in self.tasks if not t.rule.relational]
+        joined = {key for t in relational for key in match_key(t.rule.match)}
+        pending: list[ResourceID] = []
+
+        def process(ids: list[ResourceID]) -> None:
+            self.batches += 1
+            table.reserve(ids)
+            index = inventory.index(ids)
+            self.run_units(self.units_for(per_object, index, inventory, "batch", self.batches), inventory, table)
+            self.grouper.forget_batch(self.batches)
+            keep = {key for key in index if _selected_by(key, joined)}
+            inventory.release(rid for key, rids in index.items() if key not in keep for rid in rids)
+
+        for page in source.pages():
+            for obj in page.objects:
+                rid = inventory.add(obj)
+                if rid is not None:
+                    pending.append(rid)
+            while len(pending) >= self.options.batch_size:
+                process(pending[: self.options.batch_size])
+                pending = pending[self.options.batch_size :]
+        if pending:
+            process(pending)
+        held = [rid for rid in inventory.order if rid in inventory.objects]
+        index = inventory.index(held)
+        units = self.units_for(relational, index, inventory, "cluster", 0)
+        if self.options.phases.p6:
+            self._release_plan = ReleasePlan(units, index, inventory)
+        self.run_units(units, inventory, table)
+        return inventory.counters.objects_collected > self.options.large_cluster_size
+
+    def _skip_incomplete(self, state: ScanState) -> None:
+        """Rules that select a kind whose LIST failed are skipped, with the failure as the reason."""
+        for problem in state.problems:
+            if problem.kind is None:
+                continue
+            for task in self.tasks:
+                if any(_accepts(g, problem.api_group or "") and r == problem.kind for g, _, r in match_key(task.rule.match)):
+                    reason = f"inputs incomplete: {problem.where}: {problem.reason}"
+                    key = (task.control.control_id, task.rule.name)
+                    state.skipped_rules.setdefault(key, reason)
+                    state.table.skip_rule(*key, reason)
+
+    def counters(self, inventory: Inventory) -> dict[str, int]:
+        c = inventory.counters
+        return {
+            "objects_collected": c.objects_collected,
+            "duplicates_dropped": c.duplicates_dropped,
+            "owned_by_controller_skipped": c.owned_by_controller,
+            "objects_released": c.objects_released,
+            "peak_objects_held": c.peak_objects_held,
+            "compilations": self.compiler.compilations,
+            "compile_cache_hits": self.compiler.cache_hits,
+            "match_computations": self.grouper.computations,
+            "match_cache_hits": self.grouper.cache_hits,
+            "evaluations": self.evaluations,
+            "evaluation_errors": self.evaluation_errors,
+            "batches": self.batches,
+        }
+
+
+def _accepts(pattern: str, value: str) -> bool:
+    return pattern == "*" or pattern == value
+
+
+def _selected_by(key: tuple[str, str, str], wanted: Iterable[tuple[str, str, str]]) -> bool:
+    group, version, kind = key
+    return any(_accepts(g, group) and _accepts(v, version) and r == kind for g, v, r in wanted)
+
+
+class ReleasePlan:
+    """P6: decided before evaluation, the number of units still to read each kind; at zero, release it."""
+
+    def __init__(self, units: list[Unit], index: KindIndex, inventory: Inventory) -> None:
+        self._inventory = inventory
+        self._index = index
+        self._keys_of_task: dict[Task, list[tuple[str, str, str]]] = {}
+        self._units_left: dict[Task, int] = {}
+        self._readers: dict[tuple[str, str, str], int] = {}
+        for unit in units:
+            self._units_left[unit.task] = self._units_left.get(unit.task, 0) + 1
+        for task in self._units_left:
+            keys = [key for key in index if _selected_by(key, match_key(task.rule.match))]
+            self._keys_of_task[task] = keys
+            for key in keys:
+                self._readers[key] = self._readers.get(key, 0) + 1
+        self._lock = threading.Lock()
+        # Kinds no rule reads are released at once.
+        inventory.release(rid for key, rids in index.items() if key not in self._readers for rid in rids)
+
+    def unit_done(self, unit: Unit) -> None:
+        released: list[tuple[str, str, str]] = []
+        with self._lock:
+            self._units_left[unit.task] -= 1
+            if self._units_left[unit.task]:
+                return
+            for key in self._keys_of_task[unit.task]:
+                self._readers[key] -= 1
+                if self._readers[key] == 0:
+                    released.append(key)
+        self._inventory.release(rid for key in released for rid in self._index[key])
+
+
+def _read_response(response: dict[str, Any]) -> tuple[list[ResourceID], list[tuple[str, ...]], list[ResourceID]]:
+    """A rule response → (the resources it fails, its paths, the related resources)."""
+    alert = response.get("alertObject") or {}
+    targets = [resource_id(o) for o in alert.get("k8sApiObjects") or [] if isinstance(o, dict)]
+    external = alert.get("externalObjects")
+    for subject in external if isinstance(external, list) else [external] if isinstance(external, dict) else []:
+        targets.append(external_id(subject))
+    paths: list[tuple[str, ...]] = []
+    for key, label in (("failedPaths", "failedPath"), ("reviewPaths", "reviewPath"), ("deletePaths", "deletePath")):
+        paths.extend((label, str(p)) for p in response.get(key) or [])
+    for fix in response.get("fixPaths") or []:
+        if isinstance(fix, dict):
+            paths.append(("fixPath", str(fix.get("path", "")), str(fix.get("value", ""))))
+    related = [
+        resource_id(item["object"])
+        for item in response.get("relatedObjects") or []
+        if isinstance(item, dict) and isinstance(item.get("object"), dict)
+    ]
+    return list(dict.fromkeys(targets)), paths, related
+
+
+def iter_objects(source: Source) -> Iterator[dict[str, Any]]:
+    for page in source.pages():
+        yield from page.objects

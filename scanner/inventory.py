@@ -1,0 +1,174 @@
+"""The collected objects: identity, duplicates, the kind index, and where raw objects live.
+
+Objects are added as the source delivers them; the index answers "which objects are of this
+kind". P5 and P6 release objects from here; the redacted raw form the report carries then lives
+in a spill file (SpillRawStore) rather than in memory, so releasing never changes the report.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import IO, Any
+
+from scanner.redact import redact
+from scanner.sources import KubeObject
+from scanner.sources.objects import (
+    ResourceID,
+    identity_key,
+    is_valid_object,
+    namespace_of,
+    owned_by_controller,
+    resource_id,
+    split_api_version,
+)
+
+
+@dataclass(frozen=True)
+class ResourceMeta:
+    """What later stages read of an object once it is released: exceptions match on these."""
+
+    api_group: str
+    kind: str
+    name: str
+    namespace: str
+    labels: tuple[tuple[str, str], ...]
+
+
+def meta_of(obj: KubeObject) -> ResourceMeta:
+    metadata = obj.get("metadata") or {}
+    labels = metadata.get("labels") or {}
+    return ResourceMeta(
+        api_group=split_api_version(str(obj["apiVersion"]))[0],
+        kind=str(obj["kind"]),
+        name=str(metadata.get("name", "")),
+        namespace=str(metadata.get("namespace") or ""),
+        labels=tuple(sorted((str(k), str(v)) for k, v in labels.items())) if isinstance(labels, dict) else (),
+    )
+
+
+class MemoryRawStore:
+    """Raw objects stay in memory with the live ones; redacted when the report reads them."""
+
+    def __init__(self) -> None:
+        self._objects: dict[ResourceID, KubeObject] = {}
+
+    def put(self, rid: ResourceID, obj: KubeObject) -> None:
+        self._objects[rid] = obj
+
+    def get(self, rid: ResourceID) -> dict[str, Any]:
+        return redact(self._objects[rid])
+
+    def close(self) -> None:
+        self._objects.clear()
+
+
+class SpillRawStore:
+    """Redacted raw objects appended to a temporary file, read back one at a time by the report."""
+
+    def __init__(self) -> None:
+        self._file: IO[bytes] = tempfile.TemporaryFile(prefix="ksbench-raw-")
+        self._where: dict[ResourceID, tuple[int, int]] = {}
+        self._lock = threading.Lock()
+
+    def put(self, rid: ResourceID, obj: KubeObject) -> None:
+        line = json.dumps(redact(obj), sort_keys=True, separators=(",", ":")).encode()
+        with self._lock:
+            offset = self._file.seek(0, 2)
+            self._file.write(line)
+            self._where[rid] = (offset, len(line))
+
+    def get(self, rid: ResourceID) -> dict[str, Any]:
+        offset, length = self._where[rid]
+        with self._lock:
+            self._file.seek(offset)
+            loaded: dict[str, Any] = json.loads(self._file.read(length))
+        return loaded
+
+    def close(self) -> None:
+        self._file.close()
+
+
+RawStore = MemoryRawStore | SpillRawStore
+
+
+@dataclass
+class CollectionCounters:
+    objects_collected: int = 0
+    duplicates_dropped: int = 0
+    owned_by_controller: int = 0
+    invalid_objects: int = 0
+    objects_released: int = 0
+    objects_held: int = 0
+    peak_objects_held: int = 0
+
+
+class Inventory:
+    """Live objects by ID, their metadata, and an index by (api group, version, kind)."""
+
+    def __init__(self, raw_store: RawStore) -> None:
+        self.objects: dict[ResourceID, KubeObject] = {}
+        self.meta: dict[ResourceID, ResourceMeta] = {}
+        self.namespace_of: dict[ResourceID, str] = {}
+        self.order: list[ResourceID] = []
+        self.raw = raw_store
+        self.counters = CollectionCounters()
+        self.invalid: list[tuple[ResourceID | str, str]] = []
+        self._seen: set[str] = set()
+        self._lock = threading.Lock()
+
+    def add(self, obj: Any) -> ResourceID | None:
+        """Take one object from a source; None when it is a duplicate, owned, or not an object."""
+        why = is_valid_object(obj)
+        if why:
+            self.counters.invalid_objects += 1
+            self.invalid.append((str(obj)[:80], why))
+            return None
+        if owned_by_controller(obj):
+            self.counters.owned_by_controller += 1
+            return None
+        key = identity_key(obj)
+        rid = resource_id(obj)
+        if key in self._seen or rid in self.meta:
+            self.counters.duplicates_dropped += 1
+            return None
+        self._seen.add(key)
+        self.objects[rid] = obj
+        self.meta[rid] = meta_of(obj)
+        self.namespace_of[rid] = namespace_of(obj)
+        self.order.append(rid)
+        self.raw.put(rid, obj)
+        self.counters.objects_collected += 1
+        self._held(+1)
+        return rid
+
+    def _held(self, delta: int) -> None:
+        counters = self.counters
+        counters.objects_held += delta
+        counters.peak_objects_held = max(counters.peak_objects_held, counters.objects_held)
+
+    def index(self, ids: Iterable[ResourceID]) -> dict[tuple[str, str, str], list[ResourceID]]:
+        """The kind index over `ids` (a batch, or everything collected)."""
+        index: dict[tuple[str, str, str], list[ResourceID]] = {}
+        for rid in ids:
+            group, version, _, kind, _ = rid.split("/", 4)
+            index.setdefault((group, version, kind), []).append(rid)
+        return index
+
+    def release(self, ids: Iterable[ResourceID]) -> None:
+        """Forget live objects; their metadata and raw (spilled) form stay for the report."""
+        with self._lock:
+            for rid in ids:
+                if self.objects.pop(rid, None) is not None:
+                    self.counters.objects_released += 1
+                    self._held(-1)
+
+    def namespaces(self) -> list[str]:
+        return sorted({ns for ns in self.namespace_of.values() if ns})
+
+    def raw_objects(self, ids: Iterable[ResourceID]) -> Iterator[tuple[ResourceID, dict[str, Any]]]:
+        for rid in ids:
+            yield rid, self.raw.get(rid)

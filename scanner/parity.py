@@ -1,0 +1,116 @@
+"""Findings parity: a report's canonical form, its digest, and the smallest diff between two.
+
+Normalises what a user reads (statuses, paths as sets, related IDs, counters, scores, skipped
+reasons, exceptions, redacted raw resources, metadata counts) and drops what legitimately
+differs between runs (generation time, phases, workers, engine, the scanner's own counters).
+Pure.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+# Metadata that describes how the scan ran, not what it found.
+RUN_METADATA = ("phases", "workers", "engine", "options", "counters")
+
+
+def normalise(report: dict[str, Any]) -> dict[str, Any]:
+    out = json.loads(json.dumps(report))
+    out.pop("generationTime", None)
+    meta = out.get("metadata") or {}
+    for key in RUN_METADATA:
+        meta.pop(key, None)
+    for result in out.get("results") or []:
+        result["controls"] = sorted(result.get("controls") or [], key=lambda c: c["controlID"])
+        for control in result["controls"]:
+            control["rules"] = sorted(control.get("rules") or [], key=lambda r: r["name"])
+            for rule in control["rules"]:
+                rule["paths"] = sorted({json.dumps(p, sort_keys=True) for p in rule.get("paths") or []})
+                if "relatedResourcesIDs" in rule:
+                    rule["relatedResourcesIDs"] = sorted(set(rule["relatedResourcesIDs"]))
+                if "exception" in rule:
+                    rule["exception"] = sorted(rule["exception"])
+    out["results"] = sorted(out.get("results") or [], key=lambda r: r["resourceID"])
+    out["resources"] = sorted(out.get("resources") or [], key=lambda r: r["resourceID"])
+    for control in ((out.get("summaryDetails") or {}).get("controls") or {}).values():
+        ids = control.get("resourceIDs") or {}
+        for status in ids:
+            ids[status] = sorted(ids[status])
+    return out
+
+
+def canonical(report: dict[str, Any]) -> bytes:
+    return json.dumps(normalise(report), sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def digest(report: dict[str, Any]) -> str:
+    return hashlib.sha256(canonical(report)).hexdigest()
+
+
+@dataclass(frozen=True)
+class Difference:
+    control: str
+    resource: str
+    field: str
+    baseline: Any
+    candidate: Any
+
+    def __str__(self) -> str:
+        where = " ".join(p for p in (f"control {self.control}" if self.control else "", f"resource {self.resource}" if self.resource else "") if p)
+        return f"{where or 'report'}: {self.field}: baseline {_short(self.baseline)} vs candidate {_short(self.candidate)}"
+
+
+def _short(value: Any, limit: int = 160) -> str:
+    text = json.dumps(value, sort_keys=True) if not isinstance(value, str) else repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _walk(a: Any, b: Any, path: list[str], out: list[Difference], limit: int, control: str, resource: str) -> None:
+    if len(out) >= limit or a == b:
+        return
+    if isinstance(a, dict) and isinstance(b, dict):
+        for key in sorted(set(a) | set(b)):
+            if key not in a or key not in b:
+                out.append(Difference(control, resource, ".".join([*path, key]), a.get(key, "<absent>"), b.get(key, "<absent>")))
+            else:
+                _walk(a[key], b[key], [*path, key], out, limit, control, resource)
+            if len(out) >= limit:
+                return
+        return
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            _walk(x, y, [*path, f"[{i}]"], out, limit, control, resource)
+        return
+    out.append(Difference(control, resource, ".".join(path), a, b))
+
+
+def _keyed(items: list[dict[str, Any]], key: str) -> dict[str, dict[str, Any]]:
+    return {item[key]: item for item in items}
+
+
+def differences(baseline: dict[str, Any], candidate: dict[str, Any], limit: int = 10) -> list[Difference]:
+    """The first `limit` differences, each naming control, resource and field; [] when identical."""
+    a, b = normalise(baseline), normalise(candidate)
+    out: list[Difference] = []
+    ra, rb = _keyed(a.pop("results", []), "resourceID"), _keyed(b.pop("results", []), "resourceID")
+    for rid in sorted(set(ra) | set(rb)):
+        if rid not in ra or rid not in rb:
+            out.append(Difference("", rid, "results", "present" if rid in ra else "absent", "present" if rid in rb else "absent"))
+            continue
+        ca, cb = _keyed(ra[rid]["controls"], "controlID"), _keyed(rb[rid]["controls"], "controlID")
+        for cid in sorted(set(ca) | set(cb)):
+            if cid not in ca or cid not in cb:
+                out.append(Difference(cid, rid, "controls", "present" if cid in ca else "absent", "present" if cid in cb else "absent"))
+            else:
+                _walk(ca[cid], cb[cid], [], out, limit, cid, rid)
+        if len(out) >= limit:
+            return out[:limit]
+    sa = (a.get("summaryDetails") or {}).pop("controls", {})
+    sb = (b.get("summaryDetails") or {}).pop("controls", {})
+    for cid in sorted(set(sa) | set(sb)):
+        _walk(sa.get(cid), sb.get(cid), ["summaryDetails"], out, limit, cid, "")
+    _walk(a, b, [], out, limit, "", "")
+    return out[:limit]

@@ -1,0 +1,49 @@
+"""Secrets never reach a report: Secret and ConfigMap data and container env values are redacted.
+
+Pure: returns a redacted copy, never changes its argument.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+REDACTED = "***"
+_DATA_KINDS = frozenset({"Secret", "ConfigMap"})
+_DATA_FIELDS = ("data", "stringData", "binaryData")
+_LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+
+
+def _pod_specs(obj: dict[str, Any]) -> list[dict[str, Any]]:
+    spec = obj.get("spec")
+    if not isinstance(spec, dict):
+        return []
+    found = [spec]
+    template = spec.get("template")
+    if isinstance(template, dict) and isinstance(template.get("spec"), dict):
+        found.append(template["spec"])
+    job = spec.get("jobTemplate")
+    if isinstance(job, dict):
+        inner = ((job.get("spec") or {}).get("template") or {}).get("spec")
+        if isinstance(inner, dict):
+            found.append(inner)
+    return found
+
+
+def redact(obj: dict[str, Any]) -> dict[str, Any]:
+    """A copy of `obj` with secret-bearing values replaced by `***` (keys stay, so paths still read)."""
+    out = copy.deepcopy(obj)
+    annotations = (out.get("metadata") or {}).get("annotations")
+    if isinstance(annotations, dict) and _LAST_APPLIED in annotations:
+        annotations[_LAST_APPLIED] = REDACTED  # it repeats the whole object, data included
+    if out.get("kind") in _DATA_KINDS:
+        for field in _DATA_FIELDS:
+            if isinstance(out.get(field), dict):
+                out[field] = {key: REDACTED for key in out[field]}
+    for spec in _pod_specs(out):
+        for list_name in ("containers", "initContainers", "ephemeralContainers"):
+            for container in spec.get(list_name) or []:
+                for env in (container.get("env") or []) if isinstance(container, dict) else []:
+                    if isinstance(env, dict) and "value" in env:
+                        env["value"] = REDACTED
+    return out

@@ -1,0 +1,172 @@
+"""A live cluster through the official kubernetes client: discovery, then one paged LIST per resource.
+
+The only scanner module that imports `kubernetes`. Responses are read as raw JSON
+(`_preload_content=False`) and handed on as plain dicts: the client's generated model objects
+would cost more than the scan itself. Each resource that cannot be listed becomes a
+SourceProblem naming the kind, so the controls that need it are skipped, never passed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from scanner.sources import Page, Source, SourceProblem, SourceUnavailable
+
+try:
+    import urllib3
+    from kubernetes import client as k8s_client
+    from kubernetes import config as k8s_config
+    from kubernetes.client.exceptions import ApiException
+    from kubernetes.config.config_exception import ConfigException
+except ImportError as exc:  # pragma: no cover - a dependency of the package
+    raise SourceUnavailable(f"the kubernetes client is not installed: {exc}") from exc
+
+DEFAULT_PAGE_SIZE = 500
+DEFAULT_TIMEOUT_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class ApiResource:
+    group: str
+    version: str
+    name: str  # plural, as in the URL
+    kind: str
+    namespaced: bool
+
+    @property
+    def api_version(self) -> str:
+        return f"{self.group}/{self.version}" if self.group else self.version
+
+    @property
+    def path(self) -> str:
+        prefix = f"/apis/{self.group}/{self.version}" if self.group else f"/api/{self.version}"
+        return f"{prefix}/{self.name}"
+
+
+class KubeSource(Source):
+    """Lists the resource kinds `wanted` asks for: (api group or "*", version or "*", kind)."""
+
+    def __init__(
+        self,
+        kubeconfig: str | None,
+        context: str | None,
+        wanted: Iterable[tuple[str, str, str]],
+        page_size: int = DEFAULT_PAGE_SIZE,
+        timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
+    ) -> None:
+        self.problems = []
+        self.page_size = page_size
+        self.timeout_seconds = timeout_seconds
+        self.pages_read = 0
+        try:
+            self._api = k8s_config.new_client_from_config(config_file=kubeconfig, context=context)
+        except ConfigException as exc:
+            raise SourceUnavailable(f"kubeconfig {kubeconfig or '(default)'}: {exc}") from exc
+        except OSError as exc:
+            raise SourceUnavailable(f"kubeconfig {kubeconfig}: {exc}") from exc
+        host = self._api.configuration.host
+        self.description = f"cluster at {host}" + (f" (context {context})" if context else "")
+        self.resources = self._discover(list(wanted))
+
+    def _get(self, path: str, query: list[tuple[str, Any]] | None = None) -> dict[str, Any]:
+        response = self._api.call_api(
+            path,
+            "GET",
+            query_params=query or [],
+            header_params={"Accept": "application/json"},
+            auth_settings=["BearerToken"],
+            _preload_content=False,
+            _return_http_data_only=True,
+            _request_timeout=self.timeout_seconds,
+        )
+        body: dict[str, Any] = json.loads(response.data)
+        return body
+
+    def _discover(self, wanted: list[tuple[str, str, str]]) -> list[ApiResource]:
+        """The preferred version of each wanted kind (one object served twice is listed once)."""
+        try:
+            core_versions = self._get("/api").get("versions") or ["v1"]
+            groups = self._get("/apis").get("groups") or []
+        except (ApiException, urllib3.exceptions.HTTPError, OSError, ValueError) as exc:
+            raise SourceUnavailable(f"{self.description}: discovery failed: {_describe(exc)}") from exc
+        group_versions: list[tuple[str, str, bool]] = [("", v, True) for v in core_versions]
+        for group in groups:
+            preferred = (group.get("preferredVersion") or {}).get("version")
+            for version in group.get("versions") or []:
+                group_versions.append((group["name"], version["version"], version["version"] == preferred))
+        wanted_kinds = {kind for _, _, kind in wanted}
+        found: dict[tuple[str, str], ApiResource] = {}
+        for group, version, preferred in group_versions:
+            if not any(_accepts(g, group) and _accepts(v, version) for g, v, _ in wanted):
+                continue
+            if not preferred and any(g == "*" or v == "*" for g, v, _ in wanted):
+                continue  # wildcard versions: the preferred one only, so nothing is counted twice
+            path = f"/apis/{group}/{version}" if group else f"/api/{version}"
+            try:
+                listed = self._get(path).get("resources") or []
+            except (ApiException, urllib3.exceptions.HTTPError, OSError, ValueError) as exc:
+                self.problems.append(SourceProblem(path, f"discovery failed: {_describe(exc)}", None, group))
+                continue
+            for item in listed:
+                if "/" in item["name"] or item["kind"] not in wanted_kinds or "list" not in item.get("verbs", []):
+                    continue
+                if not any(_accepts(g, group) and _accepts(v, version) and k == item["kind"] for g, v, k in wanted):
+                    continue
+                found.setdefault((group, item["kind"]), ApiResource(group, version, item["name"], item["kind"], item["namespaced"]))
+        return [found[key] for key in sorted(found)]
+
+    def pages(self) -> Iterator[Page]:
+        for resource in self.resources:
+            yield from self._list(resource)
+
+    def _list(self, resource: ApiResource, restarted: bool = False) -> Iterator[Page]:
+        token: str | None = None
+        while True:
+            query: list[tuple[str, Any]] = [("limit", self.page_size)]
+            if token:
+                query.append(("continue", token))
+            try:
+                body = self._get(resource.path, query)
+            except ApiException as exc:
+                if exc.status == 410 and token and not restarted:
+                    # The continue token expired: list again from the start (duplicates are dropped later).
+                    yield from self._list(resource, restarted=True)
+                    return
+                self._problem(resource, _describe(exc))
+                return
+            except (urllib3.exceptions.HTTPError, OSError, ValueError) as exc:
+                self._problem(resource, _describe(exc))
+                return
+            self.pages_read += 1
+            items = body.get("items") or []
+            for item in items:  # LIST items carry no kind/apiVersion of their own
+                item["kind"] = resource.kind
+                item["apiVersion"] = resource.api_version
+            if items:
+                yield Page(tuple(items))
+            token = (body.get("metadata") or {}).get("continue")
+            if not token:
+                return
+
+    def _problem(self, resource: ApiResource, reason: str) -> None:
+        self.problems.append(SourceProblem(resource.path, f"LIST {resource.kind} failed: {reason}", resource.kind, resource.group))
+
+
+def _accepts(pattern: str, value: str) -> bool:
+    return pattern == "*" or pattern == value
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, ApiException):
+        message = ""
+        try:
+            message = json.loads(exc.body or "{}").get("message", "")
+        except (ValueError, AttributeError):
+            pass
+        return f"HTTP {exc.status} {exc.reason}" + (f": {message}" if message else "")
+    if isinstance(exc, urllib3.exceptions.MaxRetryError) and exc.reason is not None:
+        return f"connection failed: {exc.reason}"
+    return f"{type(exc).__name__}: {exc}"

@@ -1,0 +1,72 @@
+"""Object identity: kubescape-style resource IDs, duplicate detection, controller-owned objects.
+
+Pure functions over plain dicts.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NewType
+
+ResourceID = NewType("ResourceID", str)
+# Objects owned by one of these are scanned through their owner, like kubescape does.
+WORKLOAD_CONTROLLERS = frozenset({"Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "CronJob"})
+
+
+def split_api_version(api_version: str) -> tuple[str, str]:
+    """`apps/v1` → ("apps", "v1"); `v1` → ("", "v1")."""
+    group, _, version = api_version.rpartition("/")
+    return group, version
+
+
+def resource_id(obj: dict[str, Any]) -> ResourceID:
+    """`group/version/namespace/kind/name`, as kubescape writes it (empty parts stay empty)."""
+    group, version = split_api_version(str(obj.get("apiVersion", "")))
+    meta = obj.get("metadata") or {}
+    namespace = meta.get("namespace") or ""
+    return ResourceID(f"{group}/{version}/{namespace}/{obj.get('kind', '')}/{meta.get('name', '')}")
+
+
+def external_id(subject: dict[str, Any]) -> ResourceID:
+    """ID of an object a rule reports that the cluster does not hold (a User, a Group)."""
+    group, version = split_api_version(str(subject.get("apiVersion", "") or "v1"))
+    namespace = subject.get("namespace") or ""
+    return ResourceID(f"{group}/{version}/{namespace}/{subject.get('kind', '')}/{subject.get('name', '')}")
+
+
+def identity_key(obj: dict[str, Any]) -> str:
+    """What makes two collected objects the same object: the uid, else group/namespace/kind/name.
+
+    The API version is left out on purpose: one object served under two versions is one object.
+    """
+    meta = obj.get("metadata") or {}
+    uid = meta.get("uid")
+    if uid:
+        return f"uid:{uid}"
+    group, _ = split_api_version(str(obj.get("apiVersion", "")))
+    return f"{group}/{meta.get('namespace') or ''}/{obj.get('kind', '')}/{meta.get('name', '')}"
+
+
+def owned_by_controller(obj: dict[str, Any]) -> bool:
+    for ref in (obj.get("metadata") or {}).get("ownerReferences") or []:
+        if ref.get("controller") and ref.get("kind") in WORKLOAD_CONTROLLERS:
+            return True
+    return False
+
+
+def namespace_of(obj: dict[str, Any]) -> str:
+    """The namespace an object lives in; "" for cluster-scoped objects."""
+    return str((obj.get("metadata") or {}).get("namespace") or "")
+
+
+def is_valid_object(obj: Any) -> str | None:
+    """Why `obj` is not a Kubernetes object, or None when it is one."""
+    if not isinstance(obj, dict):
+        return f"expected a mapping, got {type(obj).__name__}"
+    if not obj.get("apiVersion") or not isinstance(obj.get("apiVersion"), str):
+        return "missing apiVersion"
+    if not obj.get("kind") or not isinstance(obj.get("kind"), str):
+        return "missing kind"
+    meta = obj.get("metadata")
+    if not isinstance(meta, dict) or not meta.get("name"):
+        return "missing metadata.name"
+    return None
