@@ -194,6 +194,9 @@ class _Generator:
                 "conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady"}],
                 "nodeInfo": {
                     "architecture": "amd64",
+                    "bootID": self.uid(rng),
+                    "machineID": f"{rng.getrandbits(128):032x}",
+                    "systemUUID": self.uid(rng),
                     "containerRuntimeVersion": "containerd://1.7.24",
                     "kernelVersion": "6.8.0",
                     "kubeletVersion": kubelet,
@@ -379,6 +382,7 @@ class _Generator:
                 obj = self.new(
                     kind, app, rng, namespace=namespace, labels={"app": app, "app.kubernetes.io/name": app}
                 )
+                obj["metadata"]["labels"] = _app_labels(obj["metadata"]["name"])
                 owners.append(_Workload(obj, namespace, obj["metadata"]["name"]))
         n_pods = self.count("Pod")
         pod_owners = [w for w in owners if w.obj["kind"] in ("Deployment", "StatefulSet", "DaemonSet", "Job")]
@@ -396,6 +400,7 @@ class _Generator:
                 namespace=namespace,
                 labels={"app": app, "app.kubernetes.io/name": app},
             )
+            obj["metadata"]["labels"] = _app_labels(obj["metadata"]["name"])
             standalone_pods.append(_Workload(obj, namespace, obj["metadata"]["name"]))
         authored = owners + standalone_pods
         flags = {
@@ -512,6 +517,7 @@ class _Generator:
             obj["status"] = {
                 "desiredNumberScheduled": workload.pods,
                 "numberReady": workload.pods,
+                "numberMisscheduled": 0,
                 "currentNumberScheduled": workload.pods,
             }
             self.make_pods(
@@ -693,6 +699,10 @@ class _Generator:
             }
 
 
+def _app_labels(app: str) -> dict[str, str]:
+    return {"app": app, "app.kubernetes.io/name": app}
+
+
 def _b64(text: str) -> str:
     return base64.b64encode(text.encode()).decode()
 
@@ -730,6 +740,7 @@ def _pod_status(rng: random.Random, spec: Obj, nodes: list[str]) -> Obj:
         {
             "name": c["name"],
             "image": c["image"],
+            "imageID": f"{c['image'].rsplit(':', 1)[0]}@sha256:{rng.getrandbits(256):064x}",
             "ready": running,
             "restartCount": rng.choice((0, 0, 0, 1, 2, 7)),
             "started": running,

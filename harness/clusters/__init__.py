@@ -1,0 +1,113 @@
+"""Cluster backends: one interface to stand up a scenario's cluster, check it, and take it down.
+
+`get_backend(name)` returns one of: `embedded` (our API server process, the default), `kind`
+(the kind CLI, needs Docker), `existing` (a user's cluster, read-only), `files` (rendered
+manifests). This module holds only the interface and the shared state-directory helpers; it
+must stay cheap to import (the embedded server process imports this package), so backends and
+the kubernetes client are imported lazily.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from harness.exit_codes import UsageError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from harness.scenarios import Fingerprint, Scenario
+
+BACKENDS = ("embedded", "kind", "existing", "files")
+FINGERPRINT_FILE = "fingerprint.json"
+
+
+@dataclass(frozen=True)
+class ClusterHandle:
+    """Where a scenario's cluster can be reached: kubeconfig + context, or a manifest directory."""
+
+    backend: str
+    scenario: str
+    kubeconfig: Path | None
+    context: str | None
+    server_url: str | None
+    manifest_dir: Path | None
+    fingerprint_digest: str | None
+    reused: bool = False
+
+    @property
+    def target(self) -> Path:
+        """What `cluster up` prints last: the kubeconfig, or the manifest directory for `files`."""
+        target = self.kubeconfig or self.manifest_dir
+        assert target is not None
+        return target
+
+
+@dataclass(frozen=True)
+class ClusterStatus:
+    backend: str
+    scenario: str
+    state: str  # running | stopped | populating | missing
+    detail: str
+
+
+class ClusterBackend(Protocol):
+    name: str
+
+    def up(self, scenario: Scenario, progress: Callable[[str], None] | None = None) -> ClusterHandle: ...
+
+    def status(self) -> list[ClusterStatus]: ...
+
+    def down(self, scenario_name: str | None = None) -> list[str]: ...
+
+
+def ksbench_home() -> Path:
+    """$KSBENCH_HOME, else ~/.cache/ksbench: server state, kubeconfigs, rendered manifests."""
+    env = os.environ.get("KSBENCH_HOME")
+    return Path(env) if env else Path.home() / ".cache" / "ksbench"
+
+
+def state_dir(backend: str, scenario_name: str) -> Path:
+    return ksbench_home() / "clusters" / backend / scenario_name
+
+
+def write_fingerprint(directory: Path, fingerprint: Fingerprint) -> None:
+    """Atomically: a reader sees the old fingerprint, or the complete new one, never half of one."""
+    directory.mkdir(parents=True, exist_ok=True)
+    tmp = directory / f".{FINGERPRINT_FILE}.tmp"
+    tmp.write_text(json.dumps(fingerprint.to_json(), indent=2, sort_keys=True))
+    tmp.replace(directory / FINGERPRINT_FILE)
+
+
+def read_fingerprint_digest(directory: Path) -> str | None:
+    try:
+        data: dict[str, Any] = json.loads((directory / FINGERPRINT_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+    digest = data.get("digest")
+    return digest if isinstance(digest, str) else None
+
+
+def get_backend(name: str, **options: Any) -> ClusterBackend:
+    """The backend called `name`; options go to its constructor (e.g. kubeconfig/context for existing)."""
+    if name == "embedded":
+        from harness.clusters.embedded import EmbeddedBackend
+
+        return EmbeddedBackend(**options)
+    if name == "kind":
+        from harness.clusters.kind import KindBackend
+
+        return KindBackend(**options)
+    if name == "existing":
+        from harness.clusters.existing import ExistingBackend
+
+        return ExistingBackend(**options)
+    if name == "files":
+        from harness.clusters.files import FilesBackend
+
+        return FilesBackend(**options)
+    raise UsageError(f"unknown cluster backend {name!r}; allowed: {', '.join(BACKENDS)}")

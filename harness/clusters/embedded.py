@@ -1,0 +1,336 @@
+"""The `embedded` backend: starts, populates, checks and stops the embedded API server process.
+
+One server process per scenario, its state under $KSBENCH_HOME/clusters/embedded/<scenario>/:
+server.json (pid, port, url — written by the server once it listens), server.log, kubeconfig,
+fingerprint.json (written atomically only after populating completed). Populating is resumable:
+only missing objects are created. Owns the server's lifecycle; must not serve HTTP itself (that
+is embedded_server) nor import the kubernetes client at module level.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from harness.clusters import (
+    ClusterHandle,
+    ClusterStatus,
+    ksbench_home,
+    read_fingerprint_digest,
+    state_dir,
+    write_fingerprint,
+)
+from harness.clusters.embedded_server import STATE_FILE
+from harness.exit_codes import EnvironmentProblem
+from harness.scenarios import Scenario, canonical_json, fingerprint, generate
+
+BACKEND = "embedded"
+CONTEXT = "ksbench-embedded"
+_START_TIMEOUT_SECONDS = 15.0
+_BULK_CHUNK_OBJECTS = 2000
+
+
+def kubeconfig_text(server_url: str, name: str = CONTEXT) -> str:
+    return (
+        "apiVersion: v1\nkind: Config\n"
+        f"clusters:\n- name: {name}\n  cluster:\n    server: {server_url}\n"
+        f"users:\n- name: {name}\n  user:\n    token: ksbench\n"
+        f"contexts:\n- name: {name}\n  context:\n    cluster: {name}\n    user: {name}\n"
+        f"current-context: {name}\npreferences: {{}}\n"
+    )
+
+
+def port_in_use(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as exc:
+            return exc.errno == errno.EADDRINUSE
+    return False
+
+
+class ServerProcess:
+    """A running embedded server: its pid and URL, read from the state directory."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def state(self) -> dict[str, Any] | None:
+        try:
+            data: dict[str, Any] = json.loads((self.directory / STATE_FILE).read_text())
+        except (OSError, ValueError):
+            return None
+        return data
+
+    @property
+    def url(self) -> str | None:
+        state = self.state()
+        return str(state["url"]) if state else None
+
+    def pid_alive(self) -> bool:
+        state = self.state()
+        if not state:
+            return False
+        try:
+            cmdline = Path(f"/proc/{int(state['pid'])}/cmdline").read_bytes()
+        except OSError:
+            return False
+        # A recycled pid must not be taken for our server.
+        return b"harness.clusters.embedded_server" in cmdline
+
+    def ready(self) -> bool:
+        url = self.url
+        if not url or not self.pid_alive():
+            return False
+        try:
+            with urllib.request.urlopen(f"{url}/readyz", timeout=2) as response:
+                return bool(response.status == 200)
+        except (OSError, urllib.error.URLError):
+            return False
+
+    def start(self, *, port: int, forbidden: Sequence[str], faults_file: Path | None = None) -> str:
+        if port and port_in_use(port):
+            raise EnvironmentProblem(
+                f"port {port} on 127.0.0.1 is in use; choose another with --port or omit it to take any free port"
+            )
+        self.directory.mkdir(parents=True, exist_ok=True)
+        (self.directory / STATE_FILE).unlink(missing_ok=True)
+        argv = [
+            sys.executable,
+            "-m",
+            "harness.clusters.embedded_server",
+            "--state",
+            str(self.directory),
+            "--port",
+            str(port),
+        ]
+        for resource in forbidden:
+            argv += ["--forbid", resource]
+        if faults_file is not None:
+            argv += ["--faults", str(faults_file)]
+        log = (self.directory / "server.log").open("ab")
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(
+            filter(None, [str(Path(__file__).resolve().parents[2]), env.get("PYTHONPATH")])
+        )
+        # Its own session: the server outlives `ksbench cluster up` until `cluster down`.
+        process = subprocess.Popen(
+            argv, stdout=log, stderr=log, stdin=subprocess.DEVNULL, env=env, start_new_session=True
+        )
+        log.close()
+        deadline = time.monotonic() + _START_TIMEOUT_SECONDS
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                tail = (self.directory / "server.log").read_text(errors="replace").strip().splitlines()[-3:]
+                raise EnvironmentProblem(
+                    f"the embedded server exited at start ({process.returncode}): {' | '.join(tail)}"
+                )
+            state = self.state()
+            if state and state.get("pid") == process.pid:
+                return str(state["url"])
+            time.sleep(0.02)
+        process.kill()
+        raise EnvironmentProblem(f"the embedded server did not start within {_START_TIMEOUT_SECONDS:.0f} s")
+
+    def stop(self) -> bool:
+        state = self.state()
+        if not state or not self.pid_alive():
+            return False
+        pid = int(state["pid"])
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and Path(f"/proc/{pid}").exists():
+            if _reap(pid):
+                break
+            time.sleep(0.02)
+        else:
+            if Path(f"/proc/{pid}").exists():
+                os.kill(pid, signal.SIGKILL)
+                _reap(pid)
+        return True
+
+    def request(self, method: str, path: str, body: bytes | None = None, timeout: float = 120) -> Any:
+        url = self.url
+        if url is None:
+            raise EnvironmentProblem(f"no embedded server state in {self.directory}")
+        req = urllib.request.Request(
+            f"{url}{path}", data=body, method=method, headers={"Content-Type": "application/json"}
+        )
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as response:
+                return json.loads(response.read())
+        except urllib.error.HTTPError as exc:
+            raise EnvironmentProblem(
+                f"embedded server answered {method} {path} with {exc.code}: {exc.read()[:300]!r}"
+            ) from exc
+        except OSError as exc:
+            raise EnvironmentProblem(f"cannot reach the embedded server at {url}: {exc}") from exc
+
+
+def _reap(pid: int) -> bool:
+    """Collect the child if it is ours (when `up` and `down` run in one process); True once gone."""
+    try:
+        done, _ = os.waitpid(pid, os.WNOHANG)
+        return done == pid
+    except ChildProcessError:
+        return (
+            not Path(f"/proc/{pid}").exists()
+            or Path(f"/proc/{pid}/status").read_text().find("State:\tZ") >= 0
+        )
+
+
+def set_faults(
+    server_url: str, faults: Sequence[Mapping[str, Any]] | None, *, replace: bool = True
+) -> list[dict[str, Any]]:
+    """Inject faults into a running embedded server (None or [] with replace clears them).
+
+    A fault: {"resource": "pods" | "apps/v1/deployments" | "*", "action": "status" | "delay" |
+    "expire" | "drop", "status": 403, "delay_seconds": 2.0, "verbs": ["list"], "namespace": "x",
+    "on": "any" | "first" | "continue", "times": N}.
+    """
+    if not faults:
+        req = urllib.request.Request(f"{server_url}/_ksbench/faults", method="DELETE")
+    else:
+        body = json.dumps(list(faults)).encode()
+        req = urllib.request.Request(
+            f"{server_url}/_ksbench/faults", data=body, method="PUT" if replace else "POST"
+        )
+    with urllib.request.urlopen(req, timeout=10) as response:
+        result: list[dict[str, Any]] = json.loads(response.read())
+    return result
+
+
+class EmbeddedBackend:
+    name = BACKEND
+
+    def __init__(
+        self, *, port: int = 0, populate: str = "bulk", workers: int = 8, root: Path | None = None
+    ) -> None:
+        self.port = port
+        self.populate_mode = populate
+        self.workers = workers
+        self.root = root  # state root instead of $KSBENCH_HOME/clusters/embedded (tests)
+
+    def directory(self, scenario_name: str) -> Path:
+        return self.root / scenario_name if self.root else state_dir(BACKEND, scenario_name)
+
+    def up(self, scenario: Scenario, progress: Callable[[str], None] | None = None) -> ClusterHandle:
+        say = progress or (lambda _message: None)
+        directory = self.directory(scenario.name)
+        server = ServerProcess(directory)
+        objects = generate(scenario)
+        expected = fingerprint(scenario.name, objects)
+        recorded = read_fingerprint_digest(directory)
+        running = server.ready()
+        if (
+            running
+            and recorded == expected.digest
+            and server.request("GET", "/_ksbench/stats")["objects"] >= len(objects)
+        ):
+            say(f"embedded cluster for {scenario.name} is up and matches fingerprint {expected.digest[:12]}")
+            return self._handle(scenario, server, expected.digest, reused=True)
+        if running and recorded is not None and recorded != expected.digest:
+            say(f"embedded cluster for {scenario.name} holds other content; restarting it")
+            server.stop()
+            running = False
+        (directory / "fingerprint.json").unlink(missing_ok=True)
+        if not running:
+            server.stop()
+            url = server.start(port=self.port, forbidden=scenario.forbidden)
+            say(f"embedded API server started at {url}")
+        self.populate(server, objects, say)
+        write_fingerprint(directory, expected)
+        return self._handle(scenario, server, expected.digest, reused=False)
+
+    def populate(
+        self, server: ServerProcess, objects: Sequence[Mapping[str, Any]], say: Callable[[str], None]
+    ) -> None:
+        started = time.monotonic()
+        if self.populate_mode == "client":
+            from harness.clusters import kubeclient
+
+            kubeconfig = self._write_kubeconfig(server.directory, str(server.url))
+            api = kubeclient.api_client(kubeconfig, CONTEXT, pool_size=self.workers)
+            result = kubeclient.create_objects(api, objects, workers=self.workers, progress=say)
+            say(
+                f"created {result.created} objects ({result.existing} existed) at {result.creates_per_second:.0f}/s"
+            )
+            return
+        created = existing = 0
+        for start in range(0, len(objects), _BULK_CHUNK_OBJECTS):
+            chunk = objects[start : start + _BULK_CHUNK_OBJECTS]
+            body = b'{"items":[' + b",".join(canonical_json(obj) for obj in chunk) + b"]}"
+            result = server.request("POST", "/_ksbench/bulk", body)
+            created += result["created"]
+            existing += result["existing"]
+            say(f"populated {start + len(chunk)}/{len(objects)} objects")
+        seconds = time.monotonic() - started
+        say(f"loaded {created} objects ({existing} existed) in {seconds:.1f} s")
+
+    def _write_kubeconfig(self, directory: Path, url: str) -> Path:
+        path = directory / "kubeconfig"
+        tmp = directory / ".kubeconfig.tmp"
+        tmp.write_text(kubeconfig_text(url))
+        tmp.replace(path)
+        return path
+
+    def _handle(
+        self, scenario: Scenario, server: ServerProcess, digest: str, *, reused: bool
+    ) -> ClusterHandle:
+        url = str(server.url)
+        kubeconfig = self._write_kubeconfig(server.directory, url)
+        return ClusterHandle(BACKEND, scenario.name, kubeconfig, CONTEXT, url, None, digest, reused)
+
+    def _scenario_dirs(self) -> list[Path]:
+        root = self.root or ksbench_home() / "clusters" / BACKEND
+        return sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
+
+    def status(self) -> list[ClusterStatus]:
+        result = []
+        for directory in self._scenario_dirs():
+            server = ServerProcess(directory)
+            digest = read_fingerprint_digest(directory)
+            if server.ready():
+                stats = server.request("GET", "/_ksbench/stats", timeout=10)
+                state = "running" if digest else "populating"
+                detail = f"{server.url} {stats['objects']} objects, fingerprint {digest[:12] if digest else 'none yet'}"
+            else:
+                state, detail = "stopped", "server not running"
+            result.append(ClusterStatus(BACKEND, directory.name, state, detail))
+        return result
+
+    def down(self, scenario_name: str | None = None) -> list[str]:
+        directories = [self.directory(scenario_name)] if scenario_name else self._scenario_dirs()
+        stopped = []
+        for directory in directories:
+            if not directory.exists():
+                continue
+            ServerProcess(directory).stop()
+            shutil.rmtree(directory, ignore_errors=True)
+            stopped.append(directory.name)
+        return stopped
+
+
+@contextlib.contextmanager
+def embedded_cluster(
+    scenario: Scenario, root: Path, *, populate: str = "bulk", port: int = 0
+) -> Iterator[ClusterHandle]:
+    """A populated embedded cluster for the duration of a `with` block (tests, benchmarks)."""
+    backend = EmbeddedBackend(port=port, populate=populate, root=root)
+    try:
+        yield backend.up(scenario)
+    finally:
+        backend.down(scenario.name)

@@ -1,0 +1,160 @@
+"""`ksbench cluster up|status|down|faults|bench`: argument handling only; backends do the work.
+
+`up` prints progress on stderr and, as its last stdout line, the kubeconfig path (the manifest
+directory for the `files` backend).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from harness.clusters import BACKENDS, get_backend, state_dir
+from harness.exit_codes import EXIT_OK, EXIT_USAGE, UsageError
+from harness.scenarios import load_scenario
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser("cluster", help="stand up, check and take down scenario clusters")
+    sub = parser.add_subparsers(dest="cluster_command", metavar="ACTION")
+
+    up = sub.add_parser(
+        "up", help="create and populate a cluster for a scenario (reused when its fingerprint matches)"
+    )
+    up.add_argument("scenario", help="scenario name or path to a .toml file")
+    up.add_argument("--backend", choices=BACKENDS, default="embedded")
+    up.add_argument("--kubeconfig", type=Path, help="existing: the kubeconfig of your cluster")
+    up.add_argument("--context", help="existing: the context to use (default: the current one)")
+    up.add_argument(
+        "--port", type=int, default=0, help="embedded: port on 127.0.0.1 (default: any free port)"
+    )
+    up.add_argument(
+        "--populate",
+        choices=("bulk", "client"),
+        default="bulk",
+        help="embedded: load objects in bulk (fast) or with the official client's create calls",
+    )
+    up.add_argument("--workers", type=int, default=8, help="parallel creates when populating with the client")
+    up.set_defaults(handler=_up)
+
+    status = sub.add_parser("status", help="clusters ksbench started and their state")
+    status.add_argument("--backend", choices=BACKENDS)
+    status.set_defaults(handler=_status)
+
+    down = sub.add_parser("down", help="stop and delete a scenario's cluster (all when no scenario is named)")
+    down.add_argument("scenario", nargs="?")
+    down.add_argument("--backend", choices=BACKENDS, default="embedded")
+    down.set_defaults(handler=_down)
+
+    faults = sub.add_parser("faults", help="inject faults into a running embedded cluster")
+    faults.add_argument("scenario")
+    group = faults.add_mutually_exclusive_group(required=True)
+    group.add_argument(
+        "--set",
+        metavar="JSON",
+        help='a fault or list of faults, e.g. \'{"resource":"pods","action":"status","status":403}\'',
+    )
+    group.add_argument("--add", metavar="JSON", help="like --set, keeping the faults already injected")
+    group.add_argument("--clear", action="store_true")
+    group.add_argument("--show", action="store_true")
+    faults.set_defaults(handler=_faults)
+
+    bench = sub.add_parser("bench", help="measure the embedded server: creates/s, listed objects/s, peak RSS")
+    bench.add_argument("--sizes", default="5000,50000", help="object counts, comma-separated")
+    bench.add_argument("--workers", type=int, default=8)
+    bench.add_argument("--json", type=Path, help="also write the figures as JSON here")
+    bench.set_defaults(handler=_bench)
+    parser.set_defaults(handler=lambda _args: _usage(parser))
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _up(args: argparse.Namespace) -> int:
+    scenario = load_scenario(args.scenario)
+    if args.backend == "existing":
+        if args.kubeconfig is None:
+            raise UsageError(
+                "--backend existing needs --kubeconfig FILE (and --context NAME unless the current one)"
+            )
+        backend = get_backend("existing", kubeconfig=args.kubeconfig, context=args.context)
+    elif args.kubeconfig or args.context:
+        raise UsageError("--kubeconfig and --context are only for --backend existing")
+    elif args.backend == "embedded":
+        backend = get_backend("embedded", port=args.port, populate=args.populate, workers=args.workers)
+    elif args.backend == "kind":
+        backend = get_backend("kind", workers=args.workers)
+    else:
+        backend = get_backend(args.backend)
+    handle = backend.up(scenario, progress=_say)
+    if handle.server_url:
+        _say(
+            f"{handle.backend} cluster for {handle.scenario}: {handle.server_url} context {handle.context}"
+            f"{' (reused)' if handle.reused else ''}"
+        )
+    print(handle.target)
+    return EXIT_OK
+
+
+def _status(args: argparse.Namespace) -> int:
+    names = [args.backend] if args.backend else [b for b in BACKENDS if b != "existing"]
+    rows = [row for name in names for row in get_backend(name).status()]
+    if not rows:
+        print("no clusters")
+    for row in rows:
+        print(f"{row.backend:<9} {row.scenario:<14} {row.state:<11} {row.detail}")
+    return EXIT_OK
+
+
+def _down(args: argparse.Namespace) -> int:
+    stopped = get_backend(args.backend).down(args.scenario)
+    for name in stopped:
+        print(f"{args.backend} cluster {name} is down")
+    if not stopped:
+        print("nothing to take down")
+    return EXIT_OK
+
+
+def _faults(args: argparse.Namespace) -> int:
+    from harness.clusters.embedded import ServerProcess, set_faults
+
+    server = ServerProcess(state_dir("embedded", args.scenario))
+    if not server.ready() or server.url is None:
+        raise UsageError(
+            f"no embedded cluster is running for {args.scenario!r}; run `ksbench cluster up {args.scenario}`"
+        )
+    if args.show:
+        result = server.request("GET", "/_ksbench/faults")
+    elif args.clear:
+        result = set_faults(server.url, None)
+    else:
+        try:
+            data = json.loads(args.set or args.add)
+        except ValueError as exc:
+            raise UsageError(f"faults are not valid JSON: {exc}") from exc
+        result = set_faults(server.url, data if isinstance(data, list) else [data], replace=bool(args.set))
+    print(json.dumps(result, indent=2))
+    return EXIT_OK
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from harness.clusters.bench import run_bench
+
+    try:
+        sizes = [int(size) for size in args.sizes.split(",")]
+    except ValueError as exc:
+        raise UsageError(f"--sizes {args.sizes!r}: comma-separated integers") from exc
+    figures = run_bench(sizes, workers=args.workers, progress=_say)
+    text = json.dumps(figures, indent=2)
+    print(text)
+    if args.json:
+        args.json.write_text(text + "\n")
+    return EXIT_OK
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_help()
+    return EXIT_USAGE

@@ -1,0 +1,94 @@
+"""`ksbench scenario list|render|fingerprint|exceptions`: argument handling only; the work is in harness.scenarios."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from harness.exit_codes import EXIT_OK, EXIT_USAGE
+from harness.scenarios import (
+    exceptions_json,
+    fingerprint,
+    generate,
+    kind_counts,
+    list_scenarios,
+    load_scenario,
+    render,
+)
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser("scenario", help="list, render and fingerprint scenarios")
+    sub = parser.add_subparsers(dest="scenario_command", metavar="ACTION")
+    sub.add_parser("list", help="the scenarios there are").set_defaults(handler=_list)
+    render_parser = sub.add_parser(
+        "render", help="write a scenario's objects as manifests (one List JSON per kind)"
+    )
+    render_parser.add_argument("scenario", help="scenario name or path to a .toml file")
+    render_parser.add_argument("-o", "--output", type=Path, required=True, help="directory to write")
+    render_parser.add_argument(
+        "--no-duplicates", action="store_true", help="do not repeat the adversarial duplicates"
+    )
+    render_parser.set_defaults(handler=_render)
+    fp_parser = sub.add_parser("fingerprint", help="counts and bytes per kind and the sha256 digest")
+    fp_parser.add_argument("scenario")
+    fp_parser.add_argument("--json", action="store_true", help="print the fingerprint as JSON")
+    fp_parser.set_defaults(handler=_fingerprint)
+    ex_parser = sub.add_parser("exceptions", help="print (or --write) the scenario's posture exceptions file")
+    ex_parser.add_argument("scenario")
+    ex_parser.add_argument("--write", action="store_true", help="write it beside the scenario file")
+    ex_parser.set_defaults(handler=_exceptions)
+    parser.set_defaults(handler=lambda _args: _usage(parser))
+
+
+def _list(_args: argparse.Namespace) -> int:
+    for scenario in list_scenarios():
+        counts = kind_counts(scenario)
+        print(
+            f"{scenario.name:<12} {scenario.total_resources:>7} resources {scenario.namespaces:>4} namespaces "
+            f"{counts.get('Pod', 0):>6} pods  {scenario.description}"
+        )
+    return EXIT_OK
+
+
+def _render(args: argparse.Namespace) -> int:
+    scenario = load_scenario(args.scenario)
+    result = render(scenario, args.output, with_duplicates=not args.no_duplicates)
+    print(
+        f"wrote {result.total_resources} objects of {scenario.name} to {args.output} (digest {result.digest})",
+        file=sys.stderr,
+    )
+    print(args.output)
+    return EXIT_OK
+
+
+def _fingerprint(args: argparse.Namespace) -> int:
+    scenario = load_scenario(args.scenario)
+    result = fingerprint(scenario.name, generate(scenario))
+    if args.json:
+        print(json.dumps(result.to_json(), indent=2, sort_keys=True))
+        return EXIT_OK
+    print(f"scenario {result.scenario}: {result.total_resources} objects")
+    for kind in result.kinds:
+        print(f"  {kind.kind:<26} {kind.count:>7} objects {kind.json_bytes:>11} bytes")
+    print(f"digest sha256:{result.digest}")
+    return EXIT_OK
+
+
+def _exceptions(args: argparse.Namespace) -> int:
+    scenario = load_scenario(args.scenario)
+    text = exceptions_json(scenario)
+    if args.write:
+        target = scenario.exceptions_file or Path(f"{scenario.name}.exceptions.json")
+        target.write_text(text)
+        print(target)
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_help()
+    return EXIT_USAGE
