@@ -41,6 +41,8 @@ BACKEND = "embedded"
 CONTEXT = "ksbench-embedded"
 _START_TIMEOUT_SECONDS = 15.0
 _BULK_CHUNK_OBJECTS = 2000
+# Servers this process started, kept referenced so they are reaped by `stop`, not left to GC.
+_CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
 
 
 def kubeconfig_text(server_url: str, name: str = CONTEXT) -> str:
@@ -131,9 +133,11 @@ class ServerProcess:
             argv, stdout=log, stderr=log, stdin=subprocess.DEVNULL, env=env, start_new_session=True
         )
         log.close()
+        _CHILDREN[process.pid] = process
         deadline = time.monotonic() + _START_TIMEOUT_SECONDS
         while time.monotonic() < deadline:
             if process.poll() is not None:
+                _CHILDREN.pop(process.pid, None)
                 tail = (self.directory / "server.log").read_text(errors="replace").strip().splitlines()[-3:]
                 raise EnvironmentProblem(
                     f"the embedded server exited at start ({process.returncode}): {' | '.join(tail)}"
@@ -143,6 +147,8 @@ class ServerProcess:
                 return str(state["url"])
             time.sleep(0.02)
         process.kill()
+        process.wait()
+        _CHILDREN.pop(process.pid, None)
         raise EnvironmentProblem(f"the embedded server did not start within {_START_TIMEOUT_SECONDS:.0f} s")
 
     def stop(self) -> bool:
@@ -150,6 +156,15 @@ class ServerProcess:
         if not state or not self.pid_alive():
             return False
         pid = int(state["pid"])
+        child = _CHILDREN.pop(pid, None)
+        if child is not None:
+            child.terminate()
+            try:
+                child.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+            return True
         os.kill(pid, signal.SIGTERM)
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline and Path(f"/proc/{pid}").exists():

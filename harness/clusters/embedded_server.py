@@ -285,6 +285,8 @@ class Store:
         self.snapshots: OrderedDict[int, tuple[int, list[Entry]]] = OrderedDict()
         self.next_snapshot = 1
         self.faults: list[Fault] = []
+        # The scenario's forbidden resource types: LIST answers 403; not cleared with the faults.
+        self.forbidden: set[str] = set()
         self.requests_served: dict[str, int] = {}
         self.discovery: dict[str, bytes] = {}
         self.port = 0
@@ -600,6 +602,7 @@ class Store:
             "resourceVersion": self.resource_version,
             "requests": dict(sorted(self.requests_served.items())),
             "faults": [fault.to_json() for fault in self.faults],
+            "forbidden": sorted(self.forbidden),
         }
 
 
@@ -680,7 +683,7 @@ class Server:
             return _json(exc.body(), exc.code)
 
     async def _handle(self, request: BaseRequest) -> web.StreamResponse:
-        path, method = request.path, request.method
+        path, method = request.path.rstrip("/") or "/", request.method
         if path.startswith("/_ksbench/"):
             return await self._hooks(request)
         if path in ("/readyz", "/healthz", "/livez"):
@@ -701,6 +704,8 @@ class Server:
         if verb == "list" and query.get("watch") in ("1", "true"):
             raise ApiError(405, "watch is not supported by the ksbench embedded server")
         self.store.requests_served[verb] = self.store.requests_served.get(verb, 0) + 1
+        if verb == "list" and self.store.forbidden.intersection(route.rtype.resource_ids(route.version)[:2]):
+            await self._apply(Fault("forbidden", "status", status=403), route, verb, request)
         fault = self._fault_for(route, verb, bool(query.get("continue")))
         if fault is not None:
             await self._apply(fault, route, verb, request)
@@ -822,9 +827,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     store = Store()
-    store.faults = [Fault(resource, "status", verbs=("list",), status=403) for resource in args.forbid]
+    store.forbidden = set(args.forbid)
     if args.faults:
-        store.faults += [Fault.from_json(item) for item in json.loads(args.faults.read_text())]
+        store.faults = [Fault.from_json(item) for item in json.loads(args.faults.read_text())]
     for path in args.load:
         store.bulk_create(json.loads(path.read_bytes())["items"])
     try:
