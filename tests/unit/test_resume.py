@@ -1,0 +1,97 @@
+"""The runner: interrupted benches resume with only what is left; failures are recorded as what they are."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from runner_fakes import FakeParity, fake_cluster, opener, plan
+
+from harness import results
+from harness.exit_codes import FindingsMismatch, UsageError
+from harness.runner import Bench, Progress
+
+# warm-up + 3 blocks × (baseline, A/A, P1, all) + 1 race run
+TOTAL_RUNS = 1 + 3 * 4 + 1
+
+
+def _quiet() -> Progress:
+    import io
+
+    return Progress(io.StringIO())
+
+
+def test_interrupt_then_resume_runs_only_the_rest(tmp_path: Path) -> None:
+    where, out = fake_cluster(tmp_path), tmp_path / "out"
+    k = 5
+
+    def interrupt(calls: int) -> None:
+        if calls == k + 1:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        Bench(plan(), out, FakeParity(interrupt), progress=_quiet()).run(opener(where))
+    assert len(list(results.load(out / "results.json").runs())) == k
+
+    with pytest.raises(UsageError, match="--resume"):
+        Bench(plan(), out, FakeParity(), progress=_quiet())
+    with pytest.raises(UsageError, match="other arguments"):
+        Bench(plan(repeat=4), out, FakeParity(), resume=True, progress=_quiet())
+
+    parity = FakeParity()
+    suite = Bench(plan(), out, parity, resume=True, progress=_quiet()).run(opener(where))
+    assert parity.calls == TOTAL_RUNS - k
+    runs = list(suite.runs())
+    assert len(runs) == TOTAL_RUNS and all(r.ok for r in runs)
+    assert len({r.key for r in runs}) == TOTAL_RUNS
+    clean = next(r for r in runs if r.role == results.CANDIDATE)
+    assert {"wall_seconds", "cpu_seconds", "peak_rss_bytes"} <= set(clean.metrics)
+    assert (out / clean.artefacts["report"]).exists()
+    # Nothing is left to do: a second resume runs nothing.
+    again = FakeParity()
+    Bench(plan(), out, again, resume=True, progress=_quiet()).run(opener(where))
+    assert again.calls == 0
+
+
+def test_crash_and_hang_are_recorded_and_the_rest_goes_on(tmp_path: Path) -> None:
+    where, out = fake_cluster(tmp_path, crash=["P1"], hang=["all"]), tmp_path / "out"
+    suite = Bench(plan(repeat=1, timeout_seconds=3.0), out, FakeParity(), progress=_quiet()).run(
+        opener(where)
+    )
+    status = {(r.combination, r.role): r.status for r in suite.runs()}
+    assert status[("P1", results.CANDIDATE)] == results.CRASHED
+    assert status[("all", results.CANDIDATE)] == results.TIMEOUT
+    assert status[("all", results.RACE)] == results.TIMEOUT
+    assert status[("baseline", results.AA)] == results.OK
+    crashed = next(r for r in suite.runs() if r.status == results.CRASHED)
+    assert "exit code 1" in crashed.reason and not crashed.metrics
+
+
+def test_mismatch_stops_the_bench_with_the_diff(tmp_path: Path) -> None:
+    where, out = fake_cluster(tmp_path, mismatch=["P1"]), tmp_path / "out"
+    with pytest.raises(FindingsMismatch, match=r"pod/ns/p2"):
+        Bench(plan(repeat=1), out, FakeParity(), progress=_quiet()).run(opener(where))
+    stored = results.load(out / "results.json")
+    assert [r.status for r in stored.runs() if r.combination == "P1"] == [results.MISMATCH]
+
+
+def test_unreachable_cluster_is_cluster_lost(tmp_path: Path) -> None:
+    where, out = fake_cluster(tmp_path, unreachable=True), tmp_path / "out"
+    suite = Bench(plan(repeat=1, combinations=("baseline",)), out, FakeParity(), progress=_quiet()).run(
+        opener(where)
+    )
+    assert {r.status for r in suite.runs()} == {results.CLUSTER_LOST}
+
+
+def test_missing_profilers_are_values(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from harness import instruments
+
+    monkeypatch.setattr(instruments, "find_pyspy", lambda: None)
+    monkeypatch.setattr(instruments, "memray_available", lambda: False)
+    where, out = fake_cluster(tmp_path), tmp_path / "out"
+    p = plan(repeat=1, combinations=("baseline",), instruments=("clean", "memray", "pyspy"))
+    suite = Bench(p, out, FakeParity(), progress=_quiet()).run(opener(where))
+    by_instrument = {r.instrument: r for r in suite.runs() if r.role == results.BASELINE}
+    assert by_instrument["memray"].status == results.TOOL_MISSING
+    assert by_instrument["pyspy"].status == results.TOOL_MISSING
+    assert by_instrument["clean"].ok
