@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import platform
 import random
 import re
@@ -93,6 +94,10 @@ class Target:
     backend: str | None = None
     # None while the cluster answers; otherwise why not (the cluster disappeared).
     check_alive: Callable[[], str | None] | None = field(default=None, compare=False)
+
+
+# Stands a scenario's cluster up (or reuses it) for the duration of its runs.
+TargetOpener = Callable[[str], contextlib.AbstractContextManager[Target]]
 
 
 @dataclass(frozen=True)
@@ -237,8 +242,6 @@ def machine_metadata(repo: Path, engine: str | None) -> Machine:
         ksbench_version = version("ksbench")
     except PackageNotFoundError:
         ksbench_version = "unknown"
-    import os
-
     tools = instruments.tool_versions()
     commit, dirty = process.git_state(repo)
     return Machine(
@@ -334,7 +337,7 @@ class Bench:
 
     # --- running ----------------------------------------------------------------------------
 
-    def run(self, open_target: Callable[[str], contextlib.AbstractContextManager[Target]]) -> Suite:
+    def run(self, open_target: TargetOpener) -> Suite:
         """Every scenario in turn: stand its cluster up, run what is left, take it down."""
         try:
             for scenario in self.plan.scenarios:
@@ -433,6 +436,11 @@ class Bench:
         scan = self.scanner_argv(step, target, report)
         stats_path = directory / "child-stats.txt"
         stdout_path, stderr_path = directory / "stdout.txt", directory / "stderr.txt"
+        # A private temp dir per run: the kubernetes client caches discovery in the temp dir,
+        # shared across processes, so otherwise only the first run would pay for discovery.
+        scratch = directory / "tmp"
+        scratch.mkdir(exist_ok=True)
+        env = {**os.environ, "TMPDIR": str(scratch)}
         started_at = _now()
         metrics: dict[str, float] = {}
         artefacts = {"report": self._rel(report), "stderr": self._rel(directory / "stderr.txt")}
@@ -447,6 +455,7 @@ class Bench:
                 instruments.memray_argv(scan, capture),
                 timeout_seconds=self.plan.timeout_seconds,
                 cwd=self.cwd,
+                env=env,
                 stdout_path=stdout_path,
                 stderr_path=stderr_path,
             )
@@ -463,6 +472,7 @@ class Bench:
                 instruments.clean_argv(scan, stats_path),
                 timeout_seconds=self.plan.timeout_seconds,
                 cwd=self.cwd,
+                env=env,
                 stats_path=stats_path,
                 attach=lambda pid: instruments.pyspy_attach_argv(pyspy, pid, raw),
                 attach_stderr_path=directory / "pyspy-stderr.txt",
@@ -477,6 +487,7 @@ class Bench:
                 instruments.clean_argv(scan, stats_path),
                 timeout_seconds=self.plan.timeout_seconds,
                 cwd=self.cwd,
+                env=env,
                 stats_path=stats_path,
                 stdout_path=stdout_path,
                 stderr_path=stderr_path,

@@ -1,0 +1,178 @@
+"""`ksbench bench`: measure phase combinations on scenario clusters and judge the plan's targets.
+
+Argument handling and wiring only: clusters come from harness.clusters, runs from
+harness.runner, the verdict from harness.gates, the tables and exports from harness.reporters.
+Writes into --out: results.json (rewritten after every run), runs/ (each run's report and
+artefacts), verdict.txt, benchstat.txt, pytest-benchmark.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+from harness import gates, instruments, results, runner
+from harness.exit_codes import EXIT_FINDINGS_MISMATCH, FindingsMismatch, UsageError
+from harness.reporters import benchstat, pytest_benchmark, text
+from scanner.phases import PhasesError, parse_combinations
+
+DEFAULT_SCENARIOS = "small,medium"
+FULL_SCENARIOS = "small,medium,large"
+DEFAULT_REPEAT = 5
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "bench",
+        help="measure phase combinations (clean, memray, py-spy) and judge the plan's targets",
+        description=__doc__.splitlines()[0] if __doc__ else None,
+    )
+    parser.add_argument("--scenarios", default=None, help=f"comma-separated (default {DEFAULT_SCENARIOS})")
+    parser.add_argument(
+        "--combinations",
+        default=None,
+        help="key (14), all (64) or a ;-separated list such as 'baseline;1;1,3;all'",
+    )
+    parser.add_argument(
+        "--repeat",
+        default=str(DEFAULT_REPEAT),
+        help=f"clean blocks per scenario, or auto (default {DEFAULT_REPEAT})",
+    )
+    parser.add_argument("--instruments", default="clean,memray,pyspy", help="any of clean, memray, pyspy")
+    parser.add_argument("--backend", default="embedded", choices=("embedded", "kind", "existing", "files"))
+    parser.add_argument("--kubeconfig", type=Path, help="existing backend: your cluster's kubeconfig")
+    parser.add_argument("--context", help="existing backend: the context to use")
+    parser.add_argument("--engine", help="the scanner's Rego engine (opa, regorus, regopy)")
+    parser.add_argument("--out", type=Path, help="output directory (default reports/bench-<UTC time>)")
+    parser.add_argument("--resume", action="store_true", help="continue the interrupted bench in --out")
+    parser.add_argument(
+        "--timeout", type=float, default=900.0, help="per-run time-out in seconds (default 900)"
+    )
+    parser.add_argument("--seed", type=int, default=1, help="seed of the run order inside each block")
+    parser.add_argument(
+        "--full",
+        action="store_true",
+        help=f"scenarios {FULL_SCENARIOS} and all 64 combinations (unless given)",
+    )
+    parser.set_defaults(handler=run)
+
+
+def build_plan(args: argparse.Namespace) -> runner.Plan:
+    scenario_text = args.scenarios or (FULL_SCENARIOS if args.full else DEFAULT_SCENARIOS)
+    scenarios = tuple(dict.fromkeys(s.strip() for s in scenario_text.split(",") if s.strip()))
+    if not scenarios:
+        raise UsageError("no scenario given")
+    try:
+        chosen = parse_combinations(args.combinations or ("all" if args.full else "key"))
+    except PhasesError as exc:
+        raise UsageError(str(exc)) from exc
+    combinations = tuple(dict.fromkeys(["baseline", *(str(c) for c in chosen)]))
+    try:
+        chosen_instruments = tuple(instruments.parse_instruments(args.instruments))
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    if "clean" not in chosen_instruments:
+        chosen_instruments = ("clean", *chosen_instruments)  # the gated figures always come from clean runs
+    if args.repeat == "auto":
+        repeat = None
+    elif args.repeat.isdigit() and int(args.repeat) >= 1:
+        repeat = int(args.repeat)
+    else:
+        raise UsageError(f"--repeat must be a positive number or auto, not {args.repeat!r}")
+    if args.timeout <= 0:
+        raise UsageError("--timeout must be positive")
+    scan_args = ("--engine", args.engine) if args.engine else ()
+    return runner.Plan(
+        scenarios=scenarios,
+        combinations=combinations,
+        instruments=chosen_instruments,
+        repeat=repeat,
+        timeout_seconds=args.timeout,
+        scan_args=scan_args,
+        seed=args.seed,
+    )
+
+
+def cluster_opener(args: argparse.Namespace) -> runner.TargetOpener:
+    """Stand each scenario's cluster up through harness.clusters (reused when already up)."""
+    from harness.clusters import get_backend
+    from harness.scenarios import load_scenario
+
+    options = {}
+    if args.backend == "existing":
+        options = {"kubeconfig": args.kubeconfig, "context": args.context}
+
+    @contextlib.contextmanager
+    def open_target(name: str) -> Iterator[runner.Target]:
+        scenario = load_scenario(name)
+        backend = get_backend(args.backend, **options)
+        handle = backend.up(scenario, progress=lambda message: print(f"  {message}", file=sys.stderr))
+        if handle.kubeconfig is not None:
+            source: tuple[str, ...] = ("--kubeconfig", str(handle.kubeconfig))
+            if handle.context:
+                source += ("--context", handle.context)
+        elif handle.manifest_dir is not None:
+            source = (str(handle.manifest_dir),)
+        else:
+            raise UsageError(
+                f"the {args.backend} backend gave no kubeconfig or manifest directory for {name}"
+            )
+
+        def check_alive() -> str | None:
+            try:
+                states = [s for s in backend.status() if s.scenario == scenario.name]
+            except Exception as exc:  # a backend that cannot even say: that is the answer
+                return f"cluster status unavailable: {exc}"
+            if states and states[0].state != "running":
+                return f"the {args.backend} cluster for {name} is {states[0].state}: {states[0].detail}"
+            return None
+
+        yield runner.Target(
+            scenario.name,
+            scenario.total_resources,
+            source,
+            handle.fingerprint_digest,
+            args.backend,
+            check_alive,
+        )
+
+    return open_target
+
+
+def finish(suite: results.Suite, out: Path) -> int:
+    """Verdict table on stdout and in verdict.txt, exports next to results.json; the exit code."""
+    late = runner.verify_digests(suite)
+    for run in late:
+        suite = suite.with_run(
+            results.Run(
+                run.scenario, run.combination, run.instrument, run.role, run.repetition, results.MISMATCH,
+                run.variant, "digest differs from the baseline's", run.exit_code, {}, run.report_digest,
+                run.artefacts, run.started_at,
+            )
+        )  # fmt: skip
+    verdict = gates.evaluate(suite)
+    rendered = text.render(verdict, suite)
+    (out / "verdict.txt").write_text(rendered, encoding="utf-8")
+    (out / "benchstat.txt").write_text(benchstat.render(suite), encoding="utf-8")
+    results.write_json_atomic(out / "pytest-benchmark.json", pytest_benchmark.render(suite))
+    print(rendered, end="")
+    print(f"results: {out / runner.RESULTS_FILE}", file=sys.stderr)
+    return verdict.exit_code
+
+
+def run(args: argparse.Namespace) -> int:
+    plan = build_plan(args)
+    out = args.out or Path("reports") / f"bench-{datetime.now(UTC).strftime('%Y%m%d-%H%M%S')}"
+    out.mkdir(parents=True, exist_ok=True)
+    bench = runner.Bench(plan, out, runner.ScannerParity(), resume=args.resume, repo=Path.cwd())
+    try:
+        suite = bench.run(cluster_opener(args))
+    except FindingsMismatch as exc:
+        print(f"ksbench: findings mismatch — fail closed, no figure is used:\n{exc}", file=sys.stderr)
+        finish(bench.suite, out)
+        return EXIT_FINDINGS_MISMATCH
+    return finish(suite, out)

@@ -1,0 +1,104 @@
+"""`ksbench compare OLD NEW`: the same combinations measured twice (e.g. two commits), compared.
+
+Per (scenario, combination, metric) of clean runs: NEW/OLD median ratio with a bootstrap CI,
+Mann-Whitney U, Holm–Bonferroni across the table. Warns when the machines differ (then the
+figures are not comparable). Exit codes: 0 nothing got significantly worse, 1 something did,
+3 the baseline's findings differ between OLD and NEW, 2 unreadable input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from harness import results, stats
+from harness.commands.gate import load
+from harness.exit_codes import EXIT_FINDINGS_MISMATCH, EXIT_GATE_MISSED, EXIT_OK
+from harness.reporters import text
+
+METRICS = ("cpu_seconds", "peak_rss_bytes", "wall_seconds")
+MEASURED_ROLES = (results.BASELINE, results.AA, results.CANDIDATE)
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser("compare", help="compare two stored benches (e.g. two commits)")
+    parser.add_argument("old", type=Path)
+    parser.add_argument("new", type=Path)
+    parser.set_defaults(handler=run)
+
+
+def _values(suite: results.Suite, scenario: str, combination: str, metric: str) -> list[float]:
+    return [
+        run.metrics[metric]
+        for run in suite.runs()
+        if run.scenario == scenario
+        and run.combination == combination
+        and run.instrument == "clean"
+        and run.role in MEASURED_ROLES
+        and run.ok
+        and metric in run.metrics
+    ]
+
+
+def _baseline_digest(suite: results.Suite, scenario: str) -> str | None:
+    return next(
+        (
+            r.report_digest
+            for r in suite.runs()
+            if r.scenario == scenario and r.combination == "baseline" and r.ok
+        ),
+        None,
+    )
+
+
+def compare_suites(old: results.Suite, new: results.Suite) -> list[tuple[str, str, str, stats.Comparison]]:
+    keys = dict.fromkeys(
+        (r.scenario, r.combination)
+        for r in new.runs()
+        if r.instrument == "clean" and r.role in MEASURED_ROLES
+    )
+    rows: list[tuple[str, str, str, stats.Comparison]] = []
+    for scenario, combination in keys:
+        for metric in METRICS:
+            a, b = _values(new, scenario, combination, metric), _values(old, scenario, combination, metric)
+            if not b:
+                continue
+            # Two separate jobs have no natural pairing: runs are paired in the order they ran.
+            n = min(len(a), len(b))
+            rows.append(
+                (
+                    scenario,
+                    combination,
+                    metric,
+                    stats.compare(metric, dict(enumerate(a[:n])), dict(enumerate(b[:n]))),
+                )
+            )
+    adjusted = stats.adjust([c for *_, c in rows])
+    return [(s, c, m, adj) for (s, c, m, _), adj in zip(rows, adjusted, strict=True)]
+
+
+def run(args: argparse.Namespace) -> int:
+    old, new = load(args.old), load(args.new)
+    for line in old.machine.differences(new.machine):
+        print(f"warning: machines differ — {line}; the figures may not be comparable", file=sys.stderr)
+    rows = compare_suites(old, new)
+    print(f"NEW ({args.new}) vs OLD ({args.old}); commit {old.machine.git_commit} → {new.machine.git_commit}")
+    print(text.render_comparisons(rows))
+    mismatched = [
+        s.name
+        for s in new.scenarios
+        if _baseline_digest(old, s.name) and _baseline_digest(new, s.name)
+        and _baseline_digest(old, s.name) != _baseline_digest(new, s.name)
+    ]  # fmt: skip
+    if mismatched:
+        print(
+            f"findings of the baseline differ between OLD and NEW on: {', '.join(mismatched)}",
+            file=sys.stderr,
+        )
+        return EXIT_FINDINGS_MISMATCH
+    worse = [row for row in rows if row[3].verdict == stats.HIGHER]
+    if worse:
+        print(f"{len(worse)} figures got significantly worse", file=sys.stderr)
+        return EXIT_GATE_MISSED
+    return EXIT_OK

@@ -1,0 +1,48 @@
+"""`ksbench gate RESULTS`: judge stored results again (the plan's gates, per-phase promises).
+
+RESULTS is a results.json written by `ksbench bench`, or the directory holding it. Exit codes:
+0 every gate passed, 1 a gate missed, 3 findings mismatch, 4 figures missing (inconclusive).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from harness import gates, results, runner
+from harness.exit_codes import UsageError
+from harness.reporters import text
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser("gate", help="re-evaluate the plan's gates on stored results")
+    parser.add_argument("results", type=Path, help="results.json from `ksbench bench`, or its directory")
+    parser.set_defaults(handler=run)
+
+
+def load(path: Path) -> results.Suite:
+    file = path / runner.RESULTS_FILE if path.is_dir() else path
+    if not file.exists():
+        raise UsageError(
+            f"no results at {file}: give the results.json (or the --out directory) of `ksbench bench`"
+        )
+    try:
+        return results.load(file)
+    except results.ResultsFormatError as exc:
+        raise UsageError(str(exc)) from exc
+
+
+def run(args: argparse.Namespace) -> int:
+    suite = load(args.results)
+    for late in runner.verify_digests(suite):
+        suite = suite.with_run(
+            results.Run(
+                late.scenario, late.combination, late.instrument, late.role, late.repetition, results.MISMATCH,
+                late.variant, "digest differs from the baseline's", late.exit_code, {}, late.report_digest,
+                late.artefacts, late.started_at,
+            )
+        )  # fmt: skip
+    verdict = gates.evaluate(suite)
+    sys.stdout.write(text.render(verdict, suite))
+    return verdict.exit_code

@@ -1,0 +1,141 @@
+"""The verdict as plain-text tables for the terminal: gates, promise vs measured per phase, noise.
+
+Renders a harness.gates.Verdict; computes nothing.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from harness import stats
+from harness.gates import Verdict
+from harness.results import Suite
+
+METRIC_LABELS = {"cpu_seconds": "CPU", "peak_rss_bytes": "peak RSS", "wall_seconds": "wall"}
+
+
+def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows, strict=True)]
+    line = "  ".join("{:<%d}" % w for w in widths)  # noqa: UP031 - widths are data
+    out = [line.format(*header), line.format(*("-" * w for w in widths))]
+    out += [line.format(*row) for row in rows]
+    return "\n".join(text.rstrip() for text in out)
+
+
+def _percent(c: stats.Comparison | None) -> str:
+    if c is None or math.isnan(c.median_ratio):
+        return "—"
+    if math.isnan(c.ci_low):
+        return f"{c.change_percent:+.1f}% (n={c.pairs})"
+    return f"{c.change_percent:+.1f}% [{(c.ci_low - 1) * 100:+.1f}, {(c.ci_high - 1) * 100:+.1f}]"
+
+
+def render(verdict: Verdict, suite: Suite) -> str:
+    parts: list[str] = []
+    parts.append("Gates (all phases vs baseline, clean runs; pass only when the 95% CI clears the target)")
+    parts.append(
+        table(
+            ("scenario", "gate", "target", "measured", "95% CI", "result", "why"),
+            [
+                (g.scenario, g.name, g.target, g.measured, g.ci, g.status.upper(), g.reason)
+                for g in verdict.gates
+            ],
+        )
+    )
+    parts.append("")
+    parts.append("Per phase: the plan's promise vs measured change (median paired ratio, 95% CI)")
+    parts.append(
+        table(
+            ("scenario", "phase", "promise", "alone", "on top of the others", "main effect", "assessment"),
+            [
+                (
+                    p.scenario,
+                    f"P{p.phase}",
+                    p.promise.describe(),
+                    _percent(p.alone),
+                    _percent(p.in_combination),
+                    "—" if p.main_effect_percent is None else f"{p.main_effect_percent:+.1f}%",
+                    p.assessment,
+                )
+                for p in verdict.phases
+            ],
+        )
+    )
+    if verdict.interactions:
+        parts.append("")
+        parts.append("Pairwise interactions (extra change when both are on, beyond their main effects)")
+        strong = sorted(verdict.interactions, key=lambda i: -abs(i.effect_percent))[:15]
+        parts.append(
+            table(
+                ("scenario", "metric", "pair", "interaction"),
+                [
+                    (
+                        i.scenario,
+                        METRIC_LABELS.get(i.metric, i.metric),
+                        f"P{i.phases[0]}×P{i.phases[1]}",
+                        f"{i.effect_percent:+.1f}%",
+                    )
+                    for i in strong
+                ],
+            )
+        )
+    for note in verdict.interaction_notes:
+        parts.append(f"note: {note}")
+    if verdict.noise:
+        parts.append("")
+        parts.append("Noise floor (A/A: a second baseline run in every block)")
+        parts.append(
+            table(
+                ("scenario", "metric", "pairs", "±95% of single runs"),
+                [
+                    (scenario, METRIC_LABELS.get(metric, metric), str(f.pairs), f"±{f.spread_percent:.1f}%")
+                    for (scenario, metric), f in verdict.noise.items()
+                ],
+            )
+        )
+    significant = [
+        (key, c) for key, c in verdict.comparisons.items() if c.verdict in (stats.LOWER, stats.HIGHER)
+    ]
+    parts.append("")
+    parts.append(
+        f"{len(verdict.comparisons)} comparisons (Holm–Bonferroni across all of them): "
+        f"{len(significant)} significant, the rest not significant or too few runs"
+    )
+    if verdict.missing:
+        parts.append("")
+        parts.append(f"Missing figures ({len(verdict.missing)} runs) — failures to measure, not regressions:")
+        parts += [f"  {line}" for line in verdict.missing[:30]]
+        if len(verdict.missing) > 30:
+            parts.append(f"  … and {len(verdict.missing) - 30} more (see results.json)")
+    if verdict.mismatches:
+        parts.append("")
+        parts.append("FINDINGS MISMATCH — no figure of this bench can be trusted:")
+        parts += [f"  {line}" for line in verdict.mismatches]
+    machine = suite.machine
+    parts.append("")
+    parts.append(
+        f"machine: Python {machine.python_version}, {machine.cpu_count} CPUs, {machine.platform}; "
+        f"engine {machine.engine or '?'}; memray {machine.memray_version or 'missing'}; "
+        f"py-spy {machine.pyspy_version or 'missing'}; commit {(machine.git_commit or '?')[:12]}"
+        f"{' (dirty)' if machine.git_dirty else ''}"
+    )
+    return "\n".join(parts) + "\n"
+
+
+def render_comparisons(rows: Sequence[tuple[str, str, str, stats.Comparison]]) -> str:
+    return table(
+        ("scenario", "combination", "metric", "new/old", "95% CI", "p (Holm)", "verdict"),
+        [
+            (
+                scenario,
+                combination,
+                METRIC_LABELS.get(metric, metric),
+                "—" if math.isnan(c.median_ratio) else f"{c.median_ratio:.3f}×",
+                "—" if math.isnan(c.ci_low) else f"[{c.ci_low:.3f}, {c.ci_high:.3f}]",
+                "—" if math.isnan(c.p_adjusted) else f"{c.p_adjusted:.3g}",
+                c.verdict,
+            )
+            for scenario, combination, metric, c in rows
+        ],
+    )
