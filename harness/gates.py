@@ -285,7 +285,9 @@ def _assess(promise: Promise, c: stats.Comparison | None, applies: bool) -> str:
     if c.ci_high <= promised_ratio:
         return "delivers the promise" + suffix
     if c.verdict == stats.NOT_SIGNIFICANT:
-        return "no measurable effect" + suffix
+        if c.ci_low <= 1.0 <= c.ci_high:
+            return "no measurable effect" + suffix
+        return f"not significant after Holm (n={c.pairs}: repeat more)" + suffix
     if c.verdict == stats.HIGHER:
         return "makes it worse" + suffix
     if c.ci_low > promised_ratio:
@@ -326,9 +328,18 @@ def fit_effects(
         inter = dict(zip(pairs, coef[len(phases) :], strict=True))
     else:
         coef = np.linalg.lstsq(main_x, y, rcond=None)[0]
-        main = dict(zip(phases, coef, strict=True))
+        # Only coefficients the combinations determine: e_k must lie in the row space of X
+        # (else lstsq's minimum-norm answer would be an artefact of the design, not a measurement).
+        projector = np.linalg.pinv(main_x) @ main_x
+        estimable = [
+            bool(np.allclose(projector[:, i], np.eye(len(phases))[:, i], atol=1e-9))
+            for i in range(len(phases))
+        ]
+        main = {k: v for k, v, ok in zip(phases, coef, estimable, strict=True) if ok}
         inter = {}
-        if pairs:
+        if not all(estimable):
+            note = "main effects of some phases not estimable from these combinations: run --combinations key or all"
+        elif pairs:
             note = (
                 f"pairwise interactions not estimable from {len(combos)} combinations "
                 f"({full_x.shape[1]} unknowns): run --combinations all"

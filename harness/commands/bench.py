@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import shlex
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -53,12 +54,28 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--timeout", type=float, default=900.0, help="per-run time-out in seconds (default 900)"
     )
     parser.add_argument("--seed", type=int, default=1, help="seed of the run order inside each block")
+    add_scanner_option(parser)
     parser.add_argument(
         "--full",
         action="store_true",
         help=f"scenarios {FULL_SCENARIOS} and all 64 combinations (unless given)",
     )
     parser.set_defaults(handler=run)
+
+
+def add_scanner_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--scanner",
+        default=" ".join(runner.SCANNER_MODULE),
+        help="how to start the scanner after `python` (default: '%(default)s'); e.g. a script path",
+    )
+
+
+def scanner_prefix(args: argparse.Namespace) -> tuple[str, ...]:
+    prefix = tuple(shlex.split(args.scanner))
+    if not prefix:
+        raise UsageError("--scanner is empty")
+    return prefix
 
 
 def build_plan(args: argparse.Namespace) -> runner.Plan:
@@ -92,6 +109,7 @@ def build_plan(args: argparse.Namespace) -> runner.Plan:
         instruments=chosen_instruments,
         repeat=repeat,
         timeout_seconds=args.timeout,
+        scanner=scanner_prefix(args),
         scan_args=scan_args,
         seed=args.seed,
     )
@@ -127,7 +145,8 @@ def cluster_opener(args: argparse.Namespace) -> runner.TargetOpener:
                 states = [s for s in backend.status() if s.scenario == scenario.name]
             except Exception as exc:  # a backend that cannot even say: that is the answer
                 return f"cluster status unavailable: {exc}"
-            if states and states[0].state != "running":
+            # Backends name a healthy state differently (running, ready); these mean it is gone.
+            if states and states[0].state in ("stopped", "missing"):
                 return f"the {args.backend} cluster for {name} is {states[0].state}: {states[0].detail}"
             return None
 

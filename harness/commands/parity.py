@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from harness import process, runner
-from harness.commands.bench import cluster_opener
+from harness.commands.bench import add_scanner_option, cluster_opener, scanner_prefix
 from harness.exit_codes import EXIT_FINDINGS_MISMATCH, EXIT_OK, EnvironmentProblem, UsageError
 from scanner.phases import PhasesError, parse_combinations
 
@@ -38,6 +38,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--engine", help="the scanner's Rego engine")
     parser.add_argument("--timeout", type=float, default=900.0, help="per-run time-out in seconds")
     parser.add_argument("--out", type=Path, help="where reports are kept (default reports/parity-<UTC time>)")
+    add_scanner_option(parser)
     parser.set_defaults(handler=run)
 
 
@@ -57,6 +58,7 @@ def run(args: argparse.Namespace) -> int:
     except PhasesError as exc:
         raise UsageError(str(exc)) from exc
     workers = _workers(args.workers)
+    scanner = scanner_prefix(args)
     orders = ["sorted"] + ([f"shuffled:{args.seed}"] if args.shuffle_controls else [])
     out = args.out or Path("reports") / f"parity-{datetime.now(UTC).strftime('%Y%m%d-%H%M%S')}"
     parity = runner.ScannerParity()
@@ -82,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
                 report = directory / "report.json"
                 report.unlink(missing_ok=True)
                 argv = [
-                    sys.executable, *runner.SCANNER_MODULE, *target.source_args, "--format", "json",
+                    sys.executable, *scanner, *target.source_args, "--format", "json",
                     "--output", str(report), "--pin-time", "--phases", combination, "--workers", str(count),
                     "--control-order", order, *extra,
                 ]  # fmt: skip

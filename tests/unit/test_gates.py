@@ -72,7 +72,8 @@ def test_plan_met_passes() -> None:
     assert p1.alone is not None and p1.alone.median_ratio == pytest.approx(0.6, abs=0.02)
     assert p1.assessment == "delivers the promise"
     p2 = next(p for p in verdict.phases if p.phase == 2)
-    assert p2.assessment == "no measurable effect"
+    assert p2.alone is not None and p2.alone.verdict == "not significant"
+    assert "promise" not in p2.assessment
     assert verdict.noise[("s", "cpu_seconds")].spread_percent < 5
 
 
