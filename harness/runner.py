@@ -289,6 +289,7 @@ class Bench:
         self.cwd = cwd
         self.path = out / RESULTS_FILE
         self.attempted: set[tuple[str, str, str, str, int, str]] = set()
+        self.finished = 0  # runs done in this session, for the progress line
         self.references: dict[str, Run] = {}  # scenario → the baseline run whose report is the reference
         if self.path.exists():
             if not resume:
@@ -340,12 +341,12 @@ class Bench:
     def run(self, open_target: TargetOpener) -> Suite:
         """Every scenario in turn: stand its cluster up, run what is left, take it down."""
         try:
-            for scenario in self.plan.scenarios:
+            for index, scenario in enumerate(self.plan.scenarios):
                 if not self._pending(self.planned(scenario)):
                     continue
                 with open_target(scenario) as target:
                     self._record_scenario(target)
-                    self._run_scenario(target)
+                    self._run_scenario(target, self.plan.scenarios[index + 1 :])
         except KeyboardInterrupt:
             self.progress.note(f"interrupted: finished runs are kept in {self.path}; continue with --resume")
             raise
@@ -369,16 +370,16 @@ class Bench:
         self.suite = self.suite.with_scenario(info)
         self._save()
 
-    def _run_scenario(self, target: Target) -> None:
+    def _run_scenario(self, target: Target, later: Sequence[str]) -> None:
         lost: str | None = None
         while True:
             # Re-planned after each run: `--repeat auto` settles its count once the pilot blocks ran.
             pending = self._pending(self.planned(target.scenario))
             if not pending:
                 return
-            total = len(self.planned(target.scenario))
+            remaining = pending[1:] + [s for name in later for s in self._pending(self.planned(name))]
             step = pending[0]
-            self.progress.show(step, total - len(pending), total, pending[1:])
+            self.progress.show(step, self.finished, self.finished + 1 + len(remaining), remaining)
             started = time.perf_counter()
             if lost is not None:
                 run = self._unmeasured(step, results.CLUSTER_LOST, lost)
@@ -390,6 +391,7 @@ class Bench:
                         run = replace(run, reason=lost)
             self.progress.finished(step, time.perf_counter() - started, run.status)
             self.attempted.add(step.key)
+            self.finished += 1
             self._keep(run)
 
     def _keep(self, run: Run) -> None:
