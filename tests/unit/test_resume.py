@@ -95,3 +95,21 @@ def test_missing_profilers_are_values(tmp_path: Path, monkeypatch: pytest.Monkey
     assert by_instrument["memray"].status == results.TOOL_MISSING
     assert by_instrument["pyspy"].status == results.TOOL_MISSING
     assert by_instrument["clean"].ok
+
+
+def test_repeat_auto_settles_from_the_aa_noise(tmp_path: Path) -> None:
+    from harness import stats
+
+    where, out = fake_cluster(tmp_path), tmp_path / "out"
+    bench = Bench(plan(repeat=None), out, FakeParity(), progress=_quiet())
+    assert bench.repetitions("small") == stats.MIN_REPEAT  # no A/A pairs yet: the pilot size
+    suite = bench.suite
+    for rep, (base, aa) in enumerate([(1.0, 1.0), (1.0, 1.3), (1.0, 0.7), (1.0, 1.25), (1.0, 0.8)]):
+        for role, value in ((results.BASELINE, base), (results.AA, aa)):
+            metrics = {"cpu_seconds": value, "wall_seconds": value, "peak_rss_bytes": value}
+            suite = suite.with_run(
+                results.Run("small", "baseline", "clean", role, rep, results.OK, metrics=metrics)
+            )
+    bench.suite = suite
+    assert bench.repetitions("small") == stats.MAX_REPEAT  # ±25% A/A noise: as many as allowed
+    del where
