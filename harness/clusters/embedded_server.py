@@ -374,7 +374,7 @@ class Store:
                     "singularName": rtype.kind.lower(),
                     "namespaced": rtype.namespaced,
                     "kind": rtype.kind,
-                    "verbs": ["create", "delete", "get", "list"],
+                    "verbs": ["create", "delete", "get", "list", "update"],
                 }
                 if rtype.short_names:
                     resource["shortNames"] = list(rtype.short_names)
@@ -698,8 +698,13 @@ class Server:
         if route is None:
             raise ApiError(404, f"the server could not find the requested resource ({method} {path})")
         query = request.query
-        verb = {"GET": "get" if route.name else "list", "POST": "create", "DELETE": "delete"}.get(method)
-        if verb is None or (verb == "create" and route.name):
+        verb = {
+            "GET": "get" if route.name else "list",
+            "POST": "create",
+            "PUT": "update",
+            "DELETE": "delete",
+        }.get(method)
+        if verb is None or (verb == "create" and route.name) or (verb == "update" and not route.name):
             raise ApiError(405, f"{method} is not supported on {path}")
         if verb == "list" and query.get("watch") in ("1", "true"):
             raise ApiError(405, "watch is not supported by the ksbench embedded server")
@@ -730,6 +735,24 @@ class Server:
             body = json.loads(await request.content.read())
         except ValueError as exc:
             raise ApiError(400, f"the request body is not valid JSON: {exc}") from exc
+        if verb == "update":
+            assert route.name is not None
+            existing = rtype.objects.get((namespace, route.name))
+            if existing is None:
+                raise ApiError(
+                    404,
+                    f'{rtype.plural} "{route.name}" not found',
+                    details={"name": route.name, "kind": rtype.plural},
+                )
+            if not isinstance(body, dict) or body.get("metadata", {}).get("name", route.name) != route.name:
+                raise ApiError(400, "the name of the object does not match the name on the URL")
+            previous = existing.to_object(rtype.api_version(version))["metadata"]
+            body.setdefault("metadata", {})
+            for key in ("uid", "creationTimestamp"):
+                body["metadata"][key] = previous[key]
+            rtype.remove(namespace, route.name)
+            replaced, _ = self.store.create(rtype, version, route.namespace, body)
+            return _json(replaced or b"", 200)
         created, _ = self.store.create(rtype, version, route.namespace, body)
         assert created is not None
         return _json(created, 201)

@@ -8,10 +8,10 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ import urllib3
 from kubernetes import client, dynamic
 from kubernetes.client.exceptions import ApiException
 
+from harness.cli import main
 from harness.clusters import ClusterHandle, kubeclient
 from harness.clusters.embedded import EmbeddedBackend, ServerProcess, embedded_cluster, set_faults
 from harness.exit_codes import EnvironmentProblem, UsageError
@@ -337,26 +338,37 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-_MAIN = "import sys; from harness.cli import main; sys.exit(main())"
+@dataclass
+class Run:
+    returncode: int
+    stdout: str
+    stderr: str
 
 
-def _ksbench(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "KSBENCH_HOME": str(home), "PYTHONPATH": str(REPO)}
-    return subprocess.run(
-        [sys.executable, "-c", _MAIN, *args], capture_output=True, text=True, env=env, check=False
-    )
+@pytest.fixture
+def ksbench(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Callable[..., Run]:
+    """Run `ksbench ARGS` in this process (the CLI imports every command module: slow to spawn)."""
+
+    def run(*args: str, home: Path) -> Run:
+        monkeypatch.setenv("KSBENCH_HOME", str(home))
+        capsys.readouterr()
+        code = main(list(args))
+        captured = capsys.readouterr()
+        return Run(code, captured.out, captured.err)
+
+    return run
 
 
-def test_cluster_command_flow(tmp_path: Path) -> None:
-    up = _ksbench("cluster", "up", "small", home=tmp_path)
+def test_cluster_command_flow(tmp_path: Path, ksbench: Callable[..., Run]) -> None:
+    up = ksbench("cluster", "up", "small", home=tmp_path)
     assert up.returncode == 0, up.stderr
     kubeconfig = Path(up.stdout.strip().splitlines()[-1])
     assert kubeconfig.is_file() and "populated 100/100" in up.stderr
-    again = _ksbench("cluster", "up", "small", home=tmp_path)
+    again = ksbench("cluster", "up", "small", home=tmp_path)
     assert again.stdout.strip().splitlines()[-1] == str(kubeconfig) and "reused" in again.stderr
-    status = _ksbench("cluster", "status", home=tmp_path)
+    status = ksbench("cluster", "status", home=tmp_path)
     assert "small" in status.stdout and "running" in status.stdout
-    faults = _ksbench(
+    faults = ksbench(
         "cluster",
         "faults",
         "small",
@@ -365,24 +377,24 @@ def test_cluster_command_flow(tmp_path: Path) -> None:
         home=tmp_path,
     )
     assert faults.returncode == 0 and '"status": 403' in faults.stdout
-    down = _ksbench("cluster", "down", home=tmp_path)
+    down = ksbench("cluster", "down", home=tmp_path)
     assert "small is down" in down.stdout
-    assert "no clusters" in _ksbench("cluster", "status", home=tmp_path).stdout
+    assert "no clusters" in ksbench("cluster", "status", home=tmp_path).stdout
 
 
-def test_cluster_command_errors(tmp_path: Path) -> None:
-    unknown = _ksbench("cluster", "up", "nope", home=tmp_path)
+def test_cluster_command_errors(tmp_path: Path, ksbench: Callable[..., Run]) -> None:
+    unknown = ksbench("cluster", "up", "nope", home=tmp_path)
     assert unknown.returncode == UsageError.exit_code and "unknown scenario 'nope'" in unknown.stderr
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        in_use = _ksbench("cluster", "up", "small", "--port", str(port), home=tmp_path)
+        in_use = ksbench("cluster", "up", "small", "--port", str(port), home=tmp_path)
     assert (
         in_use.returncode == EnvironmentProblem.exit_code
         and f"port {port} on 127.0.0.1 is in use" in in_use.stderr
     )
-    no_context = _ksbench(
+    no_context = ksbench(
         "cluster",
         "up",
         "small",
@@ -408,9 +420,11 @@ def _kubeconfig(tmp_path: Path) -> Path:
     return path
 
 
-def test_existing_backend_is_read_only(medium: ClusterHandle, tmp_path: Path) -> None:
+def test_existing_backend_is_read_only(
+    medium: ClusterHandle, tmp_path: Path, ksbench: Callable[..., Run]
+) -> None:
     before = ServerProcess(Path(str(medium.kubeconfig)).parent).request("GET", "/_ksbench/stats")
-    up = _ksbench(
+    up = ksbench(
         "cluster",
         "up",
         "medium",
@@ -426,16 +440,14 @@ def test_existing_backend_is_read_only(medium: ClusterHandle, tmp_path: Path) ->
     assert after["requests"].get("create", 0) == before["requests"].get("create", 0)
     assert after["requests"].get("delete", 0) == before["requests"].get("delete", 0)
     assert after["objects"] == before["objects"]
-    assert _ksbench("cluster", "down", "--backend", "existing", home=tmp_path).returncode == 0
+    assert ksbench("cluster", "down", "--backend", "existing", home=tmp_path).returncode == 0
 
 
-def test_files_backend_renders_manifests(tmp_path: Path) -> None:
-    up = _ksbench("cluster", "up", "adversarial", "--backend", "files", home=tmp_path)
+def test_files_backend_renders_manifests(tmp_path: Path, ksbench: Callable[..., Run]) -> None:
+    up = ksbench("cluster", "up", "adversarial", "--backend", "files", home=tmp_path)
     assert up.returncode == 0, up.stderr
     manifests = Path(up.stdout.strip().splitlines()[-1])
     assert sorted(p.name for p in manifests.iterdir())[0] == "00-namespace.json"
     assert not (manifests / "fingerprint.json").exists()
-    assert (
-        "up to date" in _ksbench("cluster", "up", "adversarial", "--backend", "files", home=tmp_path).stderr
-    )
-    assert "adversarial" in _ksbench("cluster", "down", "--backend", "files", home=tmp_path).stdout
+    assert "up to date" in ksbench("cluster", "up", "adversarial", "--backend", "files", home=tmp_path).stderr
+    assert "adversarial" in ksbench("cluster", "down", "--backend", "files", home=tmp_path).stdout

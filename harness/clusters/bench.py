@@ -1,0 +1,103 @@
+"""`ksbench cluster bench`: how fast the embedded server is populated and listed through the official client.
+
+For each size: start a fresh server, create every object of a scenario of that size with the
+client's typed create calls (parallel workers), LIST every kind in full with paged typed LISTs
+(raw JSON, as a scanner would read it), and read the server's peak RSS (VmHWM). A benchmark,
+not a test: it reports figures and judges nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from harness.clusters import kubeclient
+from harness.clusters.embedded import CONTEXT, ServerProcess, kubeconfig_text
+from harness.scenarios import Scenario, generate, list_scenarios, load_scenario
+
+
+def scenario_of_size(size: int) -> Scenario:
+    for scenario in list_scenarios():
+        if scenario.total_resources == size and scenario.name != "adversarial":
+            return scenario
+    base = load_scenario("large")
+    namespaces = max(2, size // 100)
+    return dataclasses.replace(
+        base, name=f"bench-{size}", total_resources=size, namespaces=namespaces, nodes=max(1, size // 500)
+    )
+
+
+def vm_hwm_bytes(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def bench_size(
+    size: int,
+    *,
+    workers: int,
+    page_size: int = 500,
+    list_repeats: int = 3,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    say = progress or (lambda _message: None)
+    scenario = scenario_of_size(size)
+    objects = generate(scenario)
+    total_objects = len(objects)
+    with tempfile.TemporaryDirectory(prefix="ksbench-bench-") as tmp:
+        server = ServerProcess(Path(tmp))
+        started = time.monotonic()
+        url = server.start(port=0, forbidden=())
+        startup_seconds = time.monotonic() - started
+        try:
+            kubeconfig = Path(tmp) / "kubeconfig"
+            kubeconfig.write_text(kubeconfig_text(url))
+            with kubeclient.api_client(kubeconfig, CONTEXT, pool_size=workers) as api:
+                say(f"{scenario.name}: creating {len(objects)} objects with {workers} workers")
+                created = kubeclient.create_objects(
+                    api, objects, workers=workers, progress=say, label=f"{scenario.name}: "
+                )
+                say(f"{scenario.name}: listing every kind (pages of {page_size})")
+                # The first pass pays the client's one-time set-up of each list method; report it apart.
+                list_seconds_each = []
+                for _ in range(1 + list_repeats):
+                    list_started = time.monotonic()
+                    counts = kubeclient.list_all(api, kubeclient.ALL_GENERATED_KINDS, page_size=page_size)
+                    list_seconds_each.append(time.monotonic() - list_started)
+            listed = sum(counts.values())
+            list_seconds = min(list_seconds_each[1:]) if list_repeats else list_seconds_each[0]
+            state = server.state() or {}
+            peak_rss_bytes = vm_hwm_bytes(int(state["pid"]))
+        finally:
+            server.stop()
+    return {
+        "scenario": scenario.name,
+        "objects": total_objects,
+        "server_startup_seconds": round(startup_seconds, 3),
+        "create_workers": workers,
+        "create_seconds": round(created.seconds, 2),
+        "creates_per_second": round(created.creates_per_second, 1),
+        "listed_objects": listed,
+        "list_page_size": page_size,
+        "first_list_seconds": round(list_seconds_each[0], 2),
+        "first_listed_objects_per_second": round(listed / list_seconds_each[0], 1),
+        "list_seconds": round(list_seconds, 2),
+        "listed_objects_per_second": round(listed / list_seconds, 1),
+        "server_peak_rss_bytes": peak_rss_bytes,
+        "server_peak_rss_mib": round(peak_rss_bytes / 2**20, 1),
+    }
+
+
+def run_bench(
+    sizes: list[int], *, workers: int = 8, progress: Callable[[str], None] | None = None
+) -> dict[str, Any]:
+    return {
+        "format_version": "ksbench-cluster-bench/1",
+        "results": [bench_size(size, workers=workers, progress=progress) for size in sizes],
+    }
