@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 # Metadata that describes how the scan ran, not what it found.
-RUN_METADATA = ("phases", "workers", "engine", "options", "counters")
+RUN_METADATA = ("phases", "workers", "engine", "options", "counters", "source")
 
 
 def normalise(report: dict[str, Any]) -> dict[str, Any]:
@@ -72,7 +72,8 @@ def _walk(a: Any, b: Any, path: list[str], out: list[Difference], limit: int, co
     if len(out) >= limit or a == b:
         return
     if isinstance(a, dict) and isinstance(b, dict):
-        for key in sorted(set(a) | set(b)):
+        # A status explains more than the paths and counters that follow from it: compare it first.
+        for key in sorted(set(a) | set(b), key=lambda k: (k != "status", k)):
             if key not in a or key not in b:
                 out.append(Difference(control, resource, ".".join([*path, key]), a.get(key, "<absent>"), b.get(key, "<absent>")))
             else:
@@ -85,6 +86,10 @@ def _walk(a: Any, b: Any, path: list[str], out: list[Difference], limit: int, co
             _walk(x, y, [*path, f"[{i}]"], out, limit, control, resource)
         return
     out.append(Difference(control, resource, ".".join(path), a, b))
+
+
+def _rules_by_name(control: dict[str, Any]) -> dict[str, Any]:
+    return {**control, "rules": {rule["name"]: rule for rule in control.get("rules") or []}}
 
 
 def _keyed(items: list[dict[str, Any]], key: str) -> dict[str, dict[str, Any]]:
@@ -105,7 +110,7 @@ def differences(baseline: dict[str, Any], candidate: dict[str, Any], limit: int 
             if cid not in ca or cid not in cb:
                 out.append(Difference(cid, rid, "controls", "present" if cid in ca else "absent", "present" if cid in cb else "absent"))
             else:
-                _walk(ca[cid], cb[cid], [], out, limit, cid, rid)
+                _walk(_rules_by_name(ca[cid]), _rules_by_name(cb[cid]), [], out, limit, cid, rid)
         if len(out) >= limit:
             return out[:limit]
     sa = (a.get("summaryDetails") or {}).pop("controls", {})

@@ -1,5 +1,8 @@
 """Secrets never reach a report: Secret and ConfigMap data and container env values are redacted.
 
+The API server's bookkeeping (resourceVersion, managedFields, selfLink) is dropped too, so the
+same objects read from manifests or from a cluster give the same report.
+
 Pure: returns a redacted copy, never changes its argument.
 """
 
@@ -12,6 +15,7 @@ REDACTED = "***"
 _DATA_KINDS = frozenset({"Secret", "ConfigMap"})
 _DATA_FIELDS = ("data", "stringData", "binaryData")
 _LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+_SERVER_BOOKKEEPING = ("resourceVersion", "managedFields", "selfLink")
 
 
 def _pod_specs(obj: dict[str, Any]) -> list[dict[str, Any]]:
@@ -33,6 +37,10 @@ def _pod_specs(obj: dict[str, Any]) -> list[dict[str, Any]]:
 def redact(obj: dict[str, Any]) -> dict[str, Any]:
     """A copy of `obj` with secret-bearing values replaced by `***` (keys stay, so paths still read)."""
     out = copy.deepcopy(obj)
+    metadata = out.get("metadata")
+    if isinstance(metadata, dict):
+        for key in _SERVER_BOOKKEEPING:
+            metadata.pop(key, None)
     annotations = (out.get("metadata") or {}).get("annotations")
     if isinstance(annotations, dict) and _LAST_APPLIED in annotations:
         annotations[_LAST_APPLIED] = REDACTED  # it repeats the whole object, data included

@@ -76,7 +76,7 @@ class FileSource(Source):
             else:
                 if doc is not None:
                     yield f"{path}:{line}", doc
-            line += chunk.count("\n") + 1
+            line += chunk.count("\n") + 2  # the chunk's lines and the `---` line after it
 
     def _objects(self, where: str, doc: Any) -> Iterator[dict[str, Any]]:
         if isinstance(doc, dict) and doc.get("kind") == "List" or isinstance(doc, list):

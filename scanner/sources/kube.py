@@ -72,18 +72,23 @@ class KubeSource(Source):
         self.resources = self._discover(list(wanted))
 
     def _get(self, path: str, query: list[tuple[str, Any]] | None = None) -> dict[str, Any]:
-        response = self._api.call_api(
-            path,
-            "GET",
-            query_params=query or [],
-            header_params={"Accept": "application/json"},
-            auth_settings=["BearerToken"],
-            _preload_content=False,
-            _return_http_data_only=True,
-            _request_timeout=self.timeout_seconds,
-        )
-        body: dict[str, Any] = json.loads(response.data)
-        return body
+        api = self._api
+        headers = {"Accept": "application/json"}
+        if hasattr(api, "param_serialize"):  # kubernetes >= 35: serialise, then call; errors are ours to raise
+            method, url, header_params, body, post_params = api.param_serialize(
+                "GET", path, query_params=query or [], header_params=headers, auth_settings=["BearerToken"]
+            )
+            response = api.call_api(method, url, header_params, body, post_params, _request_timeout=self.timeout_seconds)
+            data = response.read()
+            if not 200 <= response.status < 300:
+                raise ApiException(status=response.status, reason=response.reason, http_resp=response.response)
+        else:  # older clients
+            data = api.call_api(
+                path, "GET", query_params=query or [], header_params=headers, auth_settings=["BearerToken"],
+                _preload_content=False, _return_http_data_only=True, _request_timeout=self.timeout_seconds,
+            ).data
+        parsed: dict[str, Any] = json.loads(data)
+        return parsed
 
     def _discover(self, wanted: list[tuple[str, str, str]]) -> list[ApiResource]:
         """The preferred version of each wanted kind (one object served twice is listed once)."""

@@ -1,0 +1,73 @@
+"""Object identity and the manifest reader: IDs, duplicates, owned objects, malformed input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from scanner.inventory import Inventory, MemoryRawStore
+from scanner.sources import SourceUnavailable
+from scanner.sources.files import FileSource
+from scanner.sources.objects import identity_key, owned_by_controller, resource_id
+
+
+def _obj(api_version: str, kind: str, name: str, namespace: str | None = None, uid: str | None = None) -> dict:
+    meta: dict = {"name": name}
+    if namespace:
+        meta["namespace"] = namespace
+    if uid:
+        meta["uid"] = uid
+    return {"apiVersion": api_version, "kind": kind, "metadata": meta}
+
+
+def test_resource_ids_follow_kubescape() -> None:
+    assert resource_id(_obj("apps/v1", "Deployment", "web", "shop")) == "apps/v1/shop/Deployment/web"
+    assert resource_id(_obj("v1", "Pod", "p", "d")) == "/v1/d/Pod/p"
+    assert resource_id(_obj("rbac.authorization.k8s.io/v1", "ClusterRole", "admin")) == "rbac.authorization.k8s.io/v1//ClusterRole/admin"
+
+
+def test_one_object_under_two_versions_is_one_object() -> None:
+    a = _obj("ksbench.example.com/v1", "Widget", "w", "ns", uid="u-1")
+    b = _obj("ksbench.example.com/v1beta1", "Widget", "w", "ns", uid="u-1")
+    assert identity_key(a) == identity_key(b)
+    inventory = Inventory(MemoryRawStore())
+    assert inventory.add(a) is not None
+    assert inventory.add(b) is None
+    assert inventory.counters.duplicates_dropped == 1
+
+
+def test_controller_owned_objects_are_not_scanned_alone() -> None:
+    pod = _obj("v1", "Pod", "p", "d")
+    pod["metadata"]["ownerReferences"] = [{"kind": "ReplicaSet", "name": "rs", "controller": True}]
+    assert owned_by_controller(pod)
+    pod["metadata"]["ownerReferences"] = [{"kind": "Node", "name": "n", "controller": True}]
+    assert not owned_by_controller(pod)
+
+
+def test_malformed_document_is_reported_and_the_rest_is_read(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: first, namespace: d}\n"
+        "---\n"
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: [broken\n"
+        "---\n"
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: third, namespace: d}\n"
+        "---\n"
+        "kind: Pod\nmetadata: {name: no-version}\n"
+    )
+    (tmp_path / "b.json").write_text('{"apiVersion": "v1", "kind": "List", "items": [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}}]}')
+    (tmp_path / "c.json").write_text("{not json")
+    source = FileSource([tmp_path])
+    names = [o["metadata"]["name"] for page in source.pages() for o in page.objects]
+    assert names == ["first", "third", "c"]
+    problems = {p.where.split("/")[-1]: p.reason for p in source.problems}
+    assert any(w.startswith("a.yaml:7:") and "malformed YAML" in r for w, r in problems.items()), problems
+    assert any("missing apiVersion" in r for r in problems.values())
+    assert any(w.startswith("c.json:1:") and "malformed JSON" in r for w, r in problems.items())
+
+
+def test_missing_paths_are_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(SourceUnavailable, match="no such file"):
+        FileSource([tmp_path / "nope"])
+    with pytest.raises(SourceUnavailable, match="no manifest"):
+        FileSource([tmp_path])
