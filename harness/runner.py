@@ -193,11 +193,11 @@ class Progress:
 
     def __init__(self, stream: TextIO | None = None) -> None:
         self.stream = stream if stream is not None else sys.stderr
-        self.durations: dict[str, list[float]] = {}
+        self.durations: dict[tuple[str, str], list[float]] = {}  # (scenario, instrument) → seconds
         self.tty = self.stream.isatty()
 
     def show(self, step: Step, done: int, total: int, remaining: Sequence[Step]) -> None:
-        eta = sum(self._typical(s.instrument) for s in remaining)
+        eta = sum(self._typical(s.scenario, s.instrument) for s in remaining)
         variant = f" [{step.variant}]" if step.variant else ""
         line = (
             f"[{done + 1}/{total}] {step.scenario} · {step.combination}{variant} · {step.instrument} · "
@@ -210,7 +210,7 @@ class Progress:
         self.stream.flush()
 
     def finished(self, step: Step, seconds: float, outcome: str) -> None:
-        self.durations.setdefault(step.instrument, []).append(seconds)
+        self.durations.setdefault((step.scenario, step.instrument), []).append(seconds)
         if outcome != results.OK:
             self.note(f"{step.scenario} · {step.combination} · {step.instrument}: {outcome}")
 
@@ -223,8 +223,13 @@ class Progress:
             self.stream.write("\n")
             self.stream.flush()
 
-    def _typical(self, instrument: str) -> float:
-        seen = self.durations.get(instrument) or [d for ds in self.durations.values() for d in ds]
+    def _typical(self, scenario: str, instrument: str) -> float:
+        # Same scenario and instrument first: a larger scenario's runs take longer than the last one's.
+        seen = (
+            self.durations.get((scenario, instrument))
+            or [d for (name, _), ds in self.durations.items() if name == scenario for d in ds]
+            or [d for ds in self.durations.values() for d in ds]
+        )
         return sum(seen) / len(seen) if seen else 0.0
 
 
