@@ -282,3 +282,21 @@ def memray_stats_argv(capture: Path, output: Path) -> list[str]:
 
 def memray_flamegraph_argv(capture: Path, output: Path) -> list[str]:
     return [sys.executable, "-m", "memray", "flamegraph", "--force", "-o", str(output), str(capture)]
+
+
+def memray_timeline(capture: Path) -> tuple[tuple[float, int, int], ...] | ToolProblem:
+    """memray's periodic snapshots as (seconds since the first, RSS bytes, heap bytes), for plots."""
+    if not memray_available():
+        return ToolProblem("tool-missing", "memray is not installed (pip install 'ksbench[profile]')")
+    try:
+        from memray import FileReader
+
+        reader = FileReader(str(capture))
+        snapshots = list(reader.get_memory_snapshots())
+        reader.close()
+    except Exception as exc:  # a damaged or truncated capture is a value, as in summarise_memray
+        return ToolProblem("tool-failed", f"cannot read memray capture {capture.name}: {exc}")
+    if not snapshots:
+        return ()
+    start = snapshots[0].time
+    return tuple(((s.time - start) / 1000.0, int(s.rss), int(s.heap)) for s in snapshots)

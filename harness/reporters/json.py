@@ -1,0 +1,119 @@
+"""The verdict as JSON (`ksbench-verdict/1`): gates, per-phase promise vs measured, every comparison.
+
+For machines that read the verdict (dashboards, bots). Renders a harness.gates.Verdict and the
+suite's metadata; computes nothing. Numbers are rounded to 6 decimals; NaN becomes null.
+
+Format changes (one line each, newest last):
+  ksbench-verdict/1 — first format.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from harness import stats, views
+from harness.gates import Verdict
+from harness.results import Suite
+
+FORMAT_VERSION = "ksbench-verdict/1"
+
+
+def _number(value: float | None) -> float | None:
+    if value is None or math.isnan(value) or math.isinf(value):
+        return None
+    return round(value, 6)
+
+
+def _comparison(c: stats.Comparison | None) -> dict[str, Any] | None:
+    if c is None:
+        return None
+    return {
+        "metric": c.metric,
+        "pairs": c.pairs,
+        "median_ratio": _number(c.median_ratio),
+        "change_percent": _number(c.change_percent),
+        "ci_low": _number(c.ci_low),
+        "ci_high": _number(c.ci_high),
+        "p_value": _number(c.p_value),
+        "p_adjusted": _number(c.p_adjusted),
+        "verdict": c.verdict,
+    }
+
+
+def render(verdict: Verdict, suite: Suite) -> dict[str, Any]:
+    machine = suite.machine
+    return {
+        "format_version": FORMAT_VERSION,
+        "results_format_version": suite.format_version,
+        "results_created_at": suite.created_at,
+        "exit_code": verdict.exit_code,
+        "summary": views.summary_line(verdict),
+        "machine": dict(vars(machine)),
+        "scenarios": [
+            {
+                "name": s.name,
+                "resource_count": s.resource_count,
+                "fingerprint": s.fingerprint,
+                "backend": s.backend,
+            }
+            for s in suite.scenarios
+        ],
+        "gates": [
+            {
+                "scenario": g.scenario,
+                "gate": g.name,
+                "target": g.target,
+                "measured": g.measured,
+                "ci": g.ci,
+                "status": g.status,
+                "reason": g.reason,
+            }
+            for g in verdict.gates
+        ],
+        "phases": [
+            {
+                "phase": f"P{p.phase}",
+                "scenario": p.scenario,
+                "promise": {
+                    "text": p.promise.describe(),
+                    "metric": p.promise.metric,
+                    "low_percent": p.promise.low_percent,
+                    "high_percent": p.promise.high_percent,
+                    "large_only": p.promise.large_only,
+                },
+                "applies": p.applies,
+                "alone": _comparison(p.alone),
+                "on_top_of_the_others": _comparison(p.in_combination),
+                "main_effect_percent": _number(p.main_effect_percent),
+                "assessment": p.assessment,
+            }
+            for p in verdict.phases
+        ],
+        "comparisons": [
+            {"scenario": scenario, "combination": combination, **(_comparison(c) or {})}
+            for (scenario, combination, _metric), c in verdict.comparisons.items()
+        ],
+        "noise_floor": [
+            {
+                "scenario": scenario,
+                "metric": metric,
+                "pairs": f.pairs,
+                "sigma_log": _number(f.sigma_log),
+                "spread_percent": _number(f.spread_percent),
+            }
+            for (scenario, metric), f in verdict.noise.items()
+        ],
+        "interactions": [
+            {
+                "scenario": i.scenario,
+                "metric": i.metric,
+                "phases": [f"P{i.phases[0]}", f"P{i.phases[1]}"],
+                "effect_percent": _number(i.effect_percent),
+            }
+            for i in verdict.interactions
+        ],
+        "notes": list(verdict.interaction_notes),
+        "missing": list(verdict.missing),
+        "mismatches": list(verdict.mismatches),
+    }

@@ -1,0 +1,116 @@
+"""The verdict as Markdown for a pull-request comment: the gate table and promise vs measured per phase.
+
+Short enough to read on a phone: a gate table and one row per phase (scenarios as columns, an icon
+for the assessment); the reasons, notes and missing figures folded away.
+Renders a harness.gates.Verdict; computes nothing.
+"""
+
+from __future__ import annotations
+
+import math
+
+from harness import gates, stats, views
+from harness.gates import Verdict
+from harness.results import Suite
+
+ICONS = {gates.PASS: "✅", gates.FAIL: "❌", gates.INCONCLUSIVE: "⚠️", gates.NOT_RUN: "➖"}
+FOLDED_LINES = 20
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _signed(value: float) -> str:
+    text = f"{value:+.0f}"
+    return "±0" if text in ("+0", "-0") else text
+
+
+def _change(c: stats.Comparison | None) -> str:
+    if c is None or math.isnan(c.median_ratio):
+        return "—"
+    if math.isnan(c.ci_low):
+        return f"{_signed(c.change_percent)}% (n={c.pairs})"
+    return f"{_signed(c.change_percent)}% [{_signed((c.ci_low - 1) * 100)}, {_signed((c.ci_high - 1) * 100)}]"
+
+
+ASSESSMENT_ICONS = (  # by how the assessment from harness.gates begins
+    ("delivers", "✅"),
+    ("helps", "🔸"),
+    ("no measurable effect", "➖"),
+    ("not significant", "❔"),
+    ("makes it worse", "❌"),
+    ("inconclusive", "⚠️"),
+)
+LEGEND = (
+    "✅ delivers the promise · 🔸 helps, promise not met or not resolved · ➖ no measurable effect · "
+    "❔ not significant after Holm (repeat more) · ❌ makes it worse · ⚠️ figures missing"
+)
+
+
+def _icon(assessment: str) -> str:
+    return next((icon for prefix, icon in ASSESSMENT_ICONS if assessment.startswith(prefix)), "")
+
+
+def render(verdict: Verdict, suite: Suite) -> str:
+    machine = suite.machine
+    sizes = ", ".join(
+        f"{s.name} {s.resource_count:,}" if s.resource_count is not None else s.name for s in suite.scenarios
+    )
+    commit = (machine.git_commit or "?")[:12] + ("-dirty" if machine.git_dirty else "")
+    lines = [
+        f"### ksbench: {views.summary_line(verdict)}",
+        "",
+        f"`{commit}` · {sizes} · {machine.cpu_count or '?'} CPUs · {machine.engine or 'engine ?'}",
+        "",
+        "| | scenario | gate | measured | 95% CI |",
+        "|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {ICONS.get(g.status, g.status)} | {g.scenario} | {_cell(g.name)} | {_cell(g.measured)} | {g.ci} |"
+        for g in verdict.gates
+    ]
+    scenarios = list(dict.fromkeys(p.scenario for p in verdict.phases))
+    cells = {(p.phase, p.scenario): p for p in verdict.phases}
+    lines += [
+        "",
+        "**Per phase: promised vs measured alone** (median change vs baseline, 95% CI)",
+        "",
+        "| phase | promise | " + " | ".join(scenarios) + " |",
+        "|---|---|" + "---|" * len(scenarios),
+    ]
+    for promise in gates.PROMISES:
+        row = [f"P{promise.phase}", promise.describe()]
+        for scenario in scenarios:
+            effect = cells.get((promise.phase, scenario))
+            if effect is None:
+                row.append("—")
+                continue
+            mark = "" if effect.applies else "¹"
+            row.append(f"{_change(effect.alone)} {_icon(effect.assessment)}{mark}")
+        lines.append("| " + " | ".join(row) + " |")
+    lines += ["", LEGEND]
+    if any(not p.applies for p in verdict.phases):
+        lines += ["", "¹ the promise is for clusters above 2,500 resources"]
+    folded = [
+        f"- {g.scenario} · {g.name}: {_cell(g.reason.splitlines()[0])}" for g in verdict.gates if g.reason
+    ]
+    folded += [f"- note: {note}" for note in verdict.interaction_notes]
+    if verdict.missing:
+        folded += [f"- missing: {line}" for line in verdict.missing[:FOLDED_LINES]]
+        if len(verdict.missing) > FOLDED_LINES:
+            folded.append(f"- … and {len(verdict.missing) - FOLDED_LINES} more runs without figures")
+    if folded:
+        lines += [
+            "",
+            "<details><summary>Why, notes and missing figures</summary>",
+            "",
+            *folded,
+            "",
+            "</details>",
+        ]
+    if verdict.mismatches:
+        lines += ["", "**Findings mismatch — no figure of this bench can be trusted:**", "", "```"]
+        lines += [line for text in verdict.mismatches[:5] for line in text.splitlines()]
+        lines += ["```"]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,698 @@
+"""What the reports show, computed once: plot series, tables, the CPU shift and history steps. Pure.
+
+Owns every aggregation a report or the history needs — per-phase bars with the plan's promised
+range, scaling curves against cluster size, memory timelines, the combination heat map, the
+py-spy self-time shift between baseline and all phases, parity digests, and steps across
+commits — as frozen values that harness.reporters render without computing.
+
+Must not: read files, spawn processes or print (harness.artefacts loads what the profilers left;
+the commands wire it together). Statistics come from harness.stats, judgements from harness.gates.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from harness import gates, instruments, stats
+from harness.results import AA, BASELINE, CANDIDATE, MISMATCH, OK, WARMUP, Machine, Suite
+from scanner.phases import Phases, PhasesError
+
+CLEAN = "clean"
+METRIC_LABELS = {
+    "cpu_seconds": "CPU",
+    "wall_seconds": "wall",
+    "peak_rss_bytes": "peak RSS",
+    "heap_peak_bytes": "heap (memray)",
+}
+BAR_METRICS = ("cpu_seconds", "wall_seconds", "peak_rss_bytes")
+SCALING_METRICS = ("cpu_seconds", "wall_seconds", "peak_rss_bytes")
+TOP_FUNCTIONS = 15
+# The all-phases gate target per metric, as a percent change (None: that gate does not exist there).
+GATE_TARGET_PERCENT = {
+    "cpu_seconds": (gates.CPU_TARGET_RATIO - 1.0) * 100.0,
+    "peak_rss_bytes": (gates.MEMORY_TARGET_RATIO - 1.0) * 100.0,
+    "wall_seconds": (gates.SMALL_WALL_TARGET_RATIO - 1.0) * 100.0,
+}
+
+Key = tuple[str, str]  # (scenario, combination)
+Stacks = Mapping[tuple[str, ...], int]
+
+
+@dataclass(frozen=True)
+class ProfileData:
+    """What the profilers left in a results directory, already read (harness.artefacts does)."""
+
+    stacks: Mapping[Key, Stacks] = field(default_factory=dict)  # py-spy collapsed stacks
+    rate_hz: float = instruments.PYSPY_RATE_HZ
+    # (seconds since start, RSS bytes) of one profiled run, e.g. memray's periodic snapshots.
+    timelines: Mapping[Key, tuple[tuple[float, float], ...]] = field(default_factory=dict)
+    timeline_source: str = "memray snapshots"
+    flamegraph_svgs: Mapping[Key, str] = field(default_factory=dict)  # py-spy flame graphs, inline
+    existing: frozenset[str] = frozenset()  # artefact paths (relative to the results dir) present
+    problems: tuple[str, ...] = ()  # artefacts that were expected but could not be read
+
+
+# --- the report -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str  # P1 … P6, all
+    metric: str
+    change_percent: float | None
+    ci_low_percent: float | None
+    ci_high_percent: float | None
+    verdict: str  # stats verdict, or "" when there is no comparison
+    promised: tuple[float, float] | None = None  # the plan's promise as a change range, e.g. (-40, -30)
+    target_percent: float | None = None  # the all-phases gate target on this scenario
+    on_top: tuple[float, float, float] | None = None  # all vs all-without-this-phase: change, CI
+
+    @property
+    def tone(self) -> str:
+        """lower/higher: significant after Holm; lower?/higher?: the CI excludes 0 but Holm does not
+        confirm it; unclear: the CI straddles 0 or there are too few runs."""
+        if self.verdict in (stats.LOWER, stats.HIGHER):
+            return self.verdict
+        if self.ci_high_percent is not None and self.ci_high_percent < 0:
+            return "lower?"
+        if self.ci_low_percent is not None and self.ci_low_percent > 0:
+            return "higher?"
+        return "unclear"
+
+
+@dataclass(frozen=True)
+class PhaseBars:
+    scenario: str
+    resource_count: int | None
+    bars: tuple[Bar, ...]
+
+
+@dataclass(frozen=True)
+class ScalingPoint:
+    resource_count: int
+    median: float
+    low: float  # smallest run
+    high: float  # largest run
+    runs: int
+
+
+@dataclass(frozen=True)
+class ScalingSeries:
+    combination: str
+    metric: str
+    points: tuple[ScalingPoint, ...]
+
+
+@dataclass(frozen=True)
+class Timeline:
+    scenario: str
+    combination: str
+    points: tuple[tuple[float, float], ...]
+
+
+@dataclass(frozen=True)
+class Cell:
+    change_percent: float
+    significant: bool
+
+
+@dataclass(frozen=True)
+class HeatMap:
+    rows: tuple[str, ...]  # combinations
+    columns: tuple[str, ...]  # "scenario\nmetric"
+    cells: tuple[tuple[Cell | None, ...], ...]
+
+
+@dataclass(frozen=True)
+class ArtefactLink:
+    scenario: str
+    combination: str
+    kind: str  # "memray flame graph", "py-spy flame graph", …
+    href: str  # relative to the report file
+    present: bool
+
+
+@dataclass(frozen=True)
+class FunctionShift:
+    function: str
+    baseline_self_seconds: float
+    candidate_self_seconds: float
+
+    @property
+    def delta_seconds(self) -> float:
+        return self.candidate_self_seconds - self.baseline_self_seconds
+
+
+@dataclass(frozen=True)
+class CpuShift:
+    scenario: str
+    candidate: str
+    baseline_sampled_seconds: float
+    candidate_sampled_seconds: float
+    shifts: tuple[FunctionShift, ...]  # by |change|, largest first
+
+
+@dataclass(frozen=True)
+class ParityRow:
+    combination: str
+    variant: str
+    runs: int
+    digests: tuple[str, ...]
+    identical: bool
+
+
+@dataclass(frozen=True)
+class ParityView:
+    scenario: str
+    reference: str | None
+    rows: tuple[ParityRow, ...]
+    mismatches: tuple[str, ...]  # each with the minimal diff the runner recorded
+
+
+@dataclass(frozen=True)
+class ReportView:
+    title: str
+    verdict: gates.Verdict
+    suite: Suite
+    phase_bars: tuple[PhaseBars, ...]
+    scaling: tuple[ScalingSeries, ...]  # empty when fewer than two scenario sizes were run
+    threshold_resources: int
+    timelines: tuple[Timeline, ...]
+    timeline_note: str
+    heat_map: HeatMap
+    links: tuple[ArtefactLink, ...]
+    flamegraphs: tuple[tuple[str, str, str], ...]  # (scenario, combination, inline SVG)
+    cpu_shift: CpuShift | None
+    cpu_shift_note: str
+    parity: tuple[ParityView, ...]
+    machine: tuple[tuple[str, str], ...]
+    problems: tuple[str, ...]
+
+
+def percent(ratio: float) -> float:
+    return (ratio - 1.0) * 100.0
+
+
+def scenario_names(suite: Suite) -> list[str]:
+    names = [info.name for info in suite.scenarios]
+    names += [one.scenario for one in suite.series if one.scenario not in names]
+    return list(dict.fromkeys(names))
+
+
+def largest_scenario(suite: Suite, among: Sequence[str] | None = None) -> str | None:
+    names = list(among) if among is not None else scenario_names(suite)
+    if not names:
+        return None
+
+    def size(name: str) -> int:
+        info = suite.scenario(name)
+        return info.resource_count if info and info.resource_count is not None else -1
+
+    return max(names, key=lambda n: (size(n), names.index(n)))
+
+
+def combination_numbers(combination: str) -> frozenset[int] | None:
+    try:
+        return frozenset(Phases.parse(combination).numbers)
+    except PhasesError:
+        return None
+
+
+def combination_order(combination: str) -> tuple[int, list[int], str]:
+    """baseline, single phases, then by number of phases (all last)."""
+    numbers = sorted(combination_numbers(combination) or ())
+    return (len(numbers), numbers, combination)
+
+
+def combinations(suite: Suite, scenario: str | None = None) -> list[str]:
+    """Combinations run: baseline, single phases, then by number of phases (all last)."""
+    seen = {one.combination for one in suite.series if scenario is None or one.scenario == scenario}
+    return sorted(seen, key=combination_order)
+
+
+def _comparison_bar(
+    label: str,
+    metric: str,
+    c: stats.Comparison | None,
+    *,
+    promised: tuple[float, float] | None = None,
+    target_percent: float | None = None,
+    on_top: tuple[float, float, float] | None = None,
+) -> Bar:
+    if c is None or math.isnan(c.median_ratio):
+        change = low = high = None
+    else:
+        change = percent(c.median_ratio)
+        low = None if math.isnan(c.ci_low) else percent(c.ci_low)
+        high = None if math.isnan(c.ci_high) else percent(c.ci_high)
+    verdict = "" if c is None else c.verdict
+    return Bar(label, metric, change, low, high, verdict, promised, target_percent, on_top)
+
+
+def phase_bars(suite: Suite, verdict: gates.Verdict) -> tuple[PhaseBars, ...]:
+    out: list[PhaseBars] = []
+    for scenario in scenario_names(suite):
+        info = suite.scenario(scenario)
+        count = info.resource_count if info else None
+        by_numbers = {combination_numbers(c): c for c in combinations(suite, scenario)}
+        effects = {p.phase: p for p in verdict.phases if p.scenario == scenario}
+        bars: list[Bar] = []
+        for metric in BAR_METRICS:
+            for promise in gates.PROMISES:
+                name = by_numbers.get(frozenset({promise.phase}))
+                promised = (-promise.high_percent, -promise.low_percent) if promise.metric == metric else None
+                effect = effects.get(promise.phase)
+                on_top = None
+                if promise.metric == metric and effect is not None and effect.in_combination is not None:
+                    ic = effect.in_combination
+                    if not math.isnan(ic.ci_low):
+                        on_top = (percent(ic.median_ratio), percent(ic.ci_low), percent(ic.ci_high))
+                comparison = verdict.comparisons.get((scenario, name, metric)) if name else None
+                bars.append(
+                    _comparison_bar(f"P{promise.phase}", metric, comparison, promised=promised, on_top=on_top)
+                )
+            target = _gate_target(metric, count)
+            bars.append(
+                _comparison_bar(
+                    "all",
+                    metric,
+                    verdict.comparisons.get((scenario, gates.ALL_PHASES, metric)),
+                    target_percent=target,
+                )
+            )
+        if any(b.change_percent is not None for b in bars):
+            out.append(PhaseBars(scenario, count, tuple(bars)))
+    return tuple(out)
+
+
+def _gate_target(metric: str, count: int | None) -> float | None:
+    if count is None:
+        return None
+    if metric == "peak_rss_bytes" and count <= gates.LARGE_ABOVE_RESOURCES:
+        return None
+    if metric == "wall_seconds" and count > gates.SMALL_AT_MOST_RESOURCES:
+        return None
+    return GATE_TARGET_PERCENT[metric]
+
+
+def clean_values(suite: Suite, scenario: str, combination: str, metric: str) -> list[float]:
+    """Figures of the measured clean runs (baseline, A/A and candidates; never warm-up or race)."""
+    return [
+        run.metrics[metric]
+        for run in suite.runs()
+        if run.scenario == scenario
+        and run.combination == combination
+        and run.instrument == CLEAN
+        and run.role in (BASELINE, AA, CANDIDATE)
+        and run.variant == ""
+        and run.ok
+        and metric in run.metrics
+    ]
+
+
+def scaling(suite: Suite) -> tuple[ScalingSeries, ...]:
+    sized = [(info.resource_count, info.name) for info in suite.scenarios if info.resource_count is not None]
+    if len({count for count, _ in sized}) < 2:
+        return ()
+    out: list[ScalingSeries] = []
+    for combination in ("baseline", gates.ALL_PHASES):
+        for metric in SCALING_METRICS:
+            points = []
+            for count, name in sorted(sized):
+                values = clean_values(suite, name, combination, metric)
+                if values:
+                    points.append(
+                        ScalingPoint(count, float(np.median(values)), min(values), max(values), len(values))
+                    )
+            if points:
+                out.append(ScalingSeries(combination, metric, tuple(points)))
+    return tuple(out)
+
+
+def heat_map(suite: Suite, verdict: gates.Verdict) -> HeatMap:
+    """Combinations × (scenario · metric): median change vs baseline; memray heap peak when profiled."""
+    scenarios = scenario_names(suite)
+    rows = [c for c in combinations(suite) if c != "baseline"]
+    columns: list[tuple[str, str]] = []
+    for scenario in scenarios:
+        columns += [(scenario, metric) for metric in BAR_METRICS]
+        if any(r.scenario == scenario and r.ok and "heap_peak_bytes" in r.metrics for r in suite.runs()):
+            columns.append((scenario, "heap_peak_bytes"))
+    cells: list[tuple[Cell | None, ...]] = []
+    for combination in rows:
+        row: list[Cell | None] = []
+        for scenario, metric in columns:
+            if metric == "heap_peak_bytes":
+                row.append(_memray_cell(suite, scenario, combination))
+                continue
+            c = verdict.comparisons.get((scenario, combination, metric))
+            if c is None or math.isnan(c.median_ratio):
+                row.append(None)
+            else:
+                row.append(Cell(percent(c.median_ratio), c.verdict in (stats.LOWER, stats.HIGHER)))
+        cells.append(tuple(row))
+    labels = tuple(f"{scenario}\n{METRIC_LABELS[metric]}" for scenario, metric in columns)
+    return HeatMap(tuple(rows), labels, tuple(cells))
+
+
+def _memray_cell(suite: Suite, scenario: str, combination: str) -> Cell | None:
+    # memray's heap peak is deterministic run to run: one profiled run each, a plain ratio.
+    def first(name: str, role: str) -> float | None:
+        return next(
+            (
+                r.metrics["heap_peak_bytes"]
+                for r in suite.runs()
+                if r.scenario == scenario
+                and r.combination == name
+                and r.instrument == instruments.MEMRAY
+                and r.role == role
+                and r.ok
+                and "heap_peak_bytes" in r.metrics
+            ),
+            None,
+        )
+
+    base, cand = first("baseline", BASELINE), first(combination, CANDIDATE)
+    if base is None or cand is None or base <= 0:
+        return None
+    return Cell(percent(cand / base), True)
+
+
+def links(suite: Suite, profile: ProfileData, prefix: str) -> tuple[ArtefactLink, ...]:
+    names = {
+        "memray_flamegraph": "memray flame graph",
+        "memray_summary": "memray summary",
+        "pyspy_flamegraph": "py-spy flame graph",
+        "pyspy_functions": "py-spy functions",
+    }
+    out: list[ArtefactLink] = []
+    for run in suite.runs():
+        if run.instrument == CLEAN or run.variant:
+            continue
+        for name, kind in names.items():
+            path = run.artefacts.get(name)
+            if path:
+                href = f"{prefix.rstrip('/')}/{path}" if prefix not in ("", ".") else path
+                out.append(ArtefactLink(run.scenario, run.combination, kind, href, path in profile.existing))
+    return tuple(out)
+
+
+def cpu_shift(
+    baseline: Stacks, candidate: Stacks, rate_hz: float, scenario: str, name: str, top: int = TOP_FUNCTIONS
+) -> CpuShift:
+    """Where CPU time moved: per-function self time in the candidate minus the baseline's."""
+    base = instruments.function_times(baseline, rate_hz)
+    cand = instruments.function_times(candidate, rate_hz)
+    base_self = {f.function: f.self_seconds for f in base.functions}
+    cand_self = {f.function: f.self_seconds for f in cand.functions}
+    shifts = [
+        FunctionShift(function, base_self.get(function, 0.0), cand_self.get(function, 0.0))
+        for function in base_self.keys() | cand_self.keys()
+    ]
+    shifts = [s for s in shifts if s.delta_seconds != 0.0]
+    shifts.sort(key=lambda s: (-abs(s.delta_seconds), s.function))
+    return CpuShift(scenario, name, base.sampled_seconds, cand.sampled_seconds, tuple(shifts[:top]))
+
+
+def _pick_pair(keys: Sequence[Key], suite: Suite) -> str | None:
+    """The largest scenario that has both a baseline and an all-phases entry."""
+    both = [s for s in scenario_names(suite) if (s, "baseline") in keys and (s, gates.ALL_PHASES) in keys]
+    return largest_scenario(suite, both) if both else None
+
+
+def parity(suite: Suite) -> tuple[ParityView, ...]:
+    out: list[ParityView] = []
+    for scenario in scenario_names(suite):
+        runs = [r for r in suite.runs() if r.scenario == scenario and r.report_digest is not None]
+        reference = next(
+            (
+                r.report_digest
+                for r in runs
+                if r.role in (WARMUP, BASELINE) and r.combination == "baseline" and r.ok
+            ),
+            None,
+        )
+        groups: dict[tuple[str, str], list[str]] = {}
+        for r in runs:
+            groups.setdefault((r.combination, r.variant), []).append(r.report_digest or "")
+        rows = tuple(
+            ParityRow(
+                combination,
+                variant,
+                len(digests),
+                tuple(dict.fromkeys(digests)),
+                reference is not None and set(digests) == {reference},
+            )
+            for (combination, variant), digests in sorted(
+                groups.items(), key=lambda item: (combination_order(item[0][0]), item[0][1])
+            )
+        )
+        mismatches = tuple(
+            r.reason or "digest differs from the baseline's"
+            for r in suite.runs()
+            if r.scenario == scenario and r.status == MISMATCH
+        )
+        if rows or mismatches:
+            out.append(ParityView(scenario, reference, rows, mismatches))
+    return tuple(out)
+
+
+def machine_rows(suite: Suite) -> tuple[tuple[str, str], ...]:
+    m = suite.machine
+    config = suite.config
+    rows = [
+        ("Python", f"{m.python_implementation} {m.python_version}"),
+        ("platform", m.platform),
+        ("CPUs", str(m.cpu_count) if m.cpu_count is not None else "?"),
+        ("Rego engine", m.engine or "unknown"),
+        ("memray", m.memray_version or "missing"),
+        ("py-spy", m.pyspy_version or "missing"),
+        ("ksbench", m.ksbench_version),
+        ("commit", f"{m.git_commit or '?'}{' (dirty)' if m.git_dirty else ''}"),
+        ("results written", suite.created_at or "?"),
+    ]
+    for key in ("scenarios", "combinations", "instruments", "repeat", "scan_args"):
+        if key in config:
+            value = config[key]
+            rows.append((key, ", ".join(map(str, value)) if isinstance(value, list) else str(value)))
+    for info in suite.scenarios:
+        rows.append(
+            (
+                f"scenario {info.name}",
+                f"{info.resource_count if info.resource_count is not None else '?'} resources; "
+                f"backend {info.backend or '?'}; fingerprint {(info.fingerprint or '?')[:16]}",
+            )
+        )
+    return tuple(rows)
+
+
+def report_view(
+    suite: Suite, verdict: gates.Verdict, profile: ProfileData, link_prefix: str = ""
+) -> ReportView:
+    """Everything the HTML report draws, from stored results and what the profilers left."""
+    largest = largest_scenario(suite)
+    timeline_keys = list(profile.timelines)
+    pair = _pick_pair(timeline_keys, suite)
+    if pair is not None:
+        timelines = tuple(
+            Timeline(pair, c, profile.timelines[(pair, c)]) for c in ("baseline", gates.ALL_PHASES)
+        )
+        note = (
+            f"{pair} ({_count(suite, pair)} resources): RSS over time from {profile.timeline_source} of the "
+            "profiled runs — the shape, not the gated figure (profilers slow the scan)."
+        )
+        if largest is not None and pair != largest:
+            note += f" The largest scenario ({largest}) has no timeline for both."
+    else:
+        timelines = ()
+        note = (
+            "absent: these results carry no memory timeline for both the baseline and all phases "
+            "(a timeline comes from memray runs: bench with --instruments memray and keep memray.bin)."
+        )
+    stack_keys = list(profile.stacks)
+    spy_pair = _pick_pair(stack_keys, suite)
+    shift = None
+    shift_note = ""
+    if spy_pair is not None:
+        shift = cpu_shift(
+            profile.stacks[(spy_pair, "baseline")],
+            profile.stacks[(spy_pair, gates.ALL_PHASES)],
+            profile.rate_hz,
+            spy_pair,
+            gates.ALL_PHASES,
+        )
+        shift_note = (
+            f"{spy_pair}: one py-spy run each at {profile.rate_hz:g} Hz; self time per function, "
+            "all phases minus baseline. Single profiled runs: read large shifts, not small ones."
+        )
+    else:
+        shift_note = (
+            "absent: no py-spy stacks for both the baseline and all phases (bench with --instruments pyspy)."
+        )
+    flames = tuple(
+        (scenario, combination, svg)
+        for (scenario, combination), svg in profile.flamegraph_svgs.items()
+        if scenario == (spy_pair or largest) and combination in ("baseline", gates.ALL_PHASES)
+    )
+    commit = suite.machine.git_commit
+    title = f"ksbench report — {', '.join(scenario_names(suite))}" + (f" @ {commit[:12]}" if commit else "")
+    return ReportView(
+        title=title,
+        verdict=verdict,
+        suite=suite,
+        phase_bars=phase_bars(suite, verdict),
+        scaling=scaling(suite),
+        threshold_resources=gates.LARGE_ABOVE_RESOURCES,
+        timelines=timelines,
+        timeline_note=note,
+        heat_map=heat_map(suite, verdict),
+        links=links(suite, profile, link_prefix),
+        flamegraphs=flames,
+        cpu_shift=shift,
+        cpu_shift_note=shift_note,
+        parity=parity(suite),
+        machine=machine_rows(suite),
+        problems=profile.problems,
+    )
+
+
+def _count(suite: Suite, scenario: str) -> str:
+    info = suite.scenario(scenario)
+    return f"{info.resource_count:,}" if info and info.resource_count is not None else "?"
+
+
+def summary_line(verdict: gates.Verdict) -> str:
+    """One line a reader sees first: how many gates passed, failed, could not be judged."""
+    counts: dict[str, int] = {}
+    for g in verdict.gates:
+        counts[g.status] = counts.get(g.status, 0) + 1
+    order = (gates.PASS, gates.FAIL, gates.INCONCLUSIVE, gates.NOT_RUN)
+    parts = [f"{counts[s]} {s}" for s in order if counts.get(s)]
+    headline = {
+        0: "all gates pass",
+        1: "a gate missed",
+        3: "FINDINGS MISMATCH",
+        4: "figures missing: inconclusive",
+    }.get(verdict.exit_code, f"exit {verdict.exit_code}")
+    return f"{headline} ({', '.join(parts) or 'no gates'})"
+
+
+# --- history ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoredBench:
+    path: str  # where its results.json lives, as given
+    suite: Suite
+
+
+@dataclass(frozen=True)
+class HistoryPoint:
+    path: str
+    created_at: str
+    commit: str
+    dirty: bool
+    median: float
+    ci_low: float
+    ci_high: float
+    runs: int
+    noise_percent: float | None  # the A/A spread of that bench's baseline, when measured
+    change_percent: float | None  # vs the previous point
+    step: str  # "", "up" or "down": a change beyond the noise and both intervals
+
+
+@dataclass(frozen=True)
+class BenchEntry:
+    path: str
+    created_at: str
+    commit: str
+    dirty: bool
+    scenarios: tuple[str, ...]
+    combinations: int
+    runs_ok: int
+    runs_total: int
+
+
+@dataclass(frozen=True)
+class MachineHistory:
+    machine: str
+    benches: tuple[BenchEntry, ...]
+    points: tuple[HistoryPoint, ...]
+
+
+def machine_label(m: Machine) -> str:
+    return (
+        f"{m.platform}, {m.cpu_count or '?'} CPUs, {m.python_implementation} {m.python_version}, "
+        f"engine {m.engine or '?'}"
+    )
+
+
+def _entry(bench: StoredBench) -> BenchEntry:
+    runs = [r for r in bench.suite.runs() if r.role != WARMUP]
+    m = bench.suite.machine
+    return BenchEntry(
+        bench.path,
+        bench.suite.created_at,
+        m.git_commit or "?",
+        bool(m.git_dirty),
+        tuple(scenario_names(bench.suite)),
+        len(combinations(bench.suite)),
+        sum(1 for r in runs if r.status == OK),
+        len(runs),
+    )
+
+
+def history(
+    benches: Sequence[StoredBench], metric: str, scenario: str, combination: str
+) -> tuple[MachineHistory, ...]:
+    """Per machine, in the order the benches were made: the metric's median with its CI, and steps.
+
+    A step between consecutive benches is a change larger than the A/A noise floor of both
+    (when measured) whose two median intervals do not overlap — a change beyond the noise.
+    """
+    groups: dict[str, list[StoredBench]] = {}
+    for bench in benches:
+        groups.setdefault(machine_label(bench.suite.machine), []).append(bench)
+    out: list[MachineHistory] = []
+    for label, members in groups.items():
+        members = sorted(members, key=lambda b: (b.suite.created_at, b.path))
+        points: list[HistoryPoint] = []
+        for bench in members:
+            values = clean_values(bench.suite, scenario, combination, metric)
+            if not values:
+                continue
+            median, low, high = stats.bootstrap_median_ci(values)
+            noise = _noise(bench.suite, scenario, metric)
+            change: float | None = None
+            step = ""
+            if points:
+                before = points[-1]
+                change = percent(median / before.median) if before.median > 0 else None
+                apart = low > before.ci_high or high < before.ci_low
+                floor = max((n for n in (noise, before.noise_percent) if n is not None), default=0.0)
+                if change is not None and apart and abs(change) > floor:
+                    step = "up" if change > 0 else "down"
+            m = bench.suite.machine
+            points.append(
+                HistoryPoint(
+                    bench.path, bench.suite.created_at, m.git_commit or "?", bool(m.git_dirty),
+                    median, low, high, len(values), noise, change, step,
+                )
+            )  # fmt: skip
+        out.append(MachineHistory(label, tuple(_entry(b) for b in members), tuple(points)))
+    return tuple(out)
+
+
+def _noise(suite: Suite, scenario: str, metric: str) -> float | None:
+    def by_repetition(role: str) -> dict[int, float]:
+        values: dict[int, float] = {}
+        for one in suite.find(scenario, "baseline", CLEAN, role):
+            values.update(one.values(metric))
+        return values
+
+    floor = stats.noise_floor(metric, by_repetition(AA), by_repetition(BASELINE))
+    return floor.spread_percent if floor is not None else None

@@ -1,0 +1,220 @@
+"""Reports from a stored results fixture: golden Markdown and JSON, the HTML's sections, views, history.
+
+Regenerate the golden files after an intended change with KSBENCH_UPDATE_GOLDEN=1 and read the diff.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import re
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from harness import artefacts, gates, results, views
+from harness.cli import main
+from harness.commands.report import judged
+from harness.reporters import html, markdown
+from harness.reporters import json as json_reporter
+from harness.results import BASELINE, CANDIDATE, MISMATCH, OK, Run
+
+FIXTURE = Path(__file__).parent.parent / "data" / "report"
+_spec = importlib.util.spec_from_file_location("make_fixture", FIXTURE / "make_fixture.py")
+assert _spec is not None and _spec.loader is not None
+make_fixture = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(make_fixture)
+UPDATE = os.environ.get("KSBENCH_UPDATE_GOLDEN") == "1"
+
+
+def _golden(name: str, text: str) -> None:
+    path = FIXTURE / name
+    if UPDATE:
+        path.write_text(text, encoding="utf-8")
+    assert text == path.read_text(encoding="utf-8"), f"{name} changed: KSBENCH_UPDATE_GOLDEN=1 to accept"
+
+
+@pytest.fixture(scope="module")
+def suite() -> results.Suite:
+    return judged(results.load(FIXTURE / "results.json"))
+
+
+@pytest.fixture(scope="module")
+def verdict(suite: results.Suite) -> gates.Verdict:
+    return gates.evaluate(suite)
+
+
+def test_fixture_is_what_the_generator_makes(tmp_path: Path) -> None:
+    built = make_fixture.build(tmp_path)
+    assert built == results.load(FIXTURE / "results.json"), "run python tests/data/report/make_fixture.py"
+    for made in tmp_path.rglob("*"):
+        if made.is_file():
+            assert made.read_bytes() == (FIXTURE / made.relative_to(tmp_path)).read_bytes(), made
+
+
+def test_markdown_golden(suite: results.Suite, verdict: gates.Verdict) -> None:
+    _golden("verdict.md", markdown.render(verdict, suite))
+
+
+def test_json_golden(suite: results.Suite, verdict: gates.Verdict) -> None:
+    _golden(
+        "verdict.json", json.dumps(json_reporter.render(verdict, suite), indent=1, ensure_ascii=False) + "\n"
+    )
+
+
+def test_markdown_is_short_enough_for_a_phone(suite: results.Suite, verdict: gates.Verdict) -> None:
+    text = markdown.render(verdict, suite)
+    visible = text.split("<details>")[0]
+    assert len(visible.splitlines()) <= 40
+    assert "| P1 | 30–40% CPU |" in text
+    assert max(len(line) for line in visible.splitlines() if line.startswith("| P")) < 110
+
+
+def test_json_carries_format_version_and_exit_code(suite: results.Suite, verdict: gates.Verdict) -> None:
+    data = json_reporter.render(verdict, suite)
+    assert data["format_version"] == json_reporter.FORMAT_VERSION
+    assert data["exit_code"] == verdict.exit_code == 1  # small and medium miss the CPU gate
+    assert {g["status"] for g in data["gates"]} == {"pass", "fail"}
+    json.dumps(data, allow_nan=False)  # NaN never leaks into the file
+
+
+def test_html_is_self_contained_with_every_section(tmp_path: Path, suite: results.Suite) -> None:
+    out = tmp_path / "report.html"
+    assert main(["report", str(FIXTURE), "--output", str(out)]) == 0
+    text = out.read_text(encoding="utf-8")
+    for anchor in (
+        "gates",
+        "phases",
+        "scaling",
+        "memory-timeline",
+        "heatmap",
+        "cpu-shift",
+        "flamegraphs",
+        "parity",
+        "machine",
+    ):
+        assert f'id="{anchor}"' in text, anchor
+    assert "<script" not in text and "<link" not in text
+    assert not re.search(r"""(src|href)=["']https?:""", text), "the report must not fetch anything"
+    assert (
+        text.count("<svg") >= 8
+    )  # 3 phase-bar plots, scaling, timeline, heat map, CPU shift, 2 flame graphs
+    assert "absent:" not in text  # the fixture has every input
+    # Links to the profilers' files resolve from where the report was written.
+    hrefs = [h for h in re.findall(r'href="([^"#]+)"', text) if not h.startswith("data:")]
+    assert hrefs and all((out.parent / href).is_file() for href in hrefs)
+
+
+def test_html_says_what_is_absent(tmp_path: Path) -> None:
+    only_clean = results.load(FIXTURE / "results.json")
+    only_clean = replace(
+        only_clean,
+        scenarios=only_clean.scenarios[:1],
+        series=tuple(s for s in only_clean.series if s.scenario == "small" and s.instrument == "clean"),
+    )
+    verdict = gates.evaluate(only_clean)
+    view = views.report_view(only_clean, verdict, artefacts.load(tmp_path, only_clean))
+    text = html.render(view)
+    assert view.scaling == () and view.timelines == () and view.cpu_shift is None
+    assert text.count("absent:") >= 4
+
+
+def test_cpu_shift_ranks_functions_by_change() -> None:
+    base = {("main", "compile"): 60, ("main", "eval"): 50, ("main", "match"): 20}
+    cand = {("main", "compile"): 10, ("main", "eval"): 52, ("main", "match"): 20}
+    shift = views.cpu_shift(base, cand, 100.0, "large", "all")
+    assert [s.function for s in shift.shifts] == ["compile", "eval"]
+    assert shift.shifts[0].delta_seconds == pytest.approx(-0.5)
+    assert shift.baseline_sampled_seconds == pytest.approx(1.3)
+
+
+def test_artefacts_load_stacks_and_timelines(suite: results.Suite) -> None:
+    loaded = artefacts.load(FIXTURE, suite)
+    assert set(loaded.stacks) == {
+        ("medium", "baseline"),
+        ("medium", "all"),
+        ("large", "baseline"),
+        ("large", "all"),
+    }
+    assert set(loaded.timelines) == {("large", "baseline"), ("large", "all")}
+    assert loaded.problems == ()
+
+
+def test_parity_view_shows_the_mismatch(suite: results.Suite) -> None:
+    bad = suite.with_run(
+        Run(
+            "small",
+            "P3",
+            "clean",
+            CANDIDATE,
+            0,
+            MISMATCH,
+            reason="small · P3: C-0013 nginx status",
+            report_digest="x",
+        )
+    )
+    view = {p.scenario: p for p in views.parity(bad)}["small"]
+    assert view.mismatches == ("small · P3: C-0013 nginx status",)
+    assert [r.combination for r in view.rows if not r.identical] == ["P3"]
+
+
+def test_heat_map_orders_single_phases_first_and_all_last(
+    suite: results.Suite, verdict: gates.Verdict
+) -> None:
+    heat = views.heat_map(suite, verdict)
+    assert heat.rows[:6] == ("P1", "P2", "P3", "P4", "P5", "P6") and heat.rows[-1] == "all"
+    assert "large\nheap (memray)" in heat.columns
+
+
+def _bench(commit: str, created: str, cpu: float, noise: float = 0.01) -> views.StoredBench:
+    suite = results.Suite(
+        make_fixture.MACHINE, {}, (results.ScenarioInfo("large", 5000),), created_at=created
+    )
+    suite = replace(suite, machine=replace(suite.machine, git_commit=commit))
+    for repetition in range(6):
+        wobble = 1.0 + noise * ((repetition % 3) - 1)
+        for role in (BASELINE, "aa"):
+            suite = suite.with_run(
+                Run(
+                    "large", "baseline", "clean", role, repetition, OK, metrics={"cpu_seconds": 30.0 * wobble}
+                )
+            )
+        suite = suite.with_run(
+            Run("large", "all", "clean", CANDIDATE, repetition, OK, metrics={"cpu_seconds": cpu * wobble})
+        )
+    return views.StoredBench(commit, suite)
+
+
+def test_history_flags_a_step_beyond_the_noise_only() -> None:
+    benches = [
+        _bench("c1", "2026-03-01", 17.0),
+        _bench("c2", "2026-03-02", 17.05),  # within the noise: no step
+        _bench("c3", "2026-03-03", 22.0),  # a regression
+    ]
+    (machine,) = views.history(benches, "cpu_seconds", "large", "all")
+    assert [p.commit for p in machine.points] == ["c1", "c2", "c3"]
+    assert [p.step for p in machine.points] == ["", "", "up"]
+    assert machine.points[2].change_percent == pytest.approx(29.0, abs=1.0)
+
+
+def test_history_command_lists_and_plots(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for name in ("one", "two"):
+        shutil.copytree(
+            FIXTURE, tmp_path / name, ignore=shutil.ignore_patterns("*.py", "*.md", "verdict.json")
+        )
+    assert main(["history", str(tmp_path), "--output", str(tmp_path / "h.png")]) == 0
+    assert (tmp_path / "h.png").read_bytes()[:4] == b"\x89PNG"
+    listing = capsys.readouterr().out
+    assert "machine: Linux-6.1.0" in listing and listing.count("0123456789ab") >= 2
+    assert main(["history", str(tmp_path), "--metric", "peak_rss_bytes"]) == 0
+    assert "<svg" in (tmp_path / "history.html").read_text(encoding="utf-8")
+
+
+def test_report_to_stdout_and_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["report", str(FIXTURE / "results.json"), "--format", "markdown"]) == 0
+    assert capsys.readouterr().out.startswith("### ksbench: a gate missed")
+    (tmp_path / "results.json").write_text('{"format_version": "ksbench-results/0"}')
+    assert main(["report", str(tmp_path), "--format", "json"]) == 2
