@@ -1,17 +1,20 @@
 """regorus (Microsoft's Rust Rego engine, as `gordon-to-regorus`): the only module importing it.
 
-regorus holds the GIL and its Engine is not re-entrant (input is set, then queried), so one
-compiled rule evaluates under a lock. JSON in and out: sets of objects are unhashable in Python.
+regorus holds the GIL and its Engine is not re-entrant (input is set, then queried). Its Engine
+is also a pyo3 `unsendable` class: used from any thread but the one that created it, it panics,
+and dropped on another thread it raises. So every regorus call (create, add, evaluate, drop) runs
+on one dedicated thread, and compiled rules can be shared by the scanner's worker threads (P1).
+JSON in and out: sets of objects are unhashable in Python.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from importlib import metadata
-from typing import Any
+from typing import Any, TypeVar
 
 from scanner.engine import CompileError, EngineInfo, EngineUnavailable, EvalOutcome
 
@@ -24,26 +27,42 @@ except Exception as exc:
     raise EngineUnavailable(f"regorus engine unavailable: pip install gordon-to-regorus ({exc})") from exc
 
 
+_T = TypeVar("_T")
+_REGORUS_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ksbench-regorus")
+
+
+def _on_regorus_thread(fn: Callable[..., _T], *args: Any) -> _T:
+    return _REGORUS_THREAD.submit(fn, *args).result()
+
+
+def _new_engine(modules: Mapping[str, str], data: Mapping[str, Any]) -> Any:
+    engine = regorus.Engine()
+    try:
+        for name, source in modules.items():
+            engine.add_policy(name, source)
+        if data:
+            engine.add_data_json(json.dumps(dict(data)))
+    except RuntimeError as exc:
+        del engine  # dropped here, on the regorus thread, not with the traceback elsewhere
+        raise CompileError(str(exc).strip()) from None
+    return engine
+
+
 class RegorusCompiledRule:
     def __init__(self, modules: Mapping[str, str], data: Mapping[str, Any], query: str) -> None:
         self._query = query
-        self._lock = threading.Lock()
-        self._engine = regorus.Engine()
-        try:
-            for name, source in modules.items():
-                self._engine.add_policy(name, source)
-            if data:
-                self._engine.add_data_json(json.dumps(dict(data)))
-        except RuntimeError as exc:
-            raise CompileError(str(exc).strip()) from exc
+        self._engine: Any = _on_regorus_thread(_new_engine, dict(modules), dict(data))
+
+    def _eval(self, payload: str) -> str:
+        self._engine.set_input_json(payload)
+        raw: str = self._engine.eval_query_as_json(self._query)
+        return raw
 
     def evaluate(self, objects: list[dict[str, Any]]) -> EvalOutcome:
-        with self._lock:
-            try:
-                self._engine.set_input_json(json.dumps(objects))
-                raw = self._engine.eval_query_as_json(self._query)
-            except RuntimeError as exc:
-                return EvalOutcome(error=str(exc).strip())
+        try:
+            raw = _on_regorus_thread(self._eval, json.dumps(objects))
+        except RuntimeError as exc:
+            return EvalOutcome(error=str(exc).strip())
         results = json.loads(raw).get("result") or []
         if not results:
             return EvalOutcome(responses=())
@@ -52,8 +71,13 @@ class RegorusCompiledRule:
             return EvalOutcome(error=f"rule returned {type(value).__name__}, expected a set")
         return EvalOutcome(responses=tuple(value))
 
+    def _drop(self) -> None:
+        self._engine = None
+
     def close(self) -> None:
-        """Nothing to release: the Rust engine is freed with the object."""
+        """Free the Rust engine on the thread that owns it."""
+        if self._engine is not None:
+            _on_regorus_thread(self._drop)
 
 
 class RegorusRegoEngine:
