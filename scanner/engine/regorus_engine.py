@@ -9,6 +9,7 @@ JSON in and out: sets of objects are unhashable in Python.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Callable, Mapping
@@ -78,6 +79,14 @@ class RegorusCompiledRule:
         """Free the Rust engine on the thread that owns it."""
         if self._engine is not None:
             _on_regorus_thread(self._drop)
+
+    def __del__(self) -> None:
+        # Not closed (a caller that only evaluates): the last reference must still go on the owner thread.
+        box = [getattr(self, "_engine", None)]
+        self._engine = None
+        if box[0] is not None:
+            with contextlib.suppress(RuntimeError):  # RuntimeError: interpreter shutting down
+                _REGORUS_THREAD.submit(box.clear)
 
 
 class RegorusRegoEngine:
