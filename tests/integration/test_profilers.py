@@ -35,8 +35,8 @@ def test_pyspy_attached_by_pid_finds_the_hot_function(tmp_path: Path) -> None:
     profile = instruments.function_times(stacks, instruments.PYSPY_RATE_HZ)
     hot = next(f for f in profile.functions if f.function.startswith("hot_loop "))
     assert profile.samples > 100
-    # Self time is in the generator expression inside hot_loop; inclusive covers ~the 1.5 s spin.
-    assert 1.0 < hot.inclusive_seconds < 2.5, hot
+    # py-spy samples wall time: on a loaded machine the 1.5 s CPU spin takes longer than 1.5 s.
+    assert 1.0 < hot.inclusive_seconds <= result.wall_seconds + 0.5, (hot, result.wall_seconds)
     assert profile.functions[0].self_seconds > 0.5
     svg = instruments.flamegraph_svg(stacks, "busy")
     assert svg.startswith("<svg") and "hot_loop" in svg
