@@ -27,10 +27,12 @@ METRIC_LABELS = {
     "wall_seconds": "wall",
     "peak_rss_bytes": "peak RSS",
     "heap_peak_bytes": "heap (memray)",
+    "python_bytes_at_peak": "Python heap (memray)",
 }
 BAR_METRICS = ("cpu_seconds", "wall_seconds", "peak_rss_bytes")
 SCALING_METRICS = ("cpu_seconds", "wall_seconds", "peak_rss_bytes")
 TOP_FUNCTIONS = 15
+MEMRAY_METRICS = ("python_bytes_at_peak", "heap_peak_bytes")  # preferred first
 # The all-phases gate target per metric, as a percent change (None: that gate does not exist there).
 GATE_TARGET_PERCENT = {
     "cpu_seconds": (gates.CPU_TARGET_RATIO - 1.0) * 100.0,
@@ -118,6 +120,7 @@ class Timeline:
 class Cell:
     change_percent: float
     significant: bool
+    tested: bool  # False: one deterministic profiled run each (memray), a plain ratio
 
 
 @dataclass(frozen=True)
@@ -127,13 +130,26 @@ class HeatMap:
     cells: tuple[tuple[Cell | None, ...], ...]
 
 
+ARTEFACT_KINDS = {
+    "memray_flamegraph": "memray flame graph",
+    "memray_summary": "memray summary",
+    "pyspy_flamegraph": "py-spy flame graph",
+    "pyspy_functions": "py-spy functions",
+}
+
+
 @dataclass(frozen=True)
 class ArtefactLink:
-    scenario: str
-    combination: str
     kind: str  # "memray flame graph", "py-spy flame graph", …
     href: str  # relative to the report file
     present: bool
+
+
+@dataclass(frozen=True)
+class LinkRow:
+    scenario: str
+    combination: str
+    links: tuple[ArtefactLink | None, ...]  # one per ARTEFACT_KINDS value, in that order
 
 
 @dataclass(frozen=True)
@@ -184,7 +200,7 @@ class ReportView:
     timelines: tuple[Timeline, ...]
     timeline_note: str
     heat_map: HeatMap
-    links: tuple[ArtefactLink, ...]
+    links: tuple[LinkRow, ...]
     flamegraphs: tuple[tuple[str, str, str], ...]  # (scenario, combination, inline SVG)
     cpu_shift: CpuShift | None
     cpu_shift_note: str
@@ -340,38 +356,52 @@ def heat_map(suite: Suite, verdict: gates.Verdict) -> HeatMap:
     columns: list[tuple[str, str]] = []
     for scenario in scenarios:
         columns += [(scenario, metric) for metric in BAR_METRICS]
-        if any(r.scenario == scenario and r.ok and "heap_peak_bytes" in r.metrics for r in suite.runs()):
-            columns.append((scenario, "heap_peak_bytes"))
+        memray = _memray_metric(suite, scenario)
+        if memray is not None:
+            columns.append((scenario, memray))
     cells: list[tuple[Cell | None, ...]] = []
     for combination in rows:
         row: list[Cell | None] = []
         for scenario, metric in columns:
-            if metric == "heap_peak_bytes":
-                row.append(_memray_cell(suite, scenario, combination))
+            if metric in MEMRAY_METRICS:
+                row.append(_memray_cell(suite, scenario, combination, metric))
                 continue
             c = verdict.comparisons.get((scenario, combination, metric))
             if c is None or math.isnan(c.median_ratio):
                 row.append(None)
             else:
-                row.append(Cell(percent(c.median_ratio), c.verdict in (stats.LOWER, stats.HIGHER)))
+                row.append(Cell(percent(c.median_ratio), c.verdict in (stats.LOWER, stats.HIGHER), True))
         cells.append(tuple(row))
     labels = tuple(f"{scenario}\n{METRIC_LABELS[metric]}" for scenario, metric in columns)
     return HeatMap(tuple(rows), labels, tuple(cells))
 
 
-def _memray_cell(suite: Suite, scenario: str, combination: str) -> Cell | None:
-    # memray's heap peak is deterministic run to run: one profiled run each, a plain ratio.
+def _memray_metric(suite: Suite, scenario: str) -> str | None:
+    """The memray figure to compare: the Python side at the peak (mmap and Go runtime records
+    separated out, DESIGN §5), else memray's own peak."""
+    present = {
+        key
+        for r in suite.runs()
+        if r.scenario == scenario and r.ok
+        for key in r.metrics
+        if key in MEMRAY_METRICS
+    }
+    return next((m for m in MEMRAY_METRICS if m in present), None)
+
+
+def _memray_cell(suite: Suite, scenario: str, combination: str, metric: str) -> Cell | None:
+    # memray's heap figures are deterministic run to run: one profiled run each, a plain ratio.
     def first(name: str, role: str) -> float | None:
         return next(
             (
-                r.metrics["heap_peak_bytes"]
+                r.metrics[metric]
                 for r in suite.runs()
                 if r.scenario == scenario
                 and r.combination == name
                 and r.instrument == instruments.MEMRAY
                 and r.role == role
                 and r.ok
-                and "heap_peak_bytes" in r.metrics
+                and metric in r.metrics
             ),
             None,
         )
@@ -379,26 +409,29 @@ def _memray_cell(suite: Suite, scenario: str, combination: str) -> Cell | None:
     base, cand = first("baseline", BASELINE), first(combination, CANDIDATE)
     if base is None or cand is None or base <= 0:
         return None
-    return Cell(percent(cand / base), True)
+    return Cell(percent(cand / base), False, False)
 
 
-def links(suite: Suite, profile: ProfileData, prefix: str) -> tuple[ArtefactLink, ...]:
-    names = {
-        "memray_flamegraph": "memray flame graph",
-        "memray_summary": "memray summary",
-        "pyspy_flamegraph": "py-spy flame graph",
-        "pyspy_functions": "py-spy functions",
-    }
-    out: list[ArtefactLink] = []
+def links(suite: Suite, profile: ProfileData, prefix: str) -> tuple[LinkRow, ...]:
+    """Per (scenario, combination) profiled: a link to each profiler file, relative to the report."""
+    found: dict[Key, dict[str, ArtefactLink]] = {}
     for run in suite.runs():
         if run.instrument == CLEAN or run.variant:
             continue
-        for name, kind in names.items():
+        for name, kind in ARTEFACT_KINDS.items():
             path = run.artefacts.get(name)
             if path:
                 href = f"{prefix.rstrip('/')}/{path}" if prefix not in ("", ".") else path
-                out.append(ArtefactLink(run.scenario, run.combination, kind, href, path in profile.existing))
-    return tuple(out)
+                found.setdefault((run.scenario, run.combination), {}).setdefault(
+                    kind, ArtefactLink(kind, href, path in profile.existing)
+                )
+    order = {name: i for i, name in enumerate(scenario_names(suite))}
+    return tuple(
+        LinkRow(scenario, combination, tuple(kinds.get(kind) for kind in ARTEFACT_KINDS.values()))
+        for (scenario, combination), kinds in sorted(
+            found.items(), key=lambda item: (order.get(item[0][0], 0), combination_order(item[0][1]))
+        )
+    )
 
 
 def cpu_shift(

@@ -86,12 +86,13 @@ def _e(value: object) -> str:
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[str]], raw: bool = False) -> str:
     """rows are escaped unless raw (cells already HTML, e.g. with a class)."""
-    head = "".join(f"<th>{_e(h)}</th>" for h in header)
+    head = "".join(f"<th>{_e(h)}</th>" for h in header) if any(header) else ""
     body = []
     for row in rows:
         cells = "".join(cell if raw else f"<td>{_e(cell)}</td>" for cell in row)
         body.append(f"<tr>{cells}</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    thead = f"<thead><tr>{head}</tr></thead>" if head else ""
+    return f"<table>{thead}<tbody>{''.join(body)}</tbody></table>"
 
 
 def _pct(value: float | None, digits: int = 1) -> str:
@@ -235,7 +236,8 @@ def heat_map_svg(heat: views.HeatMap) -> str:
         image = ax.imshow(values, cmap="RdYlBu_r", norm=TwoSlopeNorm(0.0, -50.0, 50.0), aspect="auto")
         for i, row in enumerate(heat.cells):
             for j, cell in enumerate(row):
-                text = "—" if cell is None else f"{cell.change_percent:+.0f}{'' if cell.significant else '?'}"
+                unsure = cell is not None and cell.tested and not cell.significant
+                text = "—" if cell is None else f"{cell.change_percent:+.0f}{'?' if unsure else ''}"
                 ax.text(j, i, text, ha="center", va="center", fontsize=8,
                         fontweight="bold" if cell and cell.significant else "normal")  # fmt: skip
         ax.set_xticks(range(cols), heat.columns, fontsize=8)
@@ -347,8 +349,9 @@ def _heat_map(view: ReportView) -> str:
     else:
         body = (
             '<p class="note">Median change vs baseline in percent; bold: significant after Holm–Bonferroni; '
-            "“?”: not significant or too few runs; blue is lower (better), red higher. memray's heap peak is "
-            f'one deterministic profiled run each.</p><div class="plot">{heat_map_svg(view.heat_map)}</div>'
+            "“?”: not significant or too few runs; blue is lower (better), red higher. The memray column (the "
+            "Python side at the peak, mmap and Go-runtime records left out) compares one deterministic "
+            f'profiled run each.</p><div class="plot">{heat_map_svg(view.heat_map)}</div>'
         )
     return f'<section id="heatmap"><h2>Combinations × metrics</h2>{body}</section>'
 
@@ -385,15 +388,23 @@ def _flamegraphs(view: ReportView) -> str:
         )
     if view.links:
         rows = []
-        for link in view.links:
-            target = (
-                f'<a href="{_e(link.href)}">{_e(link.kind)}</a>'
-                if link.present
-                else f'{_e(link.kind)} <span class="absent">(file missing)</span>'
-            )
-            rows.append(f"<td>{_e(link.scenario)}</td><td>{_e(link.combination)}</td><td>{target}</td>")
+        for row in view.links:
+            cells = [f"<td>{_e(row.scenario)}</td><td>{_e(row.combination)}</td>"]
+            for link in row.links:
+                if link is None:
+                    cells.append("<td>—</td>")
+                elif link.present:
+                    cells.append(f'<td><a href="{_e(link.href)}">open</a></td>')
+                else:
+                    cells.append('<td class="absent">file missing</td>')
+            rows.append("".join(cells))
+        table = _table(("scenario", "combination", *views.ARTEFACT_KINDS.values()), [[r] for r in rows], True)
         parts.append('<p class="note">Links open the profilers\' own files next to results.json.</p>')
-        parts.append(_table(("scenario", "combination", "artefact"), [[r] for r in rows], True))
+        parts.append(
+            table
+            if len(rows) <= 6
+            else f"<details><summary>{len(rows)} profiled runs</summary>{table}</details>"
+        )
     elif not view.flamegraphs:
         parts.append(
             '<p class="absent">absent: no profiled runs (bench with --instruments memray,pyspy).</p>'

@@ -166,7 +166,7 @@ def test_heat_map_orders_single_phases_first_and_all_last(
 ) -> None:
     heat = views.heat_map(suite, verdict)
     assert heat.rows[:6] == ("P1", "P2", "P3", "P4", "P5", "P6") and heat.rows[-1] == "all"
-    assert "large\nheap (memray)" in heat.columns
+    assert "large\nPython heap (memray)" in heat.columns
 
 
 def _bench(commit: str, created: str, cpu: float, noise: float = 0.01) -> views.StoredBench:
