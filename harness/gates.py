@@ -112,13 +112,41 @@ class Verdict:
 
     @property
     def exit_code(self) -> int:
+        return self.exit_code_for(None)
+
+    def exit_code_for(self, enforced: frozenset[str] | None) -> int:
+        """The exit code counting only the gates whose key is in `enforced` (None: every gate)."""
         if self.mismatches:
             return EXIT_FINDINGS_MISMATCH
-        if any(g.status == FAIL for g in self.gates):
+        counted = [g for g in self.gates if enforced is None or gate_key(g.name) in enforced]
+        if any(g.status == FAIL for g in counted):
             return EXIT_GATE_MISSED
-        if any(g.status == INCONCLUSIVE for g in self.gates):
+        if any(g.status == INCONCLUSIVE for g in counted):
             return EXIT_ENVIRONMENT
         return EXIT_OK
+
+
+GATE_KEYS = ("cpu", "memory", "wall", "findings", "crash")
+
+
+def gate_key(name: str) -> str:
+    """The short key `--enforce` uses for a gate: cpu, memory, wall, findings, crash."""
+    lowered = name.lower()
+    for key, marker in (("cpu", "cpu"), ("memory", "rss"), ("wall", "wall"), ("findings", "findings"), ("crash", "crash")):
+        if marker in lowered:
+            return key
+    return lowered
+
+
+def parse_enforced(text: str | None) -> frozenset[str] | None:
+    """`--enforce cpu,memory` → those keys; None or `all` → every gate."""
+    if text is None or text.strip() == "all":
+        return None
+    keys = frozenset(k.strip() for k in text.split(",") if k.strip())
+    unknown = sorted(keys - set(GATE_KEYS))
+    if unknown:
+        raise ValueError(f"unknown gate {unknown[0]!r}: choose from {', '.join(GATE_KEYS)} or all")
+    return keys
 
 
 def _values(

@@ -675,5 +675,18 @@ def verify_digests(suite: Suite) -> list[Run]:
     ]
 
 
+def mark_late_mismatches(suite: Suite) -> Suite:
+    """Stored results re-checked: a run whose digest differs from its scenario's reference becomes MISMATCH."""
+    for run in verify_digests(suite):
+        suite = suite.with_run(
+            results.Run(
+                run.scenario, run.combination, run.instrument, run.role, run.repetition, results.MISMATCH,
+                run.variant, "digest differs from the baseline's", run.exit_code, {}, run.report_digest,
+                run.artefacts, run.started_at,
+            )
+        )  # fmt: skip
+    return suite
+
+
 def iter_runs(suite: Suite) -> Iterator[Run]:
     return suite.runs()

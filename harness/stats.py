@@ -15,7 +15,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
-from scipy.stats import mannwhitneyu
 
 SEED = 20260  # fixed: the same data always give the same interval
 RESAMPLES = 10_000
@@ -84,6 +83,8 @@ def mann_whitney_p(candidate: Sequence[float] | np.ndarray, baseline: Sequence[f
         return 1.0
     if np.array_equal(np.sort(a), np.sort(b)) or (np.ptp(np.concatenate([a, b])) == 0):
         return 1.0  # identical samples: scipy would warn or divide by zero on all-ties
+    from scipy.stats import mannwhitneyu  # imported here: scipy costs ~2 s, and most commands never test
+
     return float(mannwhitneyu(a, b, alternative="two-sided").pvalue)
 
 

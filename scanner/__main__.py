@@ -1,7 +1,8 @@
-"""`python -m scanner` runs `ksbench scan`."""
+"""`python -m scanner [scan] ...` runs `ksbench scan` (the word `scan` is optional)."""
 
 import sys
 
 from scanner.cli import main
 
-sys.exit(main())
+args = sys.argv[1:]
+sys.exit(main(args[1:] if args[:1] == ["scan"] else args))

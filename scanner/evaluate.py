@@ -10,6 +10,7 @@ so the results never depend on it. Engine calls go through scanner.engine only.
 
 from __future__ import annotations
 
+import functools
 import random
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -21,7 +22,7 @@ from scanner.engine import DENY_QUERY, CompileError, Engine
 from scanner.engine.cache import RuleCompiler
 from scanner.inventory import Inventory
 from scanner.match import WHOLE_CLUSTER, Grouper, KindIndex, match_key, split_by_namespace
-from scanner.phases import Phases
+from scanner.phases import BASELINE, Phases
 from scanner.policies import Control, Library, Rule
 from scanner.results import FAILED, PASSED, SKIPPED, ResultsTable
 from scanner.sources import Source, SourceProblem
@@ -33,7 +34,7 @@ DEFAULT_BATCH_SIZE = 500
 
 @dataclass(frozen=True)
 class ScanOptions:
-    phases: Phases = Phases()
+    phases: Phases = BASELINE
     workers: int = 1
     batch_size: int = DEFAULT_BATCH_SIZE
     large_cluster_size: int = LARGE_CLUSTER_SIZE
@@ -206,7 +207,7 @@ class Evaluator:
             if scope_mode == "namespace" and not rule.relational:
                 scopes = self.grouper.scopes_for(
                     (match_key(rule.match), "namespace", batch),
-                    lambda: split_by_namespace(selected, inventory.namespace_of, namespaces),
+                    functools.partial(split_by_namespace, selected, inventory.namespace_of, namespaces),
                 )
             else:
                 scopes = [(WHOLE_CLUSTER if scope_mode != "batch" else f"batch-{batch}", selected)]

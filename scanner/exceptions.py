@@ -32,9 +32,9 @@ class PostureException:
     frameworks: frozenset[str]
 
     def covers(self, meta: ResourceMeta, control_id: str, frameworks: frozenset[str]) -> bool:
-        if self.control_ids or self.frameworks:
-            if control_id not in self.control_ids and not (self.frameworks & frameworks):
-                return False
+        named = self.control_ids or self.frameworks
+        if named and control_id not in self.control_ids and not (self.frameworks & frameworks):
+            return False
         labels = dict(meta.labels)
         for attributes in self.designators:
             if all(_attribute_matches(meta, labels, key, pattern) for key, pattern in attributes):

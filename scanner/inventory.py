@@ -70,7 +70,8 @@ class SpillRawStore:
     """Redacted raw objects appended to a temporary file, read back one at a time by the report."""
 
     def __init__(self) -> None:
-        self._file: IO[bytes] = tempfile.TemporaryFile(prefix="ksbench-raw-")
+        # Open for the scan's lifetime and closed by close(): a `with` block cannot span it.
+        self._file: IO[bytes] = tempfile.TemporaryFile(prefix="ksbench-raw-")  # noqa: SIM115
         self._where: dict[ResourceID, tuple[int, int]] = {}
         self._lock = threading.Lock()
 

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from harness import gates, instruments, results, runner
+from harness.commands.gate import add_enforce_option, enforced_gates
 from harness.exit_codes import EXIT_FINDINGS_MISMATCH, FindingsMismatch, UsageError
 from harness.reporters import benchstat, pytest_benchmark, text
 from scanner.phases import PhasesError, parse_combinations
@@ -24,6 +25,15 @@ from scanner.phases import PhasesError, parse_combinations
 DEFAULT_SCENARIOS = "small,medium"
 FULL_SCENARIOS = "small,medium,large"
 DEFAULT_REPEAT = 5
+# CI's gate: small enough for minutes on 2 cores; CPU is reported, not enforced, because the plan's
+# CPU saving is not promised below the large-cluster size (see README: reading a verdict).
+CI_GATE = {
+    "scenarios": "small",
+    "combinations": "baseline;all",
+    "repeat": "10",
+    "instruments": "clean",
+    "enforce": "findings,crash,wall,memory",
+}
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -55,6 +65,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("--seed", type=int, default=1, help="seed of the run order inside each block")
     add_scanner_option(parser)
+    add_enforce_option(parser)
+    parser.add_argument(
+        "--ci-gate",
+        action="store_true",
+        help=f"CI's bounded gate: {CI_GATE['scenarios']}, {CI_GATE['combinations']}, {CI_GATE['repeat']} clean "
+        f"blocks, enforcing {CI_GATE['enforce']} (explicit options win)",
+    )
+    parser.add_argument("--no-html", action="store_true", help="skip report.html (matplotlib takes a few seconds)")
     parser.add_argument(
         "--full",
         action="store_true",
@@ -76,6 +94,19 @@ def scanner_prefix(args: argparse.Namespace) -> tuple[str, ...]:
     if not prefix:
         raise UsageError("--scanner is empty")
     return prefix
+
+
+def apply_ci_gate(args: argparse.Namespace) -> None:
+    """--ci-gate fills in what the user did not give."""
+    if not args.ci_gate:
+        return
+    for name, value in CI_GATE.items():
+        given = getattr(args, name)
+        if given is None or given == DEFAULTS.get(name):
+            setattr(args, name, value)
+
+
+DEFAULTS = {"repeat": str(DEFAULT_REPEAT), "instruments": "clean,memray,pyspy", "enforce": "all"}
 
 
 def build_plan(args: argparse.Namespace) -> runner.Plan:
@@ -162,17 +193,9 @@ def cluster_opener(args: argparse.Namespace) -> runner.TargetOpener:
     return open_target
 
 
-def finish(suite: results.Suite, out: Path) -> int:
+def finish(suite: results.Suite, out: Path, enforced: frozenset[str] | None = None, html: bool = True) -> int:
     """Verdict table on stdout and in verdict.txt, exports next to results.json; the exit code."""
-    late = runner.verify_digests(suite)
-    for run in late:
-        suite = suite.with_run(
-            results.Run(
-                run.scenario, run.combination, run.instrument, run.role, run.repetition, results.MISMATCH,
-                run.variant, "digest differs from the baseline's", run.exit_code, {}, run.report_digest,
-                run.artefacts, run.started_at,
-            )
-        )  # fmt: skip
+    suite = runner.mark_late_mismatches(suite)
     verdict = gates.evaluate(suite)
     rendered = text.render(verdict, suite)
     (out / "verdict.txt").write_text(rendered, encoding="utf-8")
@@ -180,10 +203,18 @@ def finish(suite: results.Suite, out: Path) -> int:
     results.write_json_atomic(out / "pytest-benchmark.json", pytest_benchmark.render(suite))
     print(rendered, end="")
     print(f"results: {out / runner.RESULTS_FILE}", file=sys.stderr)
-    return verdict.exit_code
+    if html:
+        from harness.commands import report
+
+        page = out / report.HTML_DEFAULT_NAME
+        page.write_text(report.render(suite, "html", out, page), encoding="utf-8")
+        print(f"report: {page}", file=sys.stderr)
+    return verdict.exit_code_for(enforced)
 
 
 def run(args: argparse.Namespace) -> int:
+    apply_ci_gate(args)
+    enforced = enforced_gates(args)
     plan = build_plan(args)
     out = args.out or Path("reports") / f"bench-{datetime.now(UTC).strftime('%Y%m%d-%H%M%S')}"
     out.mkdir(parents=True, exist_ok=True)
@@ -192,6 +223,6 @@ def run(args: argparse.Namespace) -> int:
         suite = bench.run(cluster_opener(args))
     except FindingsMismatch as exc:
         print(f"ksbench: findings mismatch — fail closed, no figure is used:\n{exc}", file=sys.stderr)
-        finish(bench.suite, out)
+        finish(bench.suite, out, enforced, html=not args.no_html)
         return EXIT_FINDINGS_MISMATCH
-    return finish(suite, out)
+    return finish(suite, out, enforced, html=not args.no_html)

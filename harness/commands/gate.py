@@ -18,7 +18,24 @@ from harness.reporters import text
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser("gate", help="re-evaluate the plan's gates on stored results")
     parser.add_argument("results", type=Path, help="results.json from `ksbench bench`, or its directory")
+    add_enforce_option(parser)
     parser.set_defaults(handler=run)
+
+
+def add_enforce_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--enforce",
+        default="all",
+        metavar="GATES",
+        help=f"gates that decide the exit code: all, or some of {','.join(gates.GATE_KEYS)} (the rest are reported)",
+    )
+
+
+def enforced_gates(args: argparse.Namespace) -> frozenset[str] | None:
+    try:
+        return gates.parse_enforced(args.enforce)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
 
 
 def load(path: Path) -> results.Suite:
@@ -35,14 +52,7 @@ def load(path: Path) -> results.Suite:
 
 def run(args: argparse.Namespace) -> int:
     suite = load(args.results)
-    for late in runner.verify_digests(suite):
-        suite = suite.with_run(
-            results.Run(
-                late.scenario, late.combination, late.instrument, late.role, late.repetition, results.MISMATCH,
-                late.variant, "digest differs from the baseline's", late.exit_code, {}, late.report_digest,
-                late.artefacts, late.started_at,
-            )
-        )  # fmt: skip
+    suite = runner.mark_late_mismatches(suite)
     verdict = gates.evaluate(suite)
     sys.stdout.write(text.render(verdict, suite))
-    return verdict.exit_code
+    return verdict.exit_code_for(enforced_gates(args))

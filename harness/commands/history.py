@@ -17,7 +17,6 @@ from pathlib import Path
 
 from harness import results, runner, views
 from harness.exit_codes import EXIT_OK, UsageError
-from harness.reporters import html
 
 METRICS = ("cpu_seconds", "wall_seconds", "peak_rss_bytes")
 
@@ -99,8 +98,12 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"no figures for {subject} in any bench: choose --scenario/--combination")
         if len(plotted) > 1:
             print(f"note: {len(plotted)} machines; the PNG shows the first (HTML shows all)", file=sys.stderr)
+        from harness.reporters import html  # matplotlib, only when plotting
+
         output.write_bytes(html.history_png(plotted[0], args.metric, subject))
     elif output.suffix.lower() in (".html", ".htm"):
+        from harness.reporters import html  # matplotlib, only when plotting
+
         output.write_text(html.render_history(machines, args.metric, subject), encoding="utf-8")
     else:
         raise UsageError(f"--output must end in .html or .png, not {output.name!r}")

@@ -19,8 +19,8 @@ from pathlib import Path
 from harness import artefacts, gates, results, runner, views
 from harness.commands.gate import load
 from harness.exit_codes import EXIT_OK
-from harness.reporters import html, markdown
 from harness.reporters import json as json_reporter
+from harness.reporters import markdown
 
 FORMATS = ("html", "markdown", "json")
 HTML_DEFAULT_NAME = "report.html"
@@ -41,19 +41,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.set_defaults(handler=run)
 
 
-def judged(suite: results.Suite) -> results.Suite:
-    """Runs whose digest differs from their scenario's reference marked as mismatches (as `gate` does)."""
-    for late in runner.verify_digests(suite):
-        suite = suite.with_run(
-            results.Run(
-                late.scenario, late.combination, late.instrument, late.role, late.repetition, results.MISMATCH,
-                late.variant, "digest differs from the baseline's", late.exit_code, {}, late.report_digest,
-                late.artefacts, late.started_at,
-            )
-        )  # fmt: skip
-    return suite
-
-
 def results_dir(path: Path) -> Path:
     return path if path.is_dir() else path.parent
 
@@ -70,11 +57,13 @@ def render(suite: results.Suite, fmt: str, out_dir: Path, output: Path | None) -
     where = (output.parent if output is not None else out_dir).resolve()
     prefix = os.path.relpath(out_dir.resolve(), where)
     view = views.report_view(suite, verdict, artefacts.load(out_dir, suite), prefix)
+    from harness.reporters import html  # matplotlib: imported only when HTML is asked for
+
     return html.render(view)
 
 
 def run(args: argparse.Namespace) -> int:
-    suite = judged(load(args.results))
+    suite = runner.mark_late_mismatches(load(args.results))
     out_dir = results_dir(args.results)
     output: Path | None = args.output
     if output is None and args.format == "html":

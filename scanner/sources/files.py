@@ -79,7 +79,7 @@ class FileSource(Source):
             line += chunk.count("\n") + 2  # the chunk's lines and the `---` line after it
 
     def _objects(self, where: str, doc: Any) -> Iterator[dict[str, Any]]:
-        if isinstance(doc, dict) and doc.get("kind") == "List" or isinstance(doc, list):
+        if (isinstance(doc, dict) and doc.get("kind") == "List") or isinstance(doc, list):
             items = doc if isinstance(doc, list) else doc.get("items") or []
             for index, item in enumerate(items):
                 yield from self._objects(f"{where} item {index}", item)

@@ -8,6 +8,7 @@ SourceProblem naming the kind, so the controls that need it are skipped, never p
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -17,7 +18,6 @@ from scanner.sources import Page, Source, SourceProblem, SourceUnavailable
 
 try:
     import urllib3
-    from kubernetes import client as k8s_client
     from kubernetes import config as k8s_config
     from kubernetes.client.exceptions import ApiException
     from kubernetes.config.config_exception import ConfigException
@@ -167,10 +167,8 @@ def _accepts(pattern: str, value: str) -> bool:
 def _describe(exc: BaseException) -> str:
     if isinstance(exc, ApiException):
         message = ""
-        try:
+        with contextlib.suppress(ValueError, AttributeError):
             message = json.loads(exc.body or "{}").get("message", "")
-        except (ValueError, AttributeError):
-            pass
         return f"HTTP {exc.status} {exc.reason}" + (f": {message}" if message else "")
     if isinstance(exc, urllib3.exceptions.MaxRetryError) and exc.reason is not None:
         return f"connection failed: {exc.reason}"

@@ -17,7 +17,7 @@ import pytest
 
 from harness import artefacts, gates, results, views
 from harness.cli import main
-from harness.commands.report import judged
+from harness.runner import mark_late_mismatches as judged
 from harness.reporters import html, markdown
 from harness.reporters import json as json_reporter
 from harness.results import BASELINE, CANDIDATE, MISMATCH, OK, Run
