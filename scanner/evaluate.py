@@ -104,13 +104,32 @@ class Evaluator:
 
     # -- one evaluation ---------------------------------------------------------------
 
-    def _compiled(self, rule: Rule, control: Control, source: str | None = None) -> Any:
+    def _compile_args(self, rule: Rule, control: Control, source: str | None) -> tuple[str, dict[str, str], dict[str, Any]]:
         modules = self.library.modules_for(rule)
         if source is not None:
             modules = {**modules, f"{rule.name}/filter.rego": source}
             del modules[f"{rule.name}/raw.rego"]
-        return self.compiler.get(rule.name if source is None else f"{rule.name}#filter", modules,
-                                 self.library.data_for(rule, control), DENY_QUERY)
+        name = rule.name if source is None else f"{rule.name}#filter"
+        return name, modules, self.library.data_for(rule, control)
+
+    def _compiled(self, rule: Rule, control: Control, source: str | None = None) -> Any:
+        name, modules, data = self._compile_args(rule, control, source)
+        return self.compiler.get(name, modules, data, DENY_QUERY)
+
+    def plan_compilations(self, units: list[Unit]) -> None:
+        """P1: tell the compile cache how often each compiled rule will be used, so it can close it after."""
+        if not self.options.phases.p1:
+            return
+        uses: dict[str, int] = {}
+        keys: dict[Task, list[str]] = {}
+        for unit in units:
+            task = unit.task
+            if task not in keys:
+                sources = [None] + ([task.rule.enumerator_source] if task.rule.enumerator_source else [])
+                keys[task] = [self.compiler.key(*self._compile_args(task.rule, task.control, src), DENY_QUERY) for src in sources]
+            for key in keys[task]:
+                uses[key] = uses.get(key, 0) + 1
+        self.compiler.plan(uses)
 
     def run_unit(self, unit: Unit, inventory: Inventory) -> UnitOutcome:
         rule, control = unit.task.rule, unit.task.control
@@ -235,6 +254,7 @@ class Evaluator:
         units = self.units_for(self.tasks, index, inventory, "namespace" if large else "cluster", 0)
         if self.options.phases.p6:
             self._release_plan = ReleasePlan(units, index, inventory)
+        self.plan_compilations(units)
         self.run_units(units, inventory, table)
         self.batches = 1
         return large
@@ -269,6 +289,7 @@ class Evaluator:
         units = self.units_for(relational, index, inventory, "cluster", 0)
         if self.options.phases.p6:
             self._release_plan = ReleasePlan(units, index, inventory)
+        self.plan_compilations(units)  # the batches' compiled rules are closed: no batch comes after
         self.run_units(units, inventory, table)
         return inventory.counters.objects_collected > self.options.large_cluster_size
 
