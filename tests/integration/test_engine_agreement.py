@@ -20,7 +20,7 @@ from scanner.report import load_report
 
 pytestmark = pytest.mark.integration
 ENGINES = ("opa", "regorus")
-SCAN_TIMEOUT_SECONDS = 900
+SCAN_TIMEOUT_SECONDS = 1800  # large on regorus: ~10 min on a loaded 2-vCPU machine
 
 
 def _require_engines() -> None:
