@@ -13,7 +13,17 @@ from collections.abc import Sequence
 from harness.exit_codes import EXIT_ENVIRONMENT, EXIT_USAGE, KsbenchError
 
 # Each name is a module in harness/commands exposing register(subparsers).
-COMMAND_MODULES = ("scenario", "cluster", "parity", "bench", "gate", "compare", "report", "history", "profile")
+COMMAND_MODULES = (
+    "scenario",
+    "cluster",
+    "parity",
+    "bench",
+    "gate",
+    "compare",
+    "report",
+    "history",
+    "profile",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -132,7 +132,13 @@ GATE_KEYS = ("cpu", "memory", "wall", "findings", "crash")
 def gate_key(name: str) -> str:
     """The short key `--enforce` uses for a gate: cpu, memory, wall, findings, crash."""
     lowered = name.lower()
-    for key, marker in (("cpu", "cpu"), ("memory", "rss"), ("wall", "wall"), ("findings", "findings"), ("crash", "crash")):
+    for key, marker in (
+        ("cpu", "cpu"),
+        ("memory", "rss"),
+        ("wall", "wall"),
+        ("findings", "findings"),
+        ("crash", "crash"),
+    ):
         if marker in lowered:
             return key
     return lowered

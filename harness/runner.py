@@ -18,6 +18,7 @@ or import the scanner's pipeline (reports are read through a ParityChecker).
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import platform
@@ -452,20 +453,21 @@ class Bench:
         metrics: dict[str, float] = {}
         artefacts = {"report": self._rel(report), "stderr": self._rel(directory / "stderr.txt")}
         tool: instruments.ToolProblem | None = None
+        spawn = functools.partial(
+            process.run,
+            timeout_seconds=self.plan.timeout_seconds,
+            cwd=self.cwd,
+            env=env,
+            stdout_path=stdout_path,
+            stderr_path=stderr_path,
+        )
 
         if step.instrument == MEMRAY:
             if not instruments.memray_available():
                 return self._unmeasured(step, results.TOOL_MISSING, "memray is not installed")
             capture = directory / "memray.bin"
             capture.unlink(missing_ok=True)
-            result = process.run(
-                instruments.memray_argv(scan, capture),
-                timeout_seconds=self.plan.timeout_seconds,
-                cwd=self.cwd,
-                env=env,
-                stdout_path=stdout_path,
-                stderr_path=stderr_path,
-            )
+            result = spawn(instruments.memray_argv(scan, capture))
             metrics["wall_seconds"] = result.wall_seconds  # under memray: explains, never gated
             if result.ok:
                 tool = self._memray_artefacts(capture, directory, metrics, artefacts)
@@ -475,30 +477,17 @@ class Bench:
                 return self._unmeasured(step, results.TOOL_MISSING, "py-spy is not installed")
             raw = directory / "pyspy.txt"
             raw.unlink(missing_ok=True)
-            result = process.run(
+            result = spawn(
                 instruments.clean_argv(scan, stats_path),
-                timeout_seconds=self.plan.timeout_seconds,
-                cwd=self.cwd,
-                env=env,
                 stats_path=stats_path,
                 attach=lambda pid: instruments.pyspy_attach_argv(pyspy, pid, raw),
                 attach_stderr_path=directory / "pyspy-stderr.txt",
-                stdout_path=stdout_path,
-                stderr_path=stderr_path,
             )
             self._clean_metrics(result, metrics)
             if result.ok:
                 tool = self._pyspy_artefacts(result, raw, directory, step, metrics, artefacts)
         else:
-            result = process.run(
-                instruments.clean_argv(scan, stats_path),
-                timeout_seconds=self.plan.timeout_seconds,
-                cwd=self.cwd,
-                env=env,
-                stats_path=stats_path,
-                stdout_path=stdout_path,
-                stderr_path=stderr_path,
-            )
+            result = spawn(instruments.clean_argv(scan, stats_path), stats_path=stats_path)
             self._clean_metrics(result, metrics)
             if result.ok and result.stats is None:
                 tool = instruments.ToolProblem(results.TOOL_FAILED, "the trampoline wrote no stats")

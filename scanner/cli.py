@@ -31,24 +31,49 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="exit codes: 0 scanned, 1 --fail-threshold exceeded, 2 usage error, 4 no source could be read",
     )
     p.add_argument("paths", nargs="*", type=Path, help="manifest files or folders (omit to scan the cluster)")
-    p.add_argument("--kubeconfig", help="kubeconfig of the cluster to scan (default: $KUBECONFIG or ~/.kube/config)")
+    p.add_argument(
+        "--kubeconfig", help="kubeconfig of the cluster to scan (default: $KUBECONFIG or ~/.kube/config)"
+    )
     p.add_argument("--context", help="kubeconfig context (default: the current one)")
-    p.add_argument("--framework", action="append", default=[], metavar="NAME", help="framework to run (repeatable)")
+    p.add_argument(
+        "--framework", action="append", default=[], metavar="NAME", help="framework to run (repeatable)"
+    )
     p.add_argument("--controls", nargs="+", default=[], metavar="ID", help="control IDs to run")
-    p.add_argument("--policies", type=Path, help="a policy library in kubescape's regolibrary layout (default: ours)")
+    p.add_argument(
+        "--policies", type=Path, help="a policy library in kubescape's regolibrary layout (default: ours)"
+    )
     p.add_argument("--exceptions", type=Path, help="posture exceptions (kubescape's JSON format)")
     p.add_argument("--format", choices=("pretty", "json"), default="pretty")
     p.add_argument("--output", type=Path, help="write the report here (default: standard output)")
-    p.add_argument("--phases", help=f"optimisation phases: baseline, all, or e.g. 1,3,5 (default: ${ENV_VAR} or baseline)")
-    p.add_argument("--engine", choices=ENGINE_NAMES, help="Rego engine (default: opa where installed, else regorus)")
+    p.add_argument(
+        "--phases",
+        help=f"optimisation phases: baseline, all, or e.g. 1,3,5 (default: ${ENV_VAR} or baseline)",
+    )
+    p.add_argument(
+        "--engine", choices=ENGINE_NAMES, help="Rego engine (default: opa where installed, else regorus)"
+    )
     p.add_argument("--workers", type=int, default=1, help="evaluation threads (default 1)")
-    p.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help="objects per batch when streaming (P5)")
-    p.add_argument("--large-cluster-size", type=int, default=LARGE_CLUSTER_SIZE,
-                   help="above this many resources rules run per namespace (kubescape: 2500)")
-    p.add_argument("--control-order", default="sorted", help="sorted, or shuffled:SEED (results must not change)")
-    p.add_argument("--pin-time", action="store_true", help=f"write generationTime as {PINNED_TIME} (byte-stable reports)")
-    p.add_argument("--fail-threshold", type=float, metavar="PCT",
-                   help="exit 1 when more than PCT percent of the resources fail a control")
+    p.add_argument(
+        "--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help="objects per batch when streaming (P5)"
+    )
+    p.add_argument(
+        "--large-cluster-size",
+        type=int,
+        default=LARGE_CLUSTER_SIZE,
+        help="above this many resources rules run per namespace (kubescape: 2500)",
+    )
+    p.add_argument(
+        "--control-order", default="sorted", help="sorted, or shuffled:SEED (results must not change)"
+    )
+    p.add_argument(
+        "--pin-time", action="store_true", help=f"write generationTime as {PINNED_TIME} (byte-stable reports)"
+    )
+    p.add_argument(
+        "--fail-threshold",
+        type=float,
+        metavar="PCT",
+        help="exit 1 when more than PCT percent of the resources fail a control",
+    )
     p.add_argument("--page-size", type=int, default=500, help="objects per LIST page (cluster scans)")
     p.add_argument("--timeout", type=float, default=30.0, help="seconds per API request (cluster scans)")
     p.add_argument("--quiet", action="store_true", help="no progress on standard error")
@@ -62,12 +87,18 @@ def _fail(message: str, code: int) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    say = (lambda _msg: None) if args.quiet else (lambda msg: print(f"ksbench scan: {msg}", file=sys.stderr))
+
+    def say(message: str) -> None:
+        if not args.quiet:
+            print(f"ksbench scan: {message}", file=sys.stderr)
+
     try:
         phases = Phases.parse(args.phases) if args.phases is not None else Phases.from_env()
         if args.workers < 1 or args.batch_size < 1 or args.large_cluster_size < 0:
             raise PhasesError("--workers and --batch-size take a whole number of at least 1")
-        options = ScanOptions(phases, args.workers, args.batch_size, args.large_cluster_size, args.control_order)
+        options = ScanOptions(
+            phases, args.workers, args.batch_size, args.large_cluster_size, args.control_order
+        )
         if not (options.control_order == "sorted" or options.control_order.startswith("shuffled")):
             raise PhasesError(f"--control-order {options.control_order!r}: use sorted or shuffled:SEED")
         library = load_library(args.policies)
@@ -79,8 +110,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         engine = load_engine(args.engine or default_engine_name())
     except EngineUnavailable as exc:
         return _fail(str(exc), EXIT_USAGE)
-    say(f"engine {engine.info.name} {engine.info.version} ({engine.info.rego_version}); phases {phases}; "
-        f"{len(controls)} controls; {args.workers} worker(s)")
+    say(
+        f"engine {engine.info.name} {engine.info.version} ({engine.info.rego_version}); phases {phases}; "
+        f"{len(controls)} controls; {args.workers} worker(s)"
+    )
     try:
         source: Source
         if args.paths:
@@ -90,15 +123,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             from scanner.sources.kube import KubeSource
 
-            source = KubeSource(args.kubeconfig, args.context, wanted_kinds(library, controls), args.page_size, args.timeout)
+            source = KubeSource(
+                args.kubeconfig, args.context, wanted_kinds(library, controls), args.page_size, args.timeout
+            )
         say(f"reading {source.description}")
         state = run_scan(source, library, engine, controls, options)
     except SourceUnavailable as exc:
         return _fail(str(exc), EXIT_SOURCE)
     if state.inventory.counters.objects_collected == 0 and state.problems:
-        return _fail(f"no object could be read from {source.description}: {state.problems[0].reason}", EXIT_SOURCE)
+        return _fail(
+            f"no object could be read from {source.description}: {state.problems[0].reason}", EXIT_SOURCE
+        )
     now = PINNED_TIME if args.pin_time else datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    ctx = ReportContext(library, engine.info, options, tuple(args.framework), tuple(exceptions), now, source.description)
+    ctx = ReportContext(
+        library, engine.info, options, tuple(args.framework), tuple(exceptions), now, source.description
+    )
     report = build(state, ctx)
     say(f"{state.inventory.counters.objects_collected} resources, {len(state.problems)} problem(s)")
     try:

@@ -88,7 +88,9 @@ def order_controls(controls: list[Control], control_order: str) -> list[Control]
 
 
 class Evaluator:
-    def __init__(self, library: Library, engine: Engine, controls: list[Control], options: ScanOptions) -> None:
+    def __init__(
+        self, library: Library, engine: Engine, controls: list[Control], options: ScanOptions
+    ) -> None:
         self.library = library
         self.options = options
         phases = options.phases
@@ -104,7 +106,9 @@ class Evaluator:
 
     # -- one evaluation ---------------------------------------------------------------
 
-    def _compile_args(self, rule: Rule, control: Control, source: str | None) -> tuple[str, dict[str, str], dict[str, Any]]:
+    def _compile_args(
+        self, rule: Rule, control: Control, source: str | None
+    ) -> tuple[str, dict[str, str], dict[str, Any]]:
         modules = self.library.modules_for(rule)
         if source is not None:
             modules = {**modules, f"{rule.name}/filter.rego": source}
@@ -126,7 +130,10 @@ class Evaluator:
             task = unit.task
             if task not in keys:
                 sources = [None] + ([task.rule.enumerator_source] if task.rule.enumerator_source else [])
-                keys[task] = [self.compiler.key(*self._compile_args(task.rule, task.control, src), DENY_QUERY) for src in sources]
+                keys[task] = [
+                    self.compiler.key(*self._compile_args(task.rule, task.control, src), DENY_QUERY)
+                    for src in sources
+                ]
             for key in keys[task]:
                 uses[key] = uses.get(key, 0) + 1
         self.compiler.plan(uses)
@@ -145,7 +152,9 @@ class Evaluator:
         finally:
             self.compiler.release(compiled)
         if outcome.error is not None:
-            return self._finish(unit, UnitOutcome(unit, error=f"rule {rule.name} failed to evaluate: {outcome.error}"))
+            return self._finish(
+                unit, UnitOutcome(unit, error=f"rule {rule.name} failed to evaluate: {outcome.error}")
+            )
         evaluated: tuple[ResourceID, ...] | None = None
         if rule.enumerator_source is not None:
             evaluated, error = self._enumerate(rule, control, objects)
@@ -153,7 +162,9 @@ class Evaluator:
                 return self._finish(unit, UnitOutcome(unit, error=error))
         return self._finish(unit, UnitOutcome(unit, outcome.responses, evaluated))
 
-    def _enumerate(self, rule: Rule, control: Control, objects: list[dict[str, Any]]) -> tuple[tuple[ResourceID, ...], str | None]:
+    def _enumerate(
+        self, rule: Rule, control: Control, objects: list[dict[str, Any]]
+    ) -> tuple[tuple[ResourceID, ...], str | None]:
         """The resource enumerator (filter.rego) says which inputs the rule really evaluated."""
         try:
             compiled = self._compiled(rule, control, rule.enumerator_source)
@@ -165,7 +176,11 @@ class Evaluator:
             self.compiler.release(compiled)
         if outcome.error is not None:
             return (), f"rule {rule.name}: resource enumerator failed: {outcome.error}"
-        ids = [resource_id(o) for r in outcome.responses for o in (r.get("alertObject") or {}).get("k8sApiObjects") or []]
+        ids = [
+            resource_id(o)
+            for r in outcome.responses
+            for o in (r.get("alertObject") or {}).get("k8sApiObjects") or []
+        ]
         return tuple(dict.fromkeys(ids)), None
 
     def _finish(self, unit: Unit, outcome: UnitOutcome) -> UnitOutcome:
@@ -215,12 +230,16 @@ class Evaluator:
 
     # -- schedules --------------------------------------------------------------------
 
-    def units_for(self, tasks: list[Task], index: KindIndex, inventory: Inventory, scope_mode: str, batch: int) -> list[Unit]:
-        units = []
+    def units_for(
+        self, tasks: list[Task], index: KindIndex, inventory: Inventory, scope_mode: str, batch: int
+    ) -> list[Unit]:
+        units: list[Unit] = []
         namespaces = inventory.namespaces() if scope_mode == "namespace" else []
         for task in tasks:
             rule = task.rule
-            selected = self.grouper.objects_for(rule.match, index, WHOLE_CLUSTER if scope_mode != "batch" else f"batch-{batch}", batch)
+            selected = self.grouper.objects_for(
+                rule.match, index, WHOLE_CLUSTER if scope_mode != "batch" else f"batch-{batch}", batch
+            )
             if not selected:
                 continue
             if scope_mode == "namespace" and not rule.relational:
@@ -269,7 +288,9 @@ class Evaluator:
             self.batches += 1
             table.reserve(ids)
             index = inventory.index(ids)
-            self.run_units(self.units_for(per_object, index, inventory, "batch", self.batches), inventory, table)
+            self.run_units(
+                self.units_for(per_object, index, inventory, "batch", self.batches), inventory, table
+            )
             self.grouper.forget_batch(self.batches)
             keep = {key for key in index if _selected_by(key, joined)}
             inventory.release(rid for key, rids in index.items() if key not in keep for rid in rids)
@@ -299,7 +320,10 @@ class Evaluator:
             if problem.kind is None:
                 continue
             for task in self.tasks:
-                if any(_accepts(g, problem.api_group or "") and r == problem.kind for g, _, r in match_key(task.rule.match)):
+                if any(
+                    _accepts(g, problem.api_group or "") and r == problem.kind
+                    for g, _, r in match_key(task.rule.match)
+                ):
                     reason = f"inputs incomplete: {problem.where}: {problem.reason}"
                     key = (task.control.control_id, task.rule.name)
                     state.skipped_rules.setdefault(key, reason)
@@ -365,15 +389,23 @@ class ReleasePlan:
         self._inventory.release(rid for key in released for rid in self._index[key])
 
 
-def _read_response(response: dict[str, Any]) -> tuple[list[ResourceID], list[tuple[str, ...]], list[ResourceID]]:
+def _read_response(
+    response: dict[str, Any],
+) -> tuple[list[ResourceID], list[tuple[str, ...]], list[ResourceID]]:
     """A rule response → (the resources it fails, its paths, the related resources)."""
     alert = response.get("alertObject") or {}
     targets = [resource_id(o) for o in alert.get("k8sApiObjects") or [] if isinstance(o, dict)]
     external = alert.get("externalObjects")
-    for subject in external if isinstance(external, list) else [external] if isinstance(external, dict) else []:
+    for subject in (
+        external if isinstance(external, list) else [external] if isinstance(external, dict) else []
+    ):
         targets.append(external_id(subject))
     paths: list[tuple[str, ...]] = []
-    for key, label in (("failedPaths", "failedPath"), ("reviewPaths", "reviewPath"), ("deletePaths", "deletePath")):
+    for key, label in (
+        ("failedPaths", "failedPath"),
+        ("reviewPaths", "reviewPath"),
+        ("deletePaths", "deletePath"),
+    ):
         paths.extend((label, str(p)) for p in response.get(key) or [])
     for fix in response.get("fixPaths") or []:
         if isinstance(fix, dict):

@@ -42,7 +42,9 @@ class PostureException:
         return False
 
 
-def _attribute_matches(meta: ResourceMeta, labels: dict[str, str], key: str, pattern: re.Pattern[str]) -> bool:
+def _attribute_matches(
+    meta: ResourceMeta, labels: dict[str, str], key: str, pattern: re.Pattern[str]
+) -> bool:
     if key == "cluster":
         return True  # one cluster per scan
     value = getattr(meta, _OBJECT_FIELDS[key]) if key in _OBJECT_FIELDS else labels.get(key)

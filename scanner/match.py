@@ -24,7 +24,13 @@ def match_key(match: tuple[MatchEntry, ...]) -> tuple[tuple[str, str, str], ...]
     """The selection a match block makes, independent of how its entries are spelled or ordered."""
     return tuple(
         sorted(
-            {(g, v, r) for entry in match for g in entry.api_groups for v in entry.api_versions for r in entry.resources}
+            {
+                (g, v, r)
+                for entry in match
+                for g in entry.api_groups
+                for v in entry.api_versions
+                for r in entry.resources
+            }
         )
     )
 
@@ -40,7 +46,11 @@ def select(match: tuple[MatchEntry, ...], index: KindIndex, dedupe_with_set: boo
     baseline does with slices.Contains; with P3 an insertion-ordered set does it.
     """
     wanted = match_key(match)
-    keys = [key for key in index if any(_accepts(g, key[0]) and _accepts(v, key[1]) and r == key[2] for g, v, r in wanted)]
+    keys = [
+        key
+        for key in index
+        if any(_accepts(g, key[0]) and _accepts(v, key[1]) and r == key[2] for g, v, r in wanted)
+    ]
     if dedupe_with_set:
         chosen: dict[ResourceID, None] = {}
         for key in keys:
@@ -84,7 +94,9 @@ class Grouper:
     _scopes: dict[tuple[object, ...], list[tuple[str, list[ResourceID]]]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def objects_for(self, match: tuple[MatchEntry, ...], index: KindIndex, scope: str, batch: int) -> list[ResourceID]:
+    def objects_for(
+        self, match: tuple[MatchEntry, ...], index: KindIndex, scope: str, batch: int
+    ) -> list[ResourceID]:
         if not self.cache_enabled:
             with self._lock:
                 self.computations += 1

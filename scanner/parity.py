@@ -18,7 +18,7 @@ RUN_METADATA = ("phases", "workers", "engine", "options", "counters", "source")
 
 
 def normalise(report: dict[str, Any]) -> dict[str, Any]:
-    out = json.loads(json.dumps(report))
+    out: dict[str, Any] = json.loads(json.dumps(report))
     out.pop("generationTime", None)
     meta = out.get("metadata") or {}
     for key in RUN_METADATA:
@@ -59,7 +59,14 @@ class Difference:
     candidate: Any
 
     def __str__(self) -> str:
-        where = " ".join(p for p in (f"control {self.control}" if self.control else "", f"resource {self.resource}" if self.resource else "") if p)
+        where = " ".join(
+            p
+            for p in (
+                f"control {self.control}" if self.control else "",
+                f"resource {self.resource}" if self.resource else "",
+            )
+            if p
+        )
         return f"{where or 'report'}: {self.field}: baseline {_short(self.baseline)} vs candidate {_short(self.candidate)}"
 
 
@@ -68,14 +75,24 @@ def _short(value: Any, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _walk(a: Any, b: Any, path: list[str], out: list[Difference], limit: int, control: str, resource: str) -> None:
+def _walk(
+    a: Any, b: Any, path: list[str], out: list[Difference], limit: int, control: str, resource: str
+) -> None:
     if len(out) >= limit or a == b:
         return
     if isinstance(a, dict) and isinstance(b, dict):
         # A status explains more than the paths and counters that follow from it: compare it first.
         for key in sorted(set(a) | set(b), key=lambda k: (k != "status", k)):
             if key not in a or key not in b:
-                out.append(Difference(control, resource, ".".join([*path, key]), a.get(key, "<absent>"), b.get(key, "<absent>")))
+                out.append(
+                    Difference(
+                        control,
+                        resource,
+                        ".".join([*path, key]),
+                        a.get(key, "<absent>"),
+                        b.get(key, "<absent>"),
+                    )
+                )
             else:
                 _walk(a[key], b[key], [*path, key], out, limit, control, resource)
             if len(out) >= limit:
@@ -103,12 +120,28 @@ def differences(baseline: dict[str, Any], candidate: dict[str, Any], limit: int 
     ra, rb = _keyed(a.pop("results", []), "resourceID"), _keyed(b.pop("results", []), "resourceID")
     for rid in sorted(set(ra) | set(rb)):
         if rid not in ra or rid not in rb:
-            out.append(Difference("", rid, "results", "present" if rid in ra else "absent", "present" if rid in rb else "absent"))
+            out.append(
+                Difference(
+                    "",
+                    rid,
+                    "results",
+                    "present" if rid in ra else "absent",
+                    "present" if rid in rb else "absent",
+                )
+            )
             continue
         ca, cb = _keyed(ra[rid]["controls"], "controlID"), _keyed(rb[rid]["controls"], "controlID")
         for cid in sorted(set(ca) | set(cb)):
             if cid not in ca or cid not in cb:
-                out.append(Difference(cid, rid, "controls", "present" if cid in ca else "absent", "present" if cid in cb else "absent"))
+                out.append(
+                    Difference(
+                        cid,
+                        rid,
+                        "controls",
+                        "present" if cid in ca else "absent",
+                        "present" if cid in cb else "absent",
+                    )
+                )
             else:
                 _walk(_rules_by_name(ca[cid]), _rules_by_name(cb[cid]), [], out, limit, cid, rid)
         if len(out) >= limit:

@@ -90,14 +90,17 @@ def build(state: ScanState, ctx: ReportContext) -> dict[str, Any]:
     controls = sorted(state.controls, key=lambda c: c.control_id)
     framework_members = _framework_members(ctx, controls)
     frameworks_of: dict[str, frozenset[str]] = {
-        c.control_id: frozenset(name for name, ids in framework_members if c.control_id in ids) for c in controls
+        c.control_id: frozenset(name for name, ids in framework_members if c.control_id in ids)
+        for c in controls
     }
-    results = []
-    per_control: dict[str, dict[str, list[ResourceID]]] = {c.control_id: {PASSED: [], FAILED: [], SKIPPED: []} for c in controls}
+    results: list[dict[str, Any]] = []
+    per_control: dict[str, dict[str, list[ResourceID]]] = {
+        c.control_id: {PASSED: [], FAILED: [], SKIPPED: []} for c in controls
+    }
     resource_status: dict[ResourceID, str] = {}
     rows = state.table.rows()
     for rid in sorted(rows):
-        entries = []
+        entries: list[dict[str, Any]] = []
         for control in controls:
             rules = rows[rid].get(control.control_id)
             if not rules:
@@ -106,19 +109,33 @@ def build(state: ScanState, ctx: ReportContext) -> dict[str, Any]:
             status = _status_of([r.status for r in rules.values()])
             status_info: dict[str, Any] = {"status": status}
             if status == FAILED:
-                excepted = exceptions_for(list(ctx.exceptions), state.inventory.meta.get(rid), control.control_id, frameworks_of[control.control_id])
+                excepted = exceptions_for(
+                    list(ctx.exceptions),
+                    state.inventory.meta.get(rid),
+                    control.control_id,
+                    frameworks_of[control.control_id],
+                )
                 if excepted:
                     status = PASSED
                     status_info = {"status": PASSED, "subStatus": "w/exceptions"}
                     for entry in rule_entries:
                         entry["exception"] = excepted
             if status == SKIPPED:
-                status_info["info"] = next((r.reason for r in rules.values() if r.status == SKIPPED and r.reason), "")
+                status_info["info"] = next(
+                    (r.reason for r in rules.values() if r.status == SKIPPED and r.reason), ""
+                )
             per_control[control.control_id][status].append(rid)
-            entries.append({"controlID": control.control_id, "name": control.name, "status": status_info, "rules": rule_entries})
+            entries.append(
+                {
+                    "controlID": control.control_id,
+                    "name": control.name,
+                    "status": status_info,
+                    "rules": rule_entries,
+                }
+            )
         if entries:
             results.append({"resourceID": rid, "controls": entries})
-            resource_status[rid] = _status_of([e["status"]["status"] for e in entries])
+            resource_status[rid] = _status_of([str(e["status"]["status"]) for e in entries])
 
     summary_controls: dict[str, Any] = {}
     for control in controls:
@@ -135,7 +152,11 @@ def build(state: ScanState, ctx: ReportContext) -> dict[str, Any]:
         elif counts[PASSED]:
             info = {"status": PASSED}
         else:
-            info = {"status": SKIPPED, "subStatus": "irrelevant", "info": "no resource of the kinds this control checks"}
+            info = {
+                "status": SKIPPED,
+                "subStatus": "irrelevant",
+                "info": "no resource of the kinds this control checks",
+            }
         summary_controls[control.control_id] = {
             "controlID": control.control_id,
             "name": control.name,
@@ -155,14 +176,20 @@ def build(state: ScanState, ctx: ReportContext) -> dict[str, Any]:
     frameworks = []
     for name, ids in framework_members:
         scores = [summary_controls[i]["complianceScore"] for i in ids]
-        frameworks.append({
-            "name": name,
-            "complianceScore": _mean(scores),
-            "status": _status_of([summary_controls[i]["status"] for i in ids]),
-            "controls": ids,
-        })
+        frameworks.append(
+            {
+                "name": name,
+                "complianceScore": _mean(scores),
+                "status": _status_of([summary_controls[i]["status"] for i in ids]),
+                "controls": ids,
+            }
+        )
     resource_counts = Counter(resource_status.values())
-    failed_by_severity = Counter(summary_controls[c.control_id]["severity"] for c in controls if summary_controls[c.control_id]["status"] == FAILED)
+    failed_by_severity = Counter(
+        summary_controls[c.control_id]["severity"]
+        for c in controls
+        if summary_controls[c.control_id]["status"] == FAILED
+    )
     inventory = state.inventory
     return {
         "format_version": FORMAT_VERSION,
@@ -182,7 +209,11 @@ def build(state: ScanState, ctx: ReportContext) -> dict[str, Any]:
         "results": results,
         "metadata": {
             "scanner": "ksbench reference scanner",
-            "engine": {"name": ctx.engine.name, "version": ctx.engine.version, "rego_version": ctx.engine.rego_version},
+            "engine": {
+                "name": ctx.engine.name,
+                "version": ctx.engine.version,
+                "rego_version": ctx.engine.rego_version,
+            },
             "phases": str(ctx.options.phases),
             "workers": ctx.options.workers,
             "options": {
@@ -240,12 +271,18 @@ def render_pretty(report: dict[str, Any]) -> str:
         f"{'severity':<9} {'control':<8} {'failed':>7} {'total':>7}  name",
     ]
     rank = {s: i for i, s in enumerate(SEVERITIES)}
-    failed = sorted((c for c in controls if c["status"] == FAILED), key=lambda c: (rank[c["severity"]], c["controlID"]))
+    failed = sorted(
+        (c for c in controls if c["status"] == FAILED), key=lambda c: (rank[c["severity"]], c["controlID"])
+    )
     for c in failed:
         counters = c["ResourceCounters"]
         total = counters["passedResources"] + counters["failedResources"] + counters["skippedResources"]
-        lines.append(f"{c['severity']:<9} {c['controlID']:<8} {counters['failedResources']:>7} {total:>7}  {c['name']}")
-    skipped = [c for c in controls if c["status"] == SKIPPED and c["statusInfo"].get("subStatus") != "irrelevant"]
+        lines.append(
+            f"{c['severity']:<9} {c['controlID']:<8} {counters['failedResources']:>7} {total:>7}  {c['name']}"
+        )
+    skipped = [
+        c for c in controls if c["status"] == SKIPPED and c["statusInfo"].get("subStatus") != "irrelevant"
+    ]
     if skipped:
         lines += ["", "skipped (could not be evaluated):"]
         lines += [f"  {c['controlID']} {c['name']}: {c['statusInfo'].get('info', '')}" for c in skipped]
@@ -266,5 +303,7 @@ def load_report(path: Path) -> dict[str, Any]:
         raise ReportError(f"{path}: not a readable JSON report: {exc}") from exc
     version = report.get("format_version") if isinstance(report, dict) else None
     if version != FORMAT_VERSION:
-        raise ReportError(f"{path}: report format {version!r}, this ksbench reads {FORMAT_VERSION!r}: scan again with this version")
+        raise ReportError(
+            f"{path}: report format {version!r}, this ksbench reads {FORMAT_VERSION!r}: scan again with this version"
+        )
     return report

@@ -13,7 +13,9 @@ from scanner.results import ResultsTable
 from scanner.sources import Source
 
 
-def run_scan(source: Source, library: Library, engine: Engine, controls: list[Control], options: ScanOptions) -> ScanState:
+def run_scan(
+    source: Source, library: Library, engine: Engine, controls: list[Control], options: ScanOptions
+) -> ScanState:
     phases = options.phases
     # Releasing live objects (P5, P6) only saves memory if the report's raw copies live elsewhere.
     raw = SpillRawStore() if (phases.p5 or phases.p6) else MemoryRawStore()

@@ -72,7 +72,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help=f"CI's bounded gate: {CI_GATE['scenarios']}, {CI_GATE['combinations']}, {CI_GATE['repeat']} clean "
         f"blocks, enforcing {CI_GATE['enforce']} (explicit options win)",
     )
-    parser.add_argument("--no-html", action="store_true", help="skip report.html (matplotlib takes a few seconds)")
+    parser.add_argument(
+        "--no-html", action="store_true", help="skip report.html (matplotlib takes a few seconds)"
+    )
     parser.add_argument(
         "--full",
         action="store_true",

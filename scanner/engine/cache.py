@@ -21,7 +21,9 @@ from typing import Any
 from scanner.engine import CompiledRule, CompileError, Engine
 
 
-def compile_key(engine: Engine, rule_name: str, modules: Mapping[str, str], data: Mapping[str, Any], query: str) -> str:
+def compile_key(
+    engine: Engine, rule_name: str, modules: Mapping[str, str], data: Mapping[str, Any], query: str
+) -> str:
     digest = hashlib.sha256()
     for part in (engine.info.name, engine.info.version, engine.info.rego_version, rule_name, query):
         digest.update(part.encode() + b"\0")
@@ -43,7 +45,9 @@ class RuleCompiler:
     _key_locks: dict[str, threading.Lock] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def _compile(self, modules: Mapping[str, str], data: Mapping[str, Any], query: str) -> CompiledRule | CompileError:
+    def _compile(
+        self, modules: Mapping[str, str], data: Mapping[str, Any], query: str
+    ) -> CompiledRule | CompileError:
         with self._lock:
             self.compilations += 1
         try:
@@ -70,7 +74,9 @@ class RuleCompiler:
             self._key_of.pop(id(compiled), None)
             compiled.close()
 
-    def get(self, rule_name: str, modules: Mapping[str, str], data: Mapping[str, Any], query: str) -> CompiledRule:
+    def get(
+        self, rule_name: str, modules: Mapping[str, str], data: Mapping[str, Any], query: str
+    ) -> CompiledRule:
         """A compiled rule; raises CompileError. Without the cache the caller must `release` it."""
         if not self.cache_enabled:
             result = self._compile(modules, data, query)

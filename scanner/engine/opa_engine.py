@@ -61,9 +61,7 @@ class OpaRegoEngine:
             rego_version=f"OPA {OPA_VERSION}, Rego v1",
         )
 
-    def compile(
-        self, modules: Mapping[str, str], data: Mapping[str, Any], query: str
-    ) -> OpaCompiledRule:
+    def compile(self, modules: Mapping[str, str], data: Mapping[str, Any], query: str) -> OpaCompiledRule:
         return OpaCompiledRule(modules, data, query)
 
 

@@ -97,9 +97,7 @@ class RegorusRegoEngine:
             rego_version="regorus, Rego v1",
         )
 
-    def compile(
-        self, modules: Mapping[str, str], data: Mapping[str, Any], query: str
-    ) -> RegorusCompiledRule:
+    def compile(self, modules: Mapping[str, str], data: Mapping[str, Any], query: str) -> RegorusCompiledRule:
         return RegorusCompiledRule(modules, data, query)
 
 

@@ -94,7 +94,9 @@ class Library:
     config_inputs: Mapping[str, Any]
     helpers: Mapping[str, str]
 
-    def select(self, frameworks: list[str] | None = None, control_ids: list[str] | None = None) -> list[Control]:
+    def select(
+        self, frameworks: list[str] | None = None, control_ids: list[str] | None = None
+    ) -> list[Control]:
         """The controls a scan runs, sorted by ID; unknown names raise PolicyError."""
         chosen: dict[str, Control] = {}
         for name in frameworks or []:
@@ -152,7 +154,10 @@ def _is_relational(meta: Mapping[str, Any], match: tuple[MatchEntry, ...]) -> bo
     if "relational" in attributes:
         return bool(attributes["relational"])
     kinds = {r for entry in match for r in entry.resources}
-    return bool(kinds & RELATIONAL_HINT_RESOURCES) or attributes.get("resourcesAggregator") == "subject-role-rolebinding"
+    return (
+        bool(kinds & RELATIONAL_HINT_RESOURCES)
+        or attributes.get("resourcesAggregator") == "subject-role-rolebinding"
+    )
 
 
 def load_rule(rule_dir: Path) -> Rule:
@@ -209,12 +214,16 @@ def load_library(root: Path | None = None) -> Library:
     if not (root / "rules").is_dir() or not (root / "controls").is_dir():
         raise PolicyError(f"{root}: not a policy library (expected rules/ and controls/ folders)")
     rules = {r.name: r for r in (load_rule(d) for d in sorted((root / "rules").iterdir()) if d.is_dir())}
-    controls = {c.control_id: c for c in (_load_control(p) for p in sorted((root / "controls").glob("*.json")))}
+    controls = {
+        c.control_id: c for c in (_load_control(p) for p in sorted((root / "controls").glob("*.json")))
+    }
     for control in controls.values():
         missing = [name for name in control.rule_names if name not in rules]
         if missing:
             raise PolicyError(f"control {control.control_id} names unknown rules: {', '.join(missing)}")
-    frameworks = {f.name: f for f in (_load_framework(p) for p in sorted((root / "frameworks").glob("*.json")))}
+    frameworks = {
+        f.name: f for f in (_load_framework(p) for p in sorted((root / "frameworks").glob("*.json")))
+    }
     config_path = root / "default-config-inputs.json"
     config = _read_json(config_path) if config_path.exists() else {}
     posture = (config.get("settings") or {}).get("postureControlInputs") or {}

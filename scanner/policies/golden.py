@@ -82,7 +82,8 @@ def summarise(response: dict[str, Any], fields: set[str] | None = None) -> dict[
 def compare(expected: tuple[dict[str, Any], ...], actual: tuple[dict[str, Any], ...]) -> list[str]:
     """Differences between expected and actual responses, as readable lines; [] when equal."""
     want = sorted(
-        (summarise(e, {k for k in PATH_FIELDS if k in e}) for e in expected), key=lambda s: json.dumps(s, sort_keys=True)
+        (summarise(e, {k for k in PATH_FIELDS if k in e}) for e in expected),
+        key=lambda s: json.dumps(s, sort_keys=True),
     )
     fields_named = {k for e in expected for k in PATH_FIELDS if k in e}
     got = sorted((summarise(a, fields_named) for a in actual), key=lambda s: json.dumps(s, sort_keys=True))

@@ -55,7 +55,9 @@ class FileSource(Source):
             try:
                 docs: list[tuple[str, Any]] = [(str(path), json.loads(text))]
             except json.JSONDecodeError as exc:
-                self.problems.append(SourceProblem(f"{path}:{exc.lineno}:{exc.colno}", f"malformed JSON: {exc.msg}"))
+                self.problems.append(
+                    SourceProblem(f"{path}:{exc.lineno}:{exc.colno}", f"malformed JSON: {exc.msg}")
+                )
                 return
         else:
             docs = list(self._yaml_documents(path, text))

@@ -62,7 +62,7 @@ class KubeSource(Source):
         self.timeout_seconds = timeout_seconds
         self.pages_read = 0
         try:
-            self._api = k8s_config.new_client_from_config(config_file=kubeconfig, context=context)
+            self._api = k8s_config.new_client_from_config(config_file=kubeconfig, context=context)  # type: ignore[no-untyped-call]
         except ConfigException as exc:
             raise SourceUnavailable(f"kubeconfig {kubeconfig or '(default)'}: {exc}") from exc
         except OSError as exc:
@@ -74,18 +74,30 @@ class KubeSource(Source):
     def _get(self, path: str, query: list[tuple[str, Any]] | None = None) -> dict[str, Any]:
         api = self._api
         headers = {"Accept": "application/json"}
-        if hasattr(api, "param_serialize"):  # kubernetes >= 35: serialise, then call; errors are ours to raise
+        if hasattr(
+            api, "param_serialize"
+        ):  # kubernetes >= 35: serialise, then call; errors are ours to raise
             method, url, header_params, body, post_params = api.param_serialize(
                 "GET", path, query_params=query or [], header_params=headers, auth_settings=["BearerToken"]
             )
-            response = api.call_api(method, url, header_params, body, post_params, _request_timeout=self.timeout_seconds)
+            response = api.call_api(
+                method, url, header_params, body, post_params, _request_timeout=self.timeout_seconds
+            )
             data = response.read()
             if not 200 <= response.status < 300:
-                raise ApiException(status=response.status, reason=response.reason, http_resp=response.response)
+                raise ApiException(
+                    status=response.status, reason=response.reason, http_resp=response.response
+                )
         else:  # older clients
             data = api.call_api(
-                path, "GET", query_params=query or [], header_params=headers, auth_settings=["BearerToken"],
-                _preload_content=False, _return_http_data_only=True, _request_timeout=self.timeout_seconds,
+                path,
+                "GET",
+                query_params=query or [],
+                header_params=headers,
+                auth_settings=["BearerToken"],
+                _preload_content=False,
+                _return_http_data_only=True,
+                _request_timeout=self.timeout_seconds,
             ).data
         parsed: dict[str, Any] = json.loads(data)
         return parsed
@@ -116,11 +128,20 @@ class KubeSource(Source):
                 self.problems.append(SourceProblem(path, f"discovery failed: {_describe(exc)}", None, group))
                 continue
             for item in listed:
-                if "/" in item["name"] or item["kind"] not in wanted_kinds or "list" not in item.get("verbs", []):
+                if (
+                    "/" in item["name"]
+                    or item["kind"] not in wanted_kinds
+                    or "list" not in item.get("verbs", [])
+                ):
                     continue
-                if not any(_accepts(g, group) and _accepts(v, version) and k == item["kind"] for g, v, k in wanted):
+                if not any(
+                    _accepts(g, group) and _accepts(v, version) and k == item["kind"] for g, v, k in wanted
+                ):
                     continue
-                found.setdefault((group, item["kind"]), ApiResource(group, version, item["name"], item["kind"], item["namespaced"]))
+                found.setdefault(
+                    (group, item["kind"]),
+                    ApiResource(group, version, item["name"], item["kind"], item["namespaced"]),
+                )
         return [found[key] for key in sorted(found)]
 
     def pages(self) -> Iterator[Page]:
@@ -157,7 +178,11 @@ class KubeSource(Source):
                 return
 
     def _problem(self, resource: ApiResource, reason: str) -> None:
-        self.problems.append(SourceProblem(resource.path, f"LIST {resource.kind} failed: {reason}", resource.kind, resource.group))
+        self.problems.append(
+            SourceProblem(
+                resource.path, f"LIST {resource.kind} failed: {reason}", resource.kind, resource.group
+            )
+        )
 
 
 def _accepts(pattern: str, value: str) -> bool:

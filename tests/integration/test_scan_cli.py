@@ -23,7 +23,9 @@ SCAN = [sys.executable, "-m", "scanner"]
 
 
 def scan(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*SCAN, *args, "--quiet"], capture_output=True, text=True, timeout=timeout, check=False)
+    return subprocess.run(
+        [*SCAN, *args, "--quiet"], capture_output=True, text=True, timeout=timeout, check=False
+    )
 
 
 def scan_json(out: Path, *args: str) -> dict[str, Any]:
@@ -74,7 +76,9 @@ def test_unreadable_sources_exit_4(tmp_path: Path, small_cluster: ClusterHandle)
     no_context = scan("--kubeconfig", str(small_cluster.kubeconfig), "--context", "nowhere")
     assert no_context.returncode == 4 and "nowhere" in no_context.stderr
     config = tmp_path / "dead.kubeconfig"
-    config.write_text(small_cluster.kubeconfig.read_text().replace(small_cluster.server_url, "http://127.0.0.1:9"))  # type: ignore[union-attr,arg-type]
+    config.write_text(
+        small_cluster.kubeconfig.read_text().replace(small_cluster.server_url, "http://127.0.0.1:9")
+    )  # type: ignore[union-attr,arg-type]
     unreachable = scan("--kubeconfig", str(config), "--timeout", "2")
     assert unreachable.returncode == 4 and "discovery failed" in unreachable.stderr
 
@@ -135,7 +139,11 @@ def _pod_controls(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
     pod_rules = {"rule-privileged-container", "host-network-access", "naked-pods"}
     by_rule = {r["name"]: r for res in report["results"] for c in res["controls"] for r in c["rules"]}
     assert pod_rules <= set(by_rule), "the scenario must exercise pod rules"
-    return {cid: c for cid, c in report["summaryDetails"]["controls"].items() if cid in ("C-0057", "C-0041", "C-0073")}
+    return {
+        cid: c
+        for cid, c in report["summaryDetails"]["controls"].items()
+        if cid in ("C-0057", "C-0041", "C-0073")
+    }
 
 
 @pytest.mark.parametrize(
@@ -146,29 +154,52 @@ def _pod_controls(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
         ({"resource": "pods", "action": "status", "status": 500, "verbs": ["list"]}, "HTTP 500"),
         ({"resource": "pods", "action": "delay", "delay_seconds": 4, "verbs": ["list"]}, "timed out"),
         ({"resource": "pods", "action": "drop", "verbs": ["list"]}, "LIST Pod failed"),
-        ({"resource": "pods", "action": "status", "status": 500, "verbs": ["list"], "on": "continue"}, "HTTP 500"),
+        (
+            {"resource": "pods", "action": "status", "status": 500, "verbs": ["list"], "on": "continue"},
+            "HTTP 500",
+        ),
     ],
     ids=["403", "404", "500", "slow", "dropped", "500-on-second-page"],
 )
-def test_unreadable_pods_skip_pod_controls_never_pass(small_cluster: ClusterHandle, tmp_path: Path, fault: dict[str, Any], expect: str) -> None:
+def test_unreadable_pods_skip_pod_controls_never_pass(
+    small_cluster: ClusterHandle, tmp_path: Path, fault: dict[str, Any], expect: str
+) -> None:
     assert small_cluster.server_url is not None
     set_faults(small_cluster.server_url, [fault])
     try:
-        report = scan_json(tmp_path / "r.json", "--kubeconfig", str(small_cluster.kubeconfig), "--timeout", "1", "--page-size", "5")
+        report = scan_json(
+            tmp_path / "r.json",
+            "--kubeconfig",
+            str(small_cluster.kubeconfig),
+            "--timeout",
+            "1",
+            "--page-size",
+            "5",
+        )
     finally:
         set_faults(small_cluster.server_url, None)
     for cid in ("C-0057", "C-0041", "C-0073"):
         control = report["summaryDetails"]["controls"][cid]
         assert control["status"] == "skipped", (cid, control["statusInfo"])
-        assert "Pod" in control["statusInfo"]["info"] and expect.lower() in control["statusInfo"]["info"].lower(), control["statusInfo"]
+        assert (
+            "Pod" in control["statusInfo"]["info"] and expect.lower() in control["statusInfo"]["info"].lower()
+        ), control["statusInfo"]
 
 
-def test_expired_continue_token_relists_and_loses_nothing(small_cluster: ClusterHandle, tmp_path: Path) -> None:
+def test_expired_continue_token_relists_and_loses_nothing(
+    small_cluster: ClusterHandle, tmp_path: Path
+) -> None:
     assert small_cluster.server_url is not None
-    clean = scan_json(tmp_path / "clean.json", "--kubeconfig", str(small_cluster.kubeconfig), "--page-size", "5")
-    set_faults(small_cluster.server_url, [{"resource": "pods", "action": "expire", "verbs": ["list"], "times": 1}])
+    clean = scan_json(
+        tmp_path / "clean.json", "--kubeconfig", str(small_cluster.kubeconfig), "--page-size", "5"
+    )
+    set_faults(
+        small_cluster.server_url, [{"resource": "pods", "action": "expire", "verbs": ["list"], "times": 1}]
+    )
     try:
-        relisted = scan_json(tmp_path / "relisted.json", "--kubeconfig", str(small_cluster.kubeconfig), "--page-size", "5")
+        relisted = scan_json(
+            tmp_path / "relisted.json", "--kubeconfig", str(small_cluster.kubeconfig), "--page-size", "5"
+        )
     finally:
         set_faults(small_cluster.server_url, None)
     assert [str(d) for d in differences(clean, relisted)] == []

@@ -19,17 +19,36 @@ def _write(tmp_path: Path, policies: object) -> Path:
 
 
 def test_exception_matches_attributes_as_patterns_and_labels(tmp_path: Path) -> None:
-    path = _write(tmp_path, [{
-        "name": "ops-debug", "policyType": "postureExceptionPolicy", "actions": ["alertOnly"],
-        "resources": [{"designatorType": "Attributes", "attributes": {"kind": "Pod", "namespace": "ops", "name": "debug-.*", "team": "sre"}}],
-        "posturePolicies": [{"controlID": "C-0057"}],
-    }])
+    path = _write(
+        tmp_path,
+        [
+            {
+                "name": "ops-debug",
+                "policyType": "postureExceptionPolicy",
+                "actions": ["alertOnly"],
+                "resources": [
+                    {
+                        "designatorType": "Attributes",
+                        "attributes": {"kind": "Pod", "namespace": "ops", "name": "debug-.*", "team": "sre"},
+                    }
+                ],
+                "posturePolicies": [{"controlID": "C-0057"}],
+            }
+        ],
+    )
     policies = load_exceptions(path)
     hit = ResourceMeta("", "Pod", "debug-1", "ops", (("team", "sre"),))
     assert exceptions_for(policies, hit, "C-0057", frozenset()) == ["ops-debug"]
     assert exceptions_for(policies, hit, "C-0041", frozenset()) == []
-    assert exceptions_for(policies, ResourceMeta("", "Pod", "debug-1", "ops", ()), "C-0057", frozenset()) == []
-    assert exceptions_for(policies, ResourceMeta("", "Pod", "xdebug-1", "ops", (("team", "sre"),)), "C-0057", frozenset()) == []
+    assert (
+        exceptions_for(policies, ResourceMeta("", "Pod", "debug-1", "ops", ()), "C-0057", frozenset()) == []
+    )
+    assert (
+        exceptions_for(
+            policies, ResourceMeta("", "Pod", "xdebug-1", "ops", (("team", "sre"),)), "C-0057", frozenset()
+        )
+        == []
+    )
 
 
 def test_bad_exceptions_file_is_a_clear_error(tmp_path: Path) -> None:
@@ -41,11 +60,26 @@ def test_bad_exceptions_file_is_a_clear_error(tmp_path: Path) -> None:
 
 def _report(status: str, paths: list[str]) -> dict:
     return {
-        "format_version": "ksbench-report/1", "generationTime": "now",
-        "results": [{"resourceID": "/v1/d/Pod/p", "controls": [{"controlID": "C-0057", "name": "n", "status": {"status": status},
-                     "rules": [{"name": "r", "status": status, "paths": [{"failedPath": p} for p in paths]}]}]}],
+        "format_version": "ksbench-report/1",
+        "generationTime": "now",
+        "results": [
+            {
+                "resourceID": "/v1/d/Pod/p",
+                "controls": [
+                    {
+                        "controlID": "C-0057",
+                        "name": "n",
+                        "status": {"status": status},
+                        "rules": [
+                            {"name": "r", "status": status, "paths": [{"failedPath": p} for p in paths]}
+                        ],
+                    }
+                ],
+            }
+        ],
         "metadata": {"phases": "baseline", "counters": {"compilations": 1}},
-        "resources": [], "summaryDetails": {"controls": {}},
+        "resources": [],
+        "summaryDetails": {"controls": {}},
     }
 
 

@@ -30,7 +30,9 @@ def test_gate_missed(tmp_path: Path) -> None:
 
 
 def test_findings_mismatch(tmp_path: Path) -> None:
-    suite = _suite(GOOD).with_run(results.Run("s", "P3", "clean", results.CANDIDATE, 99, results.OK, report_digest="other"))
+    suite = _suite(GOOD).with_run(
+        results.Run("s", "P3", "clean", results.CANDIDATE, 99, results.OK, report_digest="other")
+    )
     assert main(["gate", str(_store(tmp_path, suite))]) == EXIT_FINDINGS_MISMATCH
 
 
@@ -39,7 +41,9 @@ def test_missing_figures_are_an_environment_problem_not_a_regression(tmp_path: P
     for run in list(suite.runs()):
         if run.combination == "all":
             suite = suite.with_run(
-                results.Run("s", "all", "clean", run.role, run.repetition, results.TOOL_FAILED, run.variant, "gone")
+                results.Run(
+                    "s", "all", "clean", run.role, run.repetition, results.TOOL_FAILED, run.variant, "gone"
+                )
             )
     assert main(["gate", str(_store(tmp_path, suite))]) == EXIT_ENVIRONMENT
 
@@ -57,7 +61,9 @@ def test_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     assert main(["bench", "--combinations", "7", "--out", str(tmp_path / "b")]) == EXIT_USAGE
 
 
-def test_compare_warns_about_machines_and_flags_regressions(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_compare_warns_about_machines_and_flags_regressions(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     old = _store(tmp_path, _suite(GOOD), "old")
     same = _store(tmp_path, _suite(GOOD), "same")
     assert main(["compare", str(old), str(same)]) == EXIT_OK

@@ -12,7 +12,9 @@ from scanner.sources.files import FileSource
 from scanner.sources.objects import identity_key, owned_by_controller, resource_id
 
 
-def _obj(api_version: str, kind: str, name: str, namespace: str | None = None, uid: str | None = None) -> dict:
+def _obj(
+    api_version: str, kind: str, name: str, namespace: str | None = None, uid: str | None = None
+) -> dict:
     meta: dict = {"name": name}
     if namespace:
         meta["namespace"] = namespace
@@ -24,7 +26,10 @@ def _obj(api_version: str, kind: str, name: str, namespace: str | None = None, u
 def test_resource_ids_follow_kubescape() -> None:
     assert resource_id(_obj("apps/v1", "Deployment", "web", "shop")) == "apps/v1/shop/Deployment/web"
     assert resource_id(_obj("v1", "Pod", "p", "d")) == "/v1/d/Pod/p"
-    assert resource_id(_obj("rbac.authorization.k8s.io/v1", "ClusterRole", "admin")) == "rbac.authorization.k8s.io/v1//ClusterRole/admin"
+    assert (
+        resource_id(_obj("rbac.authorization.k8s.io/v1", "ClusterRole", "admin"))
+        == "rbac.authorization.k8s.io/v1//ClusterRole/admin"
+    )
 
 
 def test_one_object_under_two_versions_is_one_object() -> None:
@@ -55,7 +60,9 @@ def test_malformed_document_is_reported_and_the_rest_is_read(tmp_path: Path) -> 
         "---\n"
         "kind: Pod\nmetadata: {name: no-version}\n"
     )
-    (tmp_path / "b.json").write_text('{"apiVersion": "v1", "kind": "List", "items": [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}}]}')
+    (tmp_path / "b.json").write_text(
+        '{"apiVersion": "v1", "kind": "List", "items": [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}}]}'
+    )
     (tmp_path / "c.json").write_text("{not json")
     source = FileSource([tmp_path])
     names = [o["metadata"]["name"] for page in source.pages() for o in page.objects]

@@ -4,13 +4,29 @@ from __future__ import annotations
 
 import pytest
 
-from scanner.phases import ALL, BASELINE, Phases, PhasesError, all_combinations, key_combinations, parse_combinations
+from scanner.phases import (
+    ALL,
+    BASELINE,
+    Phases,
+    PhasesError,
+    all_combinations,
+    key_combinations,
+    parse_combinations,
+)
 
 
 @pytest.mark.parametrize(
     ("text", "spelled"),
-    [("baseline", "baseline"), ("", "baseline"), ("all", "all"), ("1,3,5", "P1+P3+P5"), ("P5+P1", "P1+P5"),
-     ("p2 p4", "P2+P4"), ("1,2,3,4,5,6", "all"), ("6", "P6")],
+    [
+        ("baseline", "baseline"),
+        ("", "baseline"),
+        ("all", "all"),
+        ("1,3,5", "P1+P3+P5"),
+        ("P5+P1", "P1+P5"),
+        ("p2 p4", "P2+P4"),
+        ("1,2,3,4,5,6", "all"),
+        ("6", "P6"),
+    ],
 )
 def test_parse_and_spell(text: str, spelled: str) -> None:
     assert str(Phases.parse(text)) == spelled
