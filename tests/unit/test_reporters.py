@@ -17,10 +17,10 @@ import pytest
 
 from harness import artefacts, gates, results, views
 from harness.cli import main
-from harness.runner import mark_late_mismatches as judged
 from harness.reporters import html, markdown
 from harness.reporters import json as json_reporter
 from harness.results import BASELINE, CANDIDATE, MISMATCH, OK, Run
+from harness.runner import mark_late_mismatches as judged
 
 FIXTURE = Path(__file__).parent.parent / "data" / "report"
 _spec = importlib.util.spec_from_file_location("make_fixture", FIXTURE / "make_fixture.py")
