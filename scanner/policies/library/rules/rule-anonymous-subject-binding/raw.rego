@@ -23,7 +23,7 @@ deny contains msga if {
 		"fixPaths": [],
 		"alertObject": {"k8sApiObjects": [binding]},
 		"relatedObjects": [{"object": role, "reviewPaths": [sprintf("rules[%d]", [i]) | some i, _ in role.rules]} |
-			some role in rbac.roles_of(binding, input)
+			some role in rbac.roles_of(binding)
 		],
 	}
 }

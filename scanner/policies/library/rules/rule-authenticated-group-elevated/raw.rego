@@ -14,7 +14,7 @@ deny contains msga if {
 	some s in binding.subjects
 	s.kind == "Group"
 	s.name == "system:authenticated"
-	some role in rbac.roles_of(binding, input)
+	some role in rbac.roles_of(binding)
 	not role.metadata.name in default_roles
 	count(object.get(role, "rules", [])) > 0
 	subject := rbac.subject_of(s, binding)
