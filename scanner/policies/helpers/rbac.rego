@@ -18,6 +18,8 @@ binding_kinds := {"RoleBinding", "ClusterRoleBinding"}
 # Indexes over the rule's input, each built once per evaluation (complete rules are computed once;
 # the multi-value rules group in one pass), so that a rule looks objects up instead of scanning
 # the input for every object: the joins stay linear on every engine.
+# Lookups bind the key to a local first (`k := ...; xs[k][_]`): rego-cpp mis-evaluates a
+# comprehension that indexes with a function argument or call directly.
 
 # bindings is the set of RoleBindings and ClusterRoleBindings in the input.
 bindings := {b | b := input[_]; b.kind in binding_kinds}
@@ -49,7 +51,7 @@ ref_key(binding) := ["Role", binding.metadata.namespace, binding.roleRef.name] i
 
 # roles_of(binding) is the set of roles in the input that binding.roleRef resolves to (see
 # ref_key). Empty when absent.
-roles_of(binding) := {role | role := roles_by_key[ref_key(binding)][_]}
+roles_of(binding) := {role | k := ref_key(binding); role := roles_by_key[k][_]}
 
 # bindings_by_subject maps a subject vector (subject_of) to the set of bindings naming it.
 bindings_by_subject := {subject: bs | bs := _bindings_by_subject[subject]}
@@ -61,7 +63,7 @@ _bindings_by_subject[subject] contains binding if {
 }
 
 # bindings_of(subject) is the set of bindings in the input that name subject. Empty when none.
-bindings_of(subject) := {b | b := bindings_by_subject[subject][_]}
+bindings_of(subject) := {b | k := subject; b := bindings_by_subject[k][_]}
 
 # subject_of(s, binding) is the subject vector (without relatedObjects) of a binding's subject.
 # A ServiceAccount without a namespace belongs to the binding's namespace.
@@ -195,7 +197,7 @@ subject_alert(f, what, score) := {
 service_account_name(spec) := object.get(spec, "serviceAccountName", object.get(spec, "serviceAccount", "default"))
 
 # service_accounts(name, namespace) is the set of ServiceAccount objects in the input so named.
-service_accounts(name, namespace) := {sa | sa := service_accounts_by_key[[namespace, name]][_]}
+service_accounts(name, namespace) := {sa | k := [namespace, name]; sa := service_accounts_by_key[k][_]}
 
 # service_accounts_by_key maps [namespace, name] to the ServiceAccounts in the input so named.
 service_accounts_by_key := {k: sas | sas := _service_accounts_by_key[k]}

@@ -22,7 +22,7 @@ deny contains msga if {
 		"subject": subject,
 		"binding": binding,
 		"role": role,
-		"rolePaths": {sprintf("rules[%d]", [i]) | some i, _ in role.rules},
+		"rolePaths": {sprintf("rules[%d]", [i]) | _ = role.rules[i]},
 		"subjectPaths": rbac.subject_paths(binding, subject),
 	}
 	msga := rbac.subject_alert(f, "is granted a non-default role", 8)
