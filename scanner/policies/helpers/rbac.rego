@@ -178,7 +178,8 @@ findings(want) := {f |
 
 # subject_alert(f, what, score) is the response for a finding (see the convention above).
 subject_alert(f, what, score) := {
-	"alertMessage": sprintf("%s %s (%s -> %s)", [subject_label(f.subject), what, object_label(f.binding), object_label(f.role)]),
+	# concat, not sprintf: rego-cpp's %s quotes a string that arrives as a function argument.
+	"alertMessage": concat("", [subject_label(f.subject), " ", what, " (", object_label(f.binding), " -> ", object_label(f.role), ")"]),
 	"packagename": "armo_builtins",
 	"alertScore": score,
 	"failedPaths": sort({p | x := f.rolePaths[_]; p := concat("", ["relatedObjects[0].", x])} | {p | x := f.subjectPaths[_]; p := concat("", ["relatedObjects[1].", x])}),
