@@ -15,27 +15,55 @@ package rbac
 
 binding_kinds := {"RoleBinding", "ClusterRoleBinding"}
 
-# roles_of(binding, objs) is the set of roles in objs that binding.roleRef resolves to: a Role in
-# the binding's namespace, or a ClusterRole by name (also from a RoleBinding). Empty when absent.
-roles_of(binding, objs) := {role |
-	some role in objs
-	refers_to(binding, role)
+# Indexes over the rule's input, each built once per evaluation (complete rules are computed once;
+# the multi-value rules group in one pass), so that a rule looks objects up instead of scanning
+# the input for every object: the joins stay linear on every engine.
+# Lookups bind the key to a local first (`k := ...; xs[k][_]`): rego-cpp mis-evaluates a
+# comprehension that indexes with a function argument or call directly.
+
+# bindings is the set of RoleBindings and ClusterRoleBindings in the input.
+bindings := {b | b := input[_]; b.kind in binding_kinds}
+
+# roles_by_key maps role_key to the set of Roles and ClusterRoles in the input so keyed.
+roles_by_key := {k: roles | roles := _roles_by_key[k]}
+
+_roles_by_key[k] contains role if {
+	role := input[_]
+	k := role_key(role)
 }
 
-refers_to(binding, role) if {
+# role_key(role) is ["ClusterRole", name] or ["Role", namespace, name]; undefined for other kinds.
+role_key(role) := ["ClusterRole", role.metadata.name] if role.kind == "ClusterRole"
+
+role_key(role) := ["Role", role.metadata.namespace, role.metadata.name] if role.kind == "Role"
+
+# ref_key(binding) is the role_key binding.roleRef resolves to: a Role in the binding's
+# namespace, or a ClusterRole by name (also from a RoleBinding).
+ref_key(binding) := ["ClusterRole", binding.roleRef.name] if {
 	binding.kind in binding_kinds
 	binding.roleRef.kind == "ClusterRole"
-	role.kind == "ClusterRole"
-	role.metadata.name == binding.roleRef.name
 }
 
-refers_to(binding, role) if {
+ref_key(binding) := ["Role", binding.metadata.namespace, binding.roleRef.name] if {
 	binding.kind == "RoleBinding"
 	binding.roleRef.kind == "Role"
-	role.kind == "Role"
-	role.metadata.name == binding.roleRef.name
-	role.metadata.namespace == binding.metadata.namespace
 }
+
+# roles_of(binding) is the set of roles in the input that binding.roleRef resolves to (see
+# ref_key). Empty when absent.
+roles_of(binding) := {role | k := ref_key(binding); role := roles_by_key[k][_]}
+
+# bindings_by_subject maps a subject vector (subject_of) to the set of bindings naming it.
+bindings_by_subject := {subject: bs | bs := _bindings_by_subject[subject]}
+
+_bindings_by_subject[subject] contains binding if {
+	binding := bindings[_]
+	s := binding.subjects[_]
+	subject := subject_of(s, binding)
+}
+
+# bindings_of(subject) is the set of bindings in the input that name subject. Empty when none.
+bindings_of(subject) := {b | k := subject; b := bindings_by_subject[k][_]}
 
 # subject_of(s, binding) is the subject vector (without relatedObjects) of a binding's subject.
 # A ServiceAccount without a namespace belongs to the binding's namespace.
@@ -52,7 +80,7 @@ subject_of(s, binding) := {"kind": s.kind, "name": s.name, "apiGroup": "rbac.aut
 
 # subject_paths(binding, subject) is the set of "subjects[k]" where binding names subject.
 subject_paths(binding, subject) := {sprintf("subjects[%d]", [k]) |
-	some k, s in binding.subjects
+	s := binding.subjects[k]
 	subject_of(s, binding) == subject
 }
 
@@ -74,9 +102,9 @@ object_label(obj) := sprintf("%s %s", [obj.kind, obj.metadata.name]) if not obj.
 # "rules[i].resources[k]") of the rules that grant one of want.verbs on one of want.resources in
 # one of want.apiGroups. A want entry "*" matches only a literal "*" in the role.
 grant_paths(role, want) := {p |
-	some i, r in role.rules
+	r := role.rules[i]
 	grants(r, want)
-	some p in rule_paths(i, r, want)
+	p := rule_paths(i, r, want)[_]
 }
 
 grants(r, want) if {
@@ -119,26 +147,25 @@ resource_entry_matches(x, res) if {
 
 rule_paths(i, r, want) := verb_paths | resource_paths if {
 	verb_paths := {sprintf("rules[%d].verbs[%d]", [i, j]) |
-		some j, x in r.verbs
-		some v in want.verbs
+		x := r.verbs[j]
+		v := want.verbs[_]
 		x in {"*", v}
 	}
 	resource_paths := {sprintf("rules[%d].resources[%d]", [i, k]) |
-		some k, x in r.resources
-		some res in want.resources
+		x := r.resources[k]
+		res := want.resources[_]
 		resource_entry_matches(x, res)
 	}
 }
 
-# findings(objs, want) is the set of {subject, binding, role, rolePaths, subjectPaths}: every
-# subject of every binding in objs whose resolved role grants `want` (see grant_paths).
-findings(objs, want) := {f |
-	some binding in objs
-	binding.kind in binding_kinds
-	some role in roles_of(binding, objs)
+# findings(want) is the set of {subject, binding, role, rolePaths, subjectPaths}: every subject
+# of every binding in the input whose resolved role grants `want` (see grant_paths).
+findings(want) := {f |
+	binding := bindings[_]
+	role := roles_of(binding)[_]
 	role_paths := grant_paths(role, want)
 	count(role_paths) > 0
-	some s in binding.subjects
+	s := binding.subjects[_]
 	subject := subject_of(s, binding)
 	f := {
 		"subject": subject,
@@ -151,10 +178,11 @@ findings(objs, want) := {f |
 
 # subject_alert(f, what, score) is the response for a finding (see the convention above).
 subject_alert(f, what, score) := {
-	"alertMessage": sprintf("%s %s (%s -> %s)", [subject_label(f.subject), what, object_label(f.binding), object_label(f.role)]),
+	# concat, not sprintf: rego-cpp's %s quotes a string that arrives as a function argument.
+	"alertMessage": concat("", [subject_label(f.subject), " ", what, " (", object_label(f.binding), " -> ", object_label(f.role), ")"]),
 	"packagename": "armo_builtins",
 	"alertScore": score,
-	"failedPaths": sort({p | some x in f.rolePaths; p := concat("", ["relatedObjects[0].", x])} | {p | some x in f.subjectPaths; p := concat("", ["relatedObjects[1].", x])}),
+	"failedPaths": sort({p | x := f.rolePaths[_]; p := concat("", ["relatedObjects[0].", x])} | {p | x := f.subjectPaths[_]; p := concat("", ["relatedObjects[1].", x])}),
 	"fixPaths": [],
 	"alertObject": {
 		"k8sApiObjects": [],
@@ -169,28 +197,32 @@ subject_alert(f, what, score) := {
 # service_account_name(spec) is the ServiceAccount a pod spec runs as ("default" when unset).
 service_account_name(spec) := object.get(spec, "serviceAccountName", object.get(spec, "serviceAccount", "default"))
 
-# service_accounts(name, namespace, objs) is the set of ServiceAccount objects in objs so named.
-service_accounts(name, namespace, objs) := {sa |
-	some sa in objs
+# service_accounts(name, namespace) is the set of ServiceAccount objects in the input so named.
+service_accounts(name, namespace) := {sa | k := [namespace, name]; sa := service_accounts_by_key[k][_]}
+
+# service_accounts_by_key maps [namespace, name] to the ServiceAccounts in the input so named.
+service_accounts_by_key := {k: sas | sas := _service_accounts_by_key[k]}
+
+_service_accounts_by_key[k] contains sa if {
+	sa := input[_]
 	sa.kind == "ServiceAccount"
-	sa.metadata.name == name
-	sa.metadata.namespace == namespace
+	k := [sa.metadata.namespace, sa.metadata.name]
 }
 
-# token_source(spec, namespace, objs) says why a pod spec gets an API token mounted, or is
-# undefined when it does not: "pod" (the pod spec asks), "serviceaccount" (the pod spec is silent
-# and its ServiceAccount does not opt out) or "default" (silent, and no ServiceAccount in objs).
-token_source(spec, _, _) := "pod" if spec.automountServiceAccountToken == true
+# token_source(spec, namespace) says why a pod spec gets an API token mounted, or is undefined
+# when it does not: "pod" (the pod spec asks), "serviceaccount" (the pod spec is silent and its
+# ServiceAccount does not opt out) or "default" (silent, and no ServiceAccount in the input).
+token_source(spec, _) := "pod" if spec.automountServiceAccountToken == true
 
-token_source(spec, namespace, objs) := "serviceaccount" if {
+token_source(spec, namespace) := "serviceaccount" if {
 	not has_automount(spec)
-	some sa in service_accounts(service_account_name(spec), namespace, objs)
+	some sa in service_accounts(service_account_name(spec), namespace)
 	not sa.automountServiceAccountToken == false
 }
 
-token_source(spec, namespace, objs) := "default" if {
+token_source(spec, namespace) := "default" if {
 	not has_automount(spec)
-	count(service_accounts(service_account_name(spec), namespace, objs)) == 0
+	count(service_accounts(service_account_name(spec), namespace)) == 0
 }
 
 has_automount(spec) if is_boolean(spec.automountServiceAccountToken)

@@ -11,7 +11,7 @@ deny contains msga if {
 	some binding in input
 	binding.kind in rbac.binding_kinds
 	paths := {sprintf("subjects[%d]", [k]) |
-		some k, s in binding.subjects
+		s := binding.subjects[k]
 		[s.kind, s.name] in anonymous
 	}
 	count(paths) > 0
@@ -22,8 +22,8 @@ deny contains msga if {
 		"failedPaths": sort(paths),
 		"fixPaths": [],
 		"alertObject": {"k8sApiObjects": [binding]},
-		"relatedObjects": [{"object": role, "reviewPaths": [sprintf("rules[%d]", [i]) | some i, _ in role.rules]} |
-			some role in rbac.roles_of(binding, input)
+		"relatedObjects": [{"object": role, "reviewPaths": [sprintf("rules[%d]", [i]) | _ = role.rules[i]]} |
+			role := rbac.roles_of(binding)[_]
 		],
 	}
 }

@@ -14,7 +14,7 @@ deny contains msga if {
 	some s in binding.subjects
 	s.kind == "Group"
 	s.name == "system:authenticated"
-	some role in rbac.roles_of(binding, input)
+	some role in rbac.roles_of(binding)
 	not role.metadata.name in default_roles
 	count(object.get(role, "rules", [])) > 0
 	subject := rbac.subject_of(s, binding)
@@ -22,7 +22,7 @@ deny contains msga if {
 		"subject": subject,
 		"binding": binding,
 		"role": role,
-		"rolePaths": {sprintf("rules[%d]", [i]) | some i, _ in role.rules},
+		"rolePaths": {sprintf("rules[%d]", [i]) | _ = role.rules[i]},
 		"subjectPaths": rbac.subject_paths(binding, subject),
 	}
 	msga := rbac.subject_alert(f, "is granted a non-default role", 8)

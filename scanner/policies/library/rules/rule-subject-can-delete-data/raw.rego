@@ -17,6 +17,6 @@ destructible := {
 # Subjects that can delete workloads, volumes or secrets.
 # Join and response shape: rbac.findings / rbac.subject_alert (convention in rbac.rego).
 deny contains msga if {
-	some f in rbac.findings(input, destructible)
+	some f in rbac.findings(destructible)
 	msga := rbac.subject_alert(f, "can delete workloads or data", 6)
 }

@@ -6,6 +6,6 @@ import data.rbac
 # in the core group or events.k8s.io.
 # Join and response shape: rbac.findings / rbac.subject_alert (convention in rbac.rego).
 deny contains msga if {
-	some f in rbac.findings(input, {"apiGroups": ["", "events.k8s.io"], "resources": ["events"], "verbs": ["delete", "deletecollection"]})
+	some f in rbac.findings({"apiGroups": ["", "events.k8s.io"], "resources": ["events"], "verbs": ["delete", "deletecollection"]})
 	msga := rbac.subject_alert(f, "can delete events", 4)
 }

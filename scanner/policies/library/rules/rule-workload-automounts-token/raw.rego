@@ -10,7 +10,7 @@ deny contains msga if {
 	obj := input[_]
 	spec := workloads.pod_spec(obj)
 	namespace := object.get(obj.metadata, "namespace", "default")
-	source := rbac.token_source(spec, namespace, input)
+	source := rbac.token_source(spec, namespace)
 	sa_name := rbac.service_account_name(spec)
 	msga := {
 		"alertMessage": sprintf("%s: mounts the API token of ServiceAccount %s/%s (%s)", [workloads.describe(obj), namespace, sa_name, reasons[source]]),
@@ -20,7 +20,7 @@ deny contains msga if {
 		"fixPaths": fix_paths(obj, source),
 		"alertObject": {"k8sApiObjects": [obj]},
 		"relatedObjects": [{"object": sa, "fixPaths": [{"path": "automountServiceAccountToken", "value": "false"}]} |
-			some sa in rbac.service_accounts(sa_name, namespace, input)
+			sa := rbac.service_accounts(sa_name, namespace)[_]
 		],
 	}
 }

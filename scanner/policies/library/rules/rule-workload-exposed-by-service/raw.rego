@@ -10,9 +10,7 @@ deny contains msga if {
 	workloads.pod_spec(obj)
 	namespace := object.get(obj.metadata, "namespace", "default")
 	labels := object.get(workloads.pod_metadata(obj), "labels", {})
-	some service in input
-	service.kind == "Service"
-	object.get(service.metadata, "namespace", "default") == namespace
+	some service in services_by_namespace[namespace]
 	service.spec.type in {"NodePort", "LoadBalancer"}
 	selector := object.get(service.spec, "selector", {})
 	count(selector) > 0
@@ -28,4 +26,14 @@ deny contains msga if {
 		"alertObject": {"k8sApiObjects": [obj]},
 		"relatedObjects": [{"object": service, "reviewPaths": ["spec.type", "spec.selector"]}],
 	}
+}
+
+# services_by_namespace maps a namespace to the Services in the input that live there (built
+# once per evaluation, so a workload looks its namespace up instead of scanning the input).
+services_by_namespace := {ns: services | services := _services_by_namespace[ns]}
+
+_services_by_namespace[ns] contains service if {
+	service := input[_]
+	service.kind == "Service"
+	ns := object.get(service.metadata, "namespace", "default")
 }

@@ -11,13 +11,12 @@ deny contains msga if {
 	obj := input[_]
 	spec := workloads.pod_spec(obj)
 	namespace := object.get(obj.metadata, "namespace", "default")
-	rbac.token_source(spec, namespace, input)
+	rbac.token_source(spec, namespace)
 	subject := {"kind": "ServiceAccount", "name": rbac.service_account_name(spec), "namespace": namespace, "apiVersion": "v1"}
-	some binding in input
-	binding.kind in rbac.binding_kinds
+	some binding in rbac.bindings_of(subject)
 	subject_paths := rbac.subject_paths(binding, subject)
 	count(subject_paths) > 0
-	some role in rbac.roles_of(binding, input)
+	some role in rbac.roles_of(binding)
 	count(object.get(role, "rules", [])) > 0
 	msga := {
 		"alertMessage": sprintf("%s: runs with the token of %s, granted %s by %s", [workloads.describe(obj), rbac.subject_label(subject), rbac.object_label(role), rbac.object_label(binding)]),
@@ -28,7 +27,7 @@ deny contains msga if {
 		"alertObject": {"k8sApiObjects": [obj]},
 		"relatedObjects": [
 			{"object": binding, "failedPaths": sort(subject_paths)},
-			{"object": role, "reviewPaths": [sprintf("rules[%d]", [i]) | some i, _ in role.rules]},
+			{"object": role, "reviewPaths": [sprintf("rules[%d]", [i]) | _ = role.rules[i]]},
 		],
 	}
 }
