@@ -417,7 +417,3 @@ def _read_response(
     ]
     return list(dict.fromkeys(targets)), paths, related
 
-
-def iter_objects(source: Source) -> Iterator[dict[str, Any]]:
-    for page in source.pages():
-        yield from page.objects

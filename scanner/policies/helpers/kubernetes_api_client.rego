@@ -1,6 +1,6 @@
-# Stand-in for kubescape's data.kubernetes.api.client package: rules that would query the API
-# server at evaluation time get nothing back, so the scan stays a pure function of its inputs.
+# kubescape's rules may import data.kubernetes.api.client to query the API server while they are
+# evaluated. ksbench scans are a pure function of the collected objects, so the package exists
+# (such rules compile) and its resources are empty: a rule that needs a live query finds nothing.
 package kubernetes.api.client
 
-# resources is the empty set of extra resources fetched at evaluation time.
 resources := []
