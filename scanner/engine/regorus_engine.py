@@ -56,7 +56,12 @@ class RegorusCompiledRule:
 
     def _eval(self, payload: str) -> str:
         self._engine.set_input_json(payload)
-        raw: str = self._engine.eval_query_as_json(self._query)
+        try:
+            raw: str = self._engine.eval_query_as_json(self._query)
+        finally:
+            # The engine keeps its input until the next one: a cached rule (P1) would otherwise hold
+            # its last batch of parsed objects for the rest of the scan.
+            self._engine.set_input_json("null")
         return raw
 
     def evaluate(self, objects: list[dict[str, Any]]) -> EvalOutcome:
