@@ -12,6 +12,7 @@ import hashlib
 import json
 import math
 import os
+import sys
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -99,14 +100,15 @@ class Scenario:
 
 
 def scenarios_dir() -> Path:
-    """Where named scenarios live: $KSBENCH_SCENARIOS, else the repository's scenarios/."""
+    """Where named scenarios live: $KSBENCH_SCENARIOS, else the repository's scenarios/, else the
+    copy a non-editable install puts under <prefix>/share/ksbench/scenarios."""
     env = os.environ.get("KSBENCH_SCENARIOS")
     if env:
         return Path(env)
     repo_dir = Path(__file__).resolve().parent.parent / "scenarios"
     if repo_dir.is_dir():
         return repo_dir
-    return Path(__file__).resolve().parent / "scenarios_builtin"
+    return Path(sys.prefix) / "share" / "ksbench" / "scenarios"
 
 
 def list_scenarios() -> list[Scenario]:
