@@ -11,7 +11,6 @@ import subprocess
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +19,12 @@ import urllib3
 from kubernetes import client, dynamic
 from kubernetes.client.exceptions import ApiException
 
-from harness.cli import main
 from harness.clusters import ClusterHandle, kubeclient
 from harness.clusters.embedded import EmbeddedBackend, ServerProcess, embedded_cluster, set_faults
 from harness.exit_codes import EnvironmentProblem, UsageError
 from harness.generate.kinds import GENERATED_KINDS, KIND_BY_NAME, WIDGET
 from harness.scenarios import generate, load_scenario
+from tests.integration.cli_runner import Run, run_ksbench
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]
@@ -338,23 +337,13 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@dataclass
-class Run:
-    returncode: int
-    stdout: str
-    stderr: str
-
-
 @pytest.fixture
 def ksbench(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Callable[..., Run]:
     """Run `ksbench ARGS` in this process (the CLI imports every command module: slow to spawn)."""
 
     def run(*args: str, home: Path) -> Run:
         monkeypatch.setenv("KSBENCH_HOME", str(home))
-        capsys.readouterr()
-        code = main(list(args))
-        captured = capsys.readouterr()
-        return Run(code, captured.out, captured.err)
+        return run_ksbench(capsys, *args)
 
     return run
 

@@ -9,15 +9,14 @@ import shutil
 import sys
 import textwrap
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from harness.cli import main
 from harness.clusters.embedded import ServerProcess
 from harness.clusters.kind import DOCKER_MISSING, docker_problem
 from harness.exit_codes import EnvironmentProblem
+from tests.integration.cli_runner import Run, run_ksbench
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]
@@ -100,13 +99,6 @@ def _fresh_server(directory: Path) -> str:
     return url
 
 
-@dataclass
-class Run:
-    returncode: int
-    stdout: str
-    stderr: str
-
-
 @pytest.fixture
 def ksbench(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Callable[..., Run]:
     """Run `ksbench ARGS` in this process with the given environment (PATH holds the fakes)."""
@@ -117,10 +109,7 @@ def ksbench(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch)
                 monkeypatch.setenv(key, env[key])
             else:
                 monkeypatch.delenv(key, raising=False)
-        capsys.readouterr()
-        code = main(list(args))
-        captured = capsys.readouterr()
-        return Run(code, captured.out, captured.err)
+        return run_ksbench(capsys, *args)
 
     return run
 

@@ -1,0 +1,26 @@
+"""Run `ksbench ARGS` in the test's own process and capture what it printed.
+
+In process, because spawning the CLI imports every command module; shared by the cluster tests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from harness.cli import main
+
+
+@dataclass
+class Run:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_ksbench(capsys: pytest.CaptureFixture[str], *args: str) -> Run:
+    capsys.readouterr()
+    code = main(list(args))
+    captured = capsys.readouterr()
+    return Run(code, captured.out, captured.err)
