@@ -30,7 +30,7 @@ DEFAULT_REPEAT = 5
 CI_GATE = {
     "scenarios": "small",
     "combinations": "baseline;all",
-    "repeat": "15",
+    "repeat": "20",
     "instruments": "clean",
     "enforce": "findings,crash,wall,memory",
 }
