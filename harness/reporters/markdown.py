@@ -7,10 +7,9 @@ Renders a harness.gates.Verdict; computes nothing.
 
 from __future__ import annotations
 
-import math
-
 from harness import gates, stats, views
 from harness.gates import Verdict
+from harness.reporters import change_text
 from harness.results import Suite
 
 ICONS = {gates.PASS: "✅", gates.FAIL: "❌", gates.INCONCLUSIVE: "⚠️", gates.NOT_RUN: "➖"}
@@ -27,11 +26,7 @@ def _signed(value: float) -> str:
 
 
 def _change(c: stats.Comparison | None) -> str:
-    if c is None or math.isnan(c.median_ratio):
-        return "—"
-    if math.isnan(c.ci_low):
-        return f"{_signed(c.change_percent)}% (n={c.pairs})"
-    return f"{_signed(c.change_percent)}% [{_signed((c.ci_low - 1) * 100)}, {_signed((c.ci_high - 1) * 100)}]"
+    return change_text(c, _signed)
 
 
 ASSESSMENT_ICONS = (  # by how the assessment from harness.gates begins

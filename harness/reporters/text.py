@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from harness import stats
 from harness.gates import Verdict
+from harness.reporters import change_text
 from harness.results import Suite
 
 METRIC_LABELS = {"cpu_seconds": "CPU", "peak_rss_bytes": "peak RSS", "wall_seconds": "wall"}
@@ -24,11 +25,7 @@ def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
 
 def _percent(c: stats.Comparison | None) -> str:
-    if c is None or math.isnan(c.median_ratio):
-        return "—"
-    if math.isnan(c.ci_low):
-        return f"{c.change_percent:+.1f}% (n={c.pairs})"
-    return f"{c.change_percent:+.1f}% [{(c.ci_low - 1) * 100:+.1f}, {(c.ci_high - 1) * 100:+.1f}]"
+    return change_text(c, lambda value: f"{value:+.1f}")
 
 
 def render(verdict: Verdict, suite: Suite) -> str:
