@@ -284,13 +284,14 @@ class Evaluator:
         joined = {key for t in relational for key in match_key(t.rule.match)}
         pending: list[ResourceID] = []
 
-        def process(ids: list[ResourceID]) -> None:
+        def process(ids: list[ResourceID], final: bool) -> None:
             self.batches += 1
             table.reserve(ids)
             index = inventory.index(ids)
-            self.run_units(
-                self.units_for(per_object, index, inventory, "batch", self.batches), inventory, table
-            )
+            units = self.units_for(per_object, index, inventory, "batch", self.batches)
+            if final:
+                self.plan_compilations(units)  # no batch follows: close each compiled rule after its last use
+            self.run_units(units, inventory, table)
             self.grouper.forget_batch(self.batches)
             keep = {key for key in index if _selected_by(key, joined)}
             inventory.release(rid for key, rids in index.items() if key not in keep for rid in rids)
@@ -300,11 +301,12 @@ class Evaluator:
                 rid = inventory.add(obj)
                 if rid is not None:
                     pending.append(rid)
-            while len(pending) >= self.options.batch_size:
-                process(pending[: self.options.batch_size])
+            # The last full batch waits for the next page: only then is it known whether it is the final one.
+            while len(pending) > self.options.batch_size:
+                process(pending[: self.options.batch_size], final=False)
                 pending = pending[self.options.batch_size :]
         if pending:
-            process(pending)
+            process(pending, final=True)
         held = [rid for rid in inventory.order if rid in inventory.objects]
         index = inventory.index(held)
         units = self.units_for(relational, index, inventory, "cluster", 0)
@@ -416,4 +418,3 @@ def _read_response(
         if isinstance(item, dict) and isinstance(item.get("object"), dict)
     ]
     return list(dict.fromkeys(targets)), paths, related
-
