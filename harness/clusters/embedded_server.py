@@ -720,13 +720,7 @@ class Server:
         namespace = route.namespace or ""
         if verb == "get":
             assert route.name is not None
-            entry = rtype.objects.get((namespace, route.name))
-            if entry is None:
-                raise ApiError(
-                    404,
-                    f'{rtype.plural} "{route.name}" not found',
-                    details={"name": route.name, "kind": rtype.plural},
-                )
+            entry = _existing(rtype, namespace, route.name)
             return _json(entry.to_bytes(rtype.api_version(version)))
         if verb == "delete":
             assert route.name is not None
@@ -737,13 +731,7 @@ class Server:
             raise ApiError(400, f"the request body is not valid JSON: {exc}") from exc
         if verb == "update":
             assert route.name is not None
-            existing = rtype.objects.get((namespace, route.name))
-            if existing is None:
-                raise ApiError(
-                    404,
-                    f'{rtype.plural} "{route.name}" not found',
-                    details={"name": route.name, "kind": rtype.plural},
-                )
+            existing = _existing(rtype, namespace, route.name)
             if not isinstance(body, dict) or body.get("metadata", {}).get("name", route.name) != route.name:
                 raise ApiError(400, "the name of the object does not match the name on the URL")
             previous = existing.to_object(rtype.api_version(version))["metadata"]
@@ -799,6 +787,16 @@ class Server:
             created, existing = self.store.bulk_create(items)
             return _json(_dumps({"created": created, "existing": existing}))
         raise ApiError(404, f"unknown ksbench hook {method} {path}")
+
+
+def _existing(rtype: ResourceType, namespace: str, name: str) -> Entry:
+    """The stored object, or the API's 404 Status."""
+    entry = rtype.objects.get((namespace, name))
+    if entry is None:
+        raise ApiError(
+            404, f'{rtype.plural} "{name}" not found', details={"name": name, "kind": rtype.plural}
+        )
+    return entry
 
 
 def _json(body: bytes, status: int = 200) -> web.Response:
