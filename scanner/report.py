@@ -1,8 +1,8 @@
 """The report: kubescape-shaped JSON (streamed, redacted) and a terminal summary.
 
-Builds the report from a finished scan's state and writes it; `load_report` is the reader the
-harness uses. Raw resources are redacted before they are written (scanner.redact) and read one
-at a time from the inventory's raw store, so writing never gathers the cluster in memory.
+Builds the report from a finished scan's state and writes it (scanner.reader reads it back).
+Raw resources are redacted before they are written (scanner.redact) and read one at a time
+from the inventory's raw store, so writing never gathers the cluster in memory.
 Computes no findings; renders what the results table holds.
 """
 
@@ -12,23 +12,17 @@ import json
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import IO, Any
 
 from scanner.engine import EngineInfo
 from scanner.evaluate import ScanOptions, ScanState
 from scanner.exceptions import PostureException, exceptions_for
 from scanner.policies import Control, Library
+from scanner.reader import FORMAT_VERSION
 from scanner.results import FAILED, PASSED, SKIPPED
 from scanner.sources.objects import ResourceID
 
-FORMAT_VERSION = "ksbench-report/1"
-# format_version history: ksbench-report/1 — first version (kubescape v2 shape + metadata.counters).
 SEVERITIES = ("Critical", "High", "Medium", "Low", "Unknown")
-
-
-class ReportError(ValueError):
-    """A file that is not a ksbench report of a version this code reads."""
 
 
 @dataclass(frozen=True)
@@ -293,17 +287,3 @@ def render_pretty(report: dict[str, Any]) -> str:
     passed = sum(1 for c in controls if c["status"] == PASSED)
     lines += ["", f"{len(failed)} failed, {passed} passed, {len(skipped)} skipped controls"]
     return "\n".join(lines) + "\n"
-
-
-def load_report(path: Path) -> dict[str, Any]:
-    """Read a JSON report; a missing or other format_version raises ReportError with what to do."""
-    try:
-        report: dict[str, Any] = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise ReportError(f"{path}: not a readable JSON report: {exc}") from exc
-    version = report.get("format_version") if isinstance(report, dict) else None
-    if version != FORMAT_VERSION:
-        raise ReportError(
-            f"{path}: report format {version!r}, this ksbench reads {FORMAT_VERSION!r}: scan again with this version"
-        )
-    return report

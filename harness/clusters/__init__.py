@@ -20,7 +20,8 @@ from harness.exit_codes import UsageError
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from harness.scenarios import Fingerprint, Scenario
+    from harness.scenarios.fingerprint import Fingerprint
+    from harness.scenarios.format import Scenario
 
 BACKENDS = ("embedded", "kind", "existing", "files")
 FINGERPRINT_FILE = "fingerprint.json"

@@ -17,7 +17,8 @@ from typing import Any
 
 from harness.clusters import kubeclient
 from harness.clusters.embedded import CONTEXT, ServerProcess, kubeconfig_text
-from harness.scenarios import Scenario, generate, list_scenarios, load_scenario
+from harness.scenarios.format import Scenario, list_scenarios, load_scenario
+from harness.scenarios.objects import generate
 
 
 def scenario_of_size(size: int) -> Scenario:

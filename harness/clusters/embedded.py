@@ -35,7 +35,9 @@ from harness.clusters import (
 )
 from harness.clusters.embedded_server import STATE_FILE
 from harness.exit_codes import EnvironmentProblem
-from harness.scenarios import Scenario, canonical_json, fingerprint, generate
+from harness.scenarios.fingerprint import canonical_json, fingerprint
+from harness.scenarios.format import Scenario
+from harness.scenarios.objects import generate
 
 BACKEND = "embedded"
 CONTEXT = "ksbench-embedded"

@@ -35,7 +35,7 @@ from typing import Any
 from aiohttp import web
 from aiohttp.web_request import BaseRequest
 
-from harness.generate.kinds import BUILTIN_KINDS
+from harness.scenarios.kinds import BUILTIN_KINDS
 
 SERVER_VERSION = {
     "major": "1",

@@ -11,7 +11,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from harness.clusters import ClusterHandle, ClusterStatus
-from harness.scenarios import Scenario, fingerprint, generate
+from harness.scenarios.fingerprint import fingerprint
+from harness.scenarios.format import Scenario
+from harness.scenarios.objects import generate
 
 BACKEND = "existing"
 

@@ -19,7 +19,10 @@ from harness.clusters import (
     state_dir,
     write_fingerprint,
 )
-from harness.scenarios import Scenario, fingerprint, generate, render
+from harness.scenarios.fingerprint import fingerprint
+from harness.scenarios.format import Scenario
+from harness.scenarios.manifests import render
+from harness.scenarios.objects import generate
 
 BACKEND = "files"
 

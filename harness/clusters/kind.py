@@ -19,7 +19,9 @@ from pathlib import Path
 
 from harness.clusters import ClusterHandle, ClusterStatus, state_dir, write_fingerprint
 from harness.exit_codes import EnvironmentProblem
-from harness.scenarios import Scenario, fingerprint, generate
+from harness.scenarios.fingerprint import fingerprint
+from harness.scenarios.format import Scenario
+from harness.scenarios.objects import generate
 
 BACKEND = "kind"
 CLUSTER_PREFIX = "ksbench-"

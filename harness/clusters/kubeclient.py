@@ -23,7 +23,7 @@ from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
 
 from harness.exit_codes import EnvironmentProblem, UsageError
-from harness.generate.kinds import GENERATED_KINDS, KIND_BY_NAME, WIDGET
+from harness.scenarios.kinds import GENERATED_KINDS, KIND_BY_NAME, WIDGET
 
 FINGERPRINT_CONFIGMAP = "ksbench-fingerprint"
 FINGERPRINT_NAMESPACE = "kube-system"

@@ -1,7 +1,7 @@
 """`ksbench bench`: measure phase combinations on scenario clusters and judge the plan's targets.
 
 Argument handling and wiring only: clusters come from harness.clusters, runs from
-harness.runner, the verdict from harness.gates, the tables and exports from harness.reporters.
+harness.run.runner, the verdict from harness.judge.gates, the tables and exports from harness.report.
 Writes into --out: results.json (rewritten after every run), runs/ (each run's report and
 artefacts), verdict.txt, benchstat.txt, pytest-benchmark.json.
 """
@@ -16,10 +16,12 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-from harness import gates, instruments, results, runner
+from harness import results
 from harness.commands.gate import add_enforce_option, enforced_gates
 from harness.exit_codes import EXIT_FINDINGS_MISMATCH, FindingsMismatch, UsageError
-from harness.reporters import benchstat, pytest_benchmark, text
+from harness.judge import gates
+from harness.report import benchstat, pytest_benchmark, text
+from harness.run import instruments, runner
 from scanner.phases import PhasesError, parse_combinations
 
 DEFAULT_SCENARIOS = "small,medium"
@@ -151,7 +153,7 @@ def build_plan(args: argparse.Namespace) -> runner.Plan:
 def cluster_opener(args: argparse.Namespace) -> runner.TargetOpener:
     """Stand each scenario's cluster up through harness.clusters (reused when already up)."""
     from harness.clusters import get_backend
-    from harness.scenarios import load_scenario
+    from harness.scenarios.format import load_scenario
 
     options = {}
     if args.backend == "existing":

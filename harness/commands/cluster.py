@@ -13,7 +13,7 @@ from pathlib import Path
 
 from harness.clusters import BACKENDS, get_backend, state_dir
 from harness.exit_codes import EXIT_OK, EXIT_USAGE, UsageError
-from harness.scenarios import load_scenario
+from harness.scenarios.format import load_scenario
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -12,10 +12,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from harness import results, stats
+from harness import results
 from harness.commands.gate import load
 from harness.exit_codes import EXIT_FINDINGS_MISMATCH, EXIT_GATE_MISSED, EXIT_OK
-from harness.reporters import text
+from harness.judge import stats
+from harness.report import text
 
 METRICS = ("cpu_seconds", "peak_rss_bytes", "wall_seconds")
 MEASURED_ROLES = (results.BASELINE, results.AA, results.CANDIDATE)

@@ -10,9 +10,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from harness import gates, results, runner
+from harness import results
 from harness.exit_codes import UsageError
-from harness.reporters import text
+from harness.judge import gates
+from harness.report import text
+from harness.run import runner
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

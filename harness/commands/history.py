@@ -3,7 +3,7 @@
 Finds every results.json under REPORTS_DIR, lists them per machine (platform, CPUs, Python,
 engine: figures from different machines are not comparable), and plots the median of one
 metric of one combination on one scenario across the benches, in the order they were made,
-flagging steps (harness.views.history says what a step is). The plot is PNG or HTML by the
+flagging steps (harness.judge.views.history says what a step is). The plot is PNG or HTML by the
 suffix of --output (default REPORTS_DIR/history.html). Unreadable files are listed and skipped.
 Exit codes: 0 listed; 2 nothing readable found or bad arguments.
 """
@@ -15,8 +15,10 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from harness import results, runner, views
+from harness import results
 from harness.exit_codes import EXIT_OK, UsageError
+from harness.judge import views
+from harness.run import runner
 
 METRICS = ("cpu_seconds", "wall_seconds", "peak_rss_bytes")
 
@@ -98,11 +100,11 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"no figures for {subject} in any bench: choose --scenario/--combination")
         if len(plotted) > 1:
             print(f"note: {len(plotted)} machines; the PNG shows the first (HTML shows all)", file=sys.stderr)
-        from harness.reporters import html  # matplotlib, only when plotting
+        from harness.report import html  # matplotlib, only when plotting
 
         output.write_bytes(html.history_png(plotted[0], args.metric, subject))
     elif output.suffix.lower() in (".html", ".htm"):
-        from harness.reporters import html  # matplotlib, only when plotting
+        from harness.report import html  # matplotlib, only when plotting
 
         output.write_text(html.render_history(machines, args.metric, subject), encoding="utf-8")
     else:

@@ -1,6 +1,6 @@
 """`ksbench profile RESULTS`: where CPU went in each py-spy run of a bench, by layer and by function.
 
-Layers (harness.cpu_layers): the Rego engine, JSON decoding, our own pipeline, start-up, other.
+Layers (harness.judge.cpu_layers): the Rego engine, JSON decoding, our own pipeline, start-up, other.
 Reads the stored artefacts only; exit 0, or 2 when the results cannot be read.
 """
 
@@ -10,10 +10,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from harness import artefacts, cpu_layers, instruments
 from harness.commands.gate import load
 from harness.exit_codes import EXIT_OK
-from harness.reporters.text import table
+from harness.judge import cpu_layers
+from harness.report import artefacts
+from harness.report.text import table
+from harness.run import instruments
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

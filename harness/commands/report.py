@@ -1,8 +1,8 @@
 """`ksbench report RESULTS [--format html|markdown|json] [--output FILE]`: render stored results.
 
 RESULTS is a results.json written by `ksbench bench`, or the directory holding it. The verdict is
-judged again (harness.gates) exactly as `ksbench gate` does; the HTML report also reads the
-profilers' artefacts in that directory (harness.artefacts) and links to them relative to FILE.
+judged again (harness.judge.gates) exactly as `ksbench gate` does; the HTML report also reads the
+profilers' artefacts in that directory (harness.report.artefacts) and links to them relative to FILE.
 Without --output the report goes to stdout (html: to report.html next to results.json).
 Exit code: 0 when the report was written, whatever the verdict (`ksbench gate` judges);
 2 unreadable results.
@@ -16,11 +16,13 @@ import os
 import sys
 from pathlib import Path
 
-from harness import artefacts, gates, results, runner, views
+from harness import results
 from harness.commands.gate import load
 from harness.exit_codes import EXIT_OK
-from harness.reporters import json as json_reporter
-from harness.reporters import markdown
+from harness.judge import gates, views
+from harness.report import artefacts, markdown
+from harness.report import json as json_reporter
+from harness.run import runner
 
 FORMATS = ("html", "markdown", "json")
 HTML_DEFAULT_NAME = "report.html"
@@ -57,7 +59,7 @@ def render(suite: results.Suite, fmt: str, out_dir: Path, output: Path | None) -
     where = (output.parent if output is not None else out_dir).resolve()
     prefix = os.path.relpath(out_dir.resolve(), where)
     view = views.report_view(suite, verdict, artefacts.load(out_dir, suite), prefix)
-    from harness.reporters import html  # matplotlib: imported only when HTML is asked for
+    from harness.report import html  # matplotlib: imported only when HTML is asked for
 
     return html.render(view)
 

@@ -8,15 +8,11 @@ import sys
 from pathlib import Path
 
 from harness.exit_codes import EXIT_OK, EXIT_USAGE
-from harness.scenarios import (
-    exceptions_json,
-    fingerprint,
-    generate,
-    kind_counts,
-    list_scenarios,
-    load_scenario,
-    render,
-)
+from harness.scenarios.exceptions import exceptions_json
+from harness.scenarios.fingerprint import fingerprint
+from harness.scenarios.format import kind_counts, list_scenarios, load_scenario
+from harness.scenarios.manifests import render
+from harness.scenarios.objects import generate
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

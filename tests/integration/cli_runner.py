@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from harness.cli import main
+from ksbench.cli import main
 
 
 @dataclass

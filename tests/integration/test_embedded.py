@@ -22,8 +22,9 @@ from kubernetes.client.exceptions import ApiException
 from harness.clusters import ClusterHandle, kubeclient
 from harness.clusters.embedded import EmbeddedBackend, ServerProcess, embedded_cluster, set_faults
 from harness.exit_codes import EnvironmentProblem, UsageError
-from harness.generate.kinds import GENERATED_KINDS, KIND_BY_NAME, WIDGET
-from harness.scenarios import generate, load_scenario
+from harness.scenarios.format import load_scenario
+from harness.scenarios.kinds import GENERATED_KINDS, KIND_BY_NAME, WIDGET
+from harness.scenarios.objects import generate
 from tests.integration.cli_runner import Run, run_ksbench
 
 pytestmark = pytest.mark.integration

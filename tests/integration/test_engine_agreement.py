@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from harness.scenarios import load_scenario, render
+from harness.scenarios.format import load_scenario
+from harness.scenarios.manifests import render
 from scanner.engine import EngineUnavailable, load_engine
 from scanner.parity import differences, digest
-from scanner.report import load_report
+from scanner.reader import load_report
 
 pytestmark = pytest.mark.integration
 ENGINES = ("opa", "regorus")

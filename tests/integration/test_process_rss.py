@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import process
+from harness.run import process
 
 pytestmark = pytest.mark.integration
 
@@ -29,7 +29,7 @@ def test_child_peak_rss_ignores_large_parent(tmp_path: Path) -> None:
     argv = [
         sys.executable,
         "-m",
-        "harness.child",
+        "harness.run.child",
         "--stats",
         str(stats_path),
         "--",

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import instruments, process
+from harness.run import instruments, process
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.cli import main
+from ksbench.cli import main
 
 CHROMIUM = Path("/usr/bin/chromium")
 FIXTURE = Path(__file__).parent.parent / "data" / "report"

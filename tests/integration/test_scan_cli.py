@@ -15,7 +15,9 @@ import pytest
 
 from harness.clusters import ClusterHandle
 from harness.clusters.embedded import embedded_cluster, set_faults
-from harness.scenarios import generate, load_scenario, render
+from harness.scenarios.format import load_scenario
+from harness.scenarios.manifests import render
+from harness.scenarios.objects import generate
 from scanner.parity import differences, digest
 
 pytestmark = pytest.mark.integration

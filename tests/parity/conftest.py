@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.scenarios import load_scenario, render
+from harness.scenarios.format import load_scenario
+from harness.scenarios.manifests import render
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 
-from harness.scenarios import generate, load_scenario
+from harness.scenarios.format import load_scenario
+from harness.scenarios.objects import generate
 from scanner.cli import PINNED_TIME
 from scanner.engine import Engine, load_engine
 from scanner.evaluate import DEFAULT_BATCH_SIZE, LARGE_CLUSTER_SIZE, ScanOptions, ScanState

@@ -39,7 +39,7 @@ from parity_scan import (
     scan_source,
 )
 
-from harness.scenarios import load_scenario
+from harness.scenarios.format import load_scenario
 from scanner.engine import DENY_QUERY
 from scanner.engine.cache import RuleCompiler
 from scanner.exceptions import load_exceptions

@@ -9,8 +9,8 @@ import pytest
 from test_gates import GOOD, _suite
 
 from harness import results
-from harness.cli import main
 from harness.exit_codes import EXIT_ENVIRONMENT, EXIT_FINDINGS_MISMATCH, EXIT_GATE_MISSED, EXIT_OK, EXIT_USAGE
+from ksbench.cli import main
 
 
 def _store(tmp_path: Path, suite: results.Suite, name: str = "out") -> Path:

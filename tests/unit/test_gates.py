@@ -7,8 +7,9 @@ import math
 import numpy as np
 import pytest
 
-from harness import gates, results
+from harness import results
 from harness.exit_codes import EXIT_ENVIRONMENT, EXIT_FINDINGS_MISMATCH, EXIT_GATE_MISSED, EXIT_OK
+from harness.judge import gates
 from harness.results import Machine, Run, ScenarioInfo, Suite
 from scanner.phases import Phases, key_combinations
 

@@ -15,12 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from harness import artefacts, gates, results, views
-from harness.cli import main
-from harness.reporters import html, markdown
-from harness.reporters import json as json_reporter
+from harness import results
+from harness.judge import gates, views
+from harness.report import artefacts, html, markdown
+from harness.report import json as json_reporter
 from harness.results import BASELINE, CANDIDATE, MISMATCH, OK, Run
-from harness.runner import mark_late_mismatches as judged
+from harness.run.runner import mark_late_mismatches as judged
+from ksbench.cli import main
 
 FIXTURE = Path(__file__).parent.parent / "data" / "report"
 _spec = importlib.util.spec_from_file_location("make_fixture", FIXTURE / "make_fixture.py")

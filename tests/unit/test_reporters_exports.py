@@ -6,8 +6,8 @@ import re
 
 from test_gates import GOOD, _suite
 
-from harness import gates
-from harness.reporters import benchstat, pytest_benchmark, text
+from harness.judge import gates
+from harness.report import benchstat, pytest_benchmark, text
 
 LINE = re.compile(r"^BenchmarkScan/scenario=\S+/phases=\S+ 1( [0-9.e+-]+ \S+)+$")
 

@@ -9,7 +9,7 @@ from runner_fakes import FakeParity, fake_cluster, opener, plan
 
 from harness import results
 from harness.exit_codes import FindingsMismatch, UsageError
-from harness.runner import Bench, Progress
+from harness.run.runner import Bench, Progress
 
 # warm-up + 3 blocks × (baseline, A/A, P1, all) + 1 race run
 TOTAL_RUNS = 1 + 3 * 4 + 1
@@ -84,7 +84,7 @@ def test_unreachable_cluster_is_cluster_lost(tmp_path: Path) -> None:
 
 
 def test_missing_profilers_are_values(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from harness import instruments
+    from harness.run import instruments
 
     monkeypatch.setattr(instruments, "find_pyspy", lambda: None)
     monkeypatch.setattr(instruments, "memray_available", lambda: False)
@@ -98,7 +98,7 @@ def test_missing_profilers_are_values(tmp_path: Path, monkeypatch: pytest.Monkey
 
 
 def test_repeat_auto_settles_from_the_aa_noise(tmp_path: Path) -> None:
-    from harness import stats
+    from harness.judge import stats
 
     where, out = fake_cluster(tmp_path), tmp_path / "out"
     bench = Bench(plan(repeat=None), out, FakeParity(), progress=_quiet())

@@ -13,23 +13,20 @@ from typing import Any
 import pytest
 
 from harness.exit_codes import UsageError
-from harness.generate.kinds import SERVED_VERSIONS_ANNOTATION, WIDGET
-from harness.scenarios import (
+from harness.scenarios.exceptions import adversarial_exceptions, exceptions_json
+from harness.scenarios.fingerprint import Fingerprint, fingerprint
+from harness.scenarios.format import (
     MISCONFIGURATIONS,
     SHARED_KINDS,
-    Fingerprint,
-    adversarial_exceptions,
-    exceptions_json,
-    fingerprint,
-    generate,
     kind_counts,
     list_scenarios,
     load_scenario,
     misconfigured_count,
     parse_scenario,
-    read_manifest_dir,
-    render,
 )
+from harness.scenarios.kinds import SERVED_VERSIONS_ANNOTATION, WIDGET
+from harness.scenarios.manifests import read_manifest_dir, render
+from harness.scenarios.objects import generate
 
 REPO = Path(__file__).resolve().parents[2]
 FAST_SCENARIOS = ("small", "medium", "large", "threshold", "adversarial")
@@ -280,7 +277,7 @@ def test_fingerprint_round_trips_and_changes_with_content() -> None:
         Fingerprint.from_json({**first.to_json(), "format_version": "ksbench-fingerprint/0"})
 
 
-_RENDER = "import sys; from pathlib import Path; from harness.scenarios import load_scenario, render; render(load_scenario(sys.argv[1]), Path(sys.argv[2]))"
+_RENDER = "import sys; from pathlib import Path; from harness.scenarios.format import load_scenario; from harness.scenarios.manifests import render; render(load_scenario(sys.argv[1]), Path(sys.argv[2]))"
 
 
 def test_two_processes_render_byte_identical_manifests(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from harness import stats
+from harness.judge import stats
 
 
 def _samples(ratio: float, noise: float, n: int, seed: int) -> tuple[dict[int, float], dict[int, float]]:

@@ -17,7 +17,7 @@ import math
 import random
 from pathlib import Path
 
-from harness import instruments, results
+from harness import results
 from harness.results import (
     AA,
     BASELINE,
@@ -32,6 +32,7 @@ from harness.results import (
     ScenarioInfo,
     Suite,
 )
+from harness.run import instruments
 
 HERE = Path(__file__).parent
 MACHINE = Machine(

@@ -1,6 +1,6 @@
 """The child trampoline: runs a measured program in this process and records its own costs.
 
-`python -m harness.child --stats FILE -- -m MODULE ARGS...` (or `-- SCRIPT.py ARGS...`) runs the
+`python -m harness.run.child --stats FILE -- -m MODULE ARGS...` (or `-- SCRIPT.py ARGS...`) runs the
 target with runpy, then at exit writes to FILE its peak resident set size (VmHWM from
 /proc/self/status) and the CPU time of this process (os.times(): user + system, all threads).
 
@@ -8,7 +8,7 @@ Why a trampoline: `ru_maxrss` seen by a parent through wait4/RUSAGE_CHILDREN (an
 child's own RUSAGE_SELF) inherits the high-water mark of the forking parent on Linux; VmHWM
 belongs to the exec'd image alone. Owns nothing else: it must import almost nothing (every
 import here would be charged to the measured program) and never touch the target's behaviour.
-The stats file is `key=value` lines, read by harness.process.
+The stats file is `key=value` lines, read by harness.run.process.
 """
 
 import atexit
@@ -16,7 +16,7 @@ import os
 import runpy
 import sys
 
-USAGE = "usage: python -m harness.child --stats FILE -- (-m MODULE | SCRIPT) [ARGS...]"
+USAGE = "usage: python -m harness.run.child --stats FILE -- (-m MODULE | SCRIPT) [ARGS...]"
 
 
 def _peak_rss_bytes() -> tuple[int, str]:

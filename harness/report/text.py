@@ -1,6 +1,6 @@
 """The verdict as plain-text tables for the terminal: gates, promise vs measured per phase, noise.
 
-Renders a harness.gates.Verdict; computes nothing.
+Renders a harness.judge.gates.Verdict; computes nothing.
 """
 
 from __future__ import annotations
@@ -8,9 +8,9 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from harness import stats
-from harness.gates import Verdict
-from harness.reporters import change_text
+from harness.judge import stats
+from harness.judge.gates import Verdict
+from harness.report.wording import change_text
 from harness.results import Suite
 
 METRIC_LABELS = {"cpu_seconds": "CPU", "peak_rss_bytes": "peak RSS", "wall_seconds": "wall"}

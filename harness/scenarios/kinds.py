@@ -37,6 +37,9 @@ def _k(kind: str, group: str, version: str, plural: str, namespaced: bool, *shor
     return KindInfo(kind, group, version, plural, namespaced, tuple(short))
 
 
+# Kinds whose objects author a pod spec: workload controllers and Pods (owned Pods inherit it).
+POD_SPEC_OWNERS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob", "Pod")
+
 # Kinds the generator emits, in the order objects are created (owners and namespaces first).
 GENERATED_KINDS: tuple[KindInfo, ...] = (
     _k("Namespace", "", "v1", "namespaces", False, "ns"),

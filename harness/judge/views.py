@@ -3,10 +3,10 @@
 Owns every aggregation a report or the history needs — per-phase bars with the plan's promised
 range, scaling curves against cluster size, memory timelines, the combination heat map, the
 py-spy self-time shift between baseline and all phases, parity digests, and steps across
-commits — as frozen values that harness.reporters render without computing.
+commits — as frozen values that harness.report render without computing.
 
-Must not: read files, spawn processes or print (harness.artefacts loads what the profilers left;
-the commands wire it together). Statistics come from harness.stats, judgements from harness.gates.
+Must not: read files, spawn processes or print (harness.report.artefacts loads what the profilers left;
+the commands wire it together). Statistics come from harness.judge.stats, judgements from harness.judge.gates.
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from harness import gates, instruments, stats
+from harness.judge import gates, stats
 from harness.results import AA, BASELINE, CANDIDATE, MISMATCH, OK, WARMUP, Machine, Suite
+from harness.run import instruments
 from scanner.phases import Phases, PhasesError
 
 CLEAN = "clean"
@@ -46,7 +47,7 @@ Stacks = Mapping[tuple[str, ...], int]
 
 @dataclass(frozen=True)
 class ProfileData:
-    """What the profilers left in a results directory, already read (harness.artefacts does)."""
+    """What the profilers left in a results directory, already read (harness.report.artefacts does)."""
 
     stacks: Mapping[Key, Stacks] = field(default_factory=dict)  # py-spy collapsed stacks
     rate_hz: float = instruments.PYSPY_RATE_HZ

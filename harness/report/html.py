@@ -2,8 +2,8 @@
 
 Opens offline: no script, stylesheet, font or image is fetched; the only external references
 are relative links to the profilers' own files in the results directory. Renders a
-harness.views.ReportView (and ScalingSeries/MachineHistory for `ksbench history`); computes
-nothing — every number drawn was computed by harness.views, harness.gates or harness.stats.
+harness.judge.views.ReportView (and ScalingSeries/MachineHistory for `ksbench history`); computes
+nothing — every number drawn was computed by harness.judge.views, harness.judge.gates or harness.judge.stats.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 
-from harness import gates, stats, views
-from harness.views import METRIC_LABELS, ReportView
+from harness.judge import gates, stats, views
+from harness.judge.views import METRIC_LABELS, ReportView
 
 MIB = 1024.0 * 1024.0
 BASELINE_COLOUR = "#6b7280"

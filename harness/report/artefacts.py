@@ -1,4 +1,4 @@
-"""Reads what the profilers left in a results directory into harness.views.ProfileData.
+"""Reads what the profilers left in a results directory into harness.judge.views.ProfileData.
 
 Owns the file side of reporting: which runs' artefacts a report uses (the first profiled
 baseline and candidate run of every scenario and combination), reading py-spy's collapsed
@@ -7,7 +7,7 @@ stacks and flame graphs, and memory timelines — a `memory_timeline` artefact
 carries one, else memray's own periodic snapshots read from its capture. An unreadable
 artefact is a line in `problems`, never an exception.
 
-Must not: compute what the report shows (harness.views does) or render anything.
+Must not: compute what the report shows (harness.judge.views does) or render anything.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from harness import instruments
+from harness.judge.views import Key, ProfileData
 from harness.results import BASELINE, CANDIDATE, Run, Suite
-from harness.views import Key, ProfileData
+from harness.run import instruments
 
 TIMELINE_FORMAT = "ksbench-memory-timeline/1"
 FLAMEGRAPH_MAX_BYTES = 2_000_000  # larger SVGs are linked, not inlined

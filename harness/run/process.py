@@ -4,7 +4,7 @@ Callers build argv as a plain list; `run()` spawns it in its own process group, 
 time-out, kills the whole group on a time-out or on any error (KeyboardInterrupt included),
 measures wall time itself and returns a frozen `ProcessResult`. A program that cannot be
 started is a value (`error`), never an exception. Peak RSS and CPU come from the child
-trampoline (harness.child) through its stats file, never from ru_maxrss in this (large)
+trampoline (harness.run.child) through its stats file, never from ru_maxrss in this (large)
 parent. An optional second process can be attached to the first one's PID (py-spy).
 
 Must not: interpret what a program printed, decide what a run means, or import the scanner.
@@ -163,7 +163,7 @@ def run(
 ) -> ProcessResult:
     """Spawn argv, wait at most timeout_seconds, return what happened.
 
-    stats_path: where the trampoline writes its stats (argv must run harness.child with it).
+    stats_path: where the trampoline writes its stats (argv must run harness.run.child with it).
     attach: builds a second argv from the first process's PID (py-spy record --pid); it gets the
     same deadline plus a grace period to write its output after the target exits.
     """

@@ -1,6 +1,6 @@
 """Instruments — clean, memray, py-spy: how each wraps a scanner run, and what its artefacts say.
 
-Owns: the argv each instrument needs (built as plain lists for harness.process), finding the
+Owns: the argv each instrument needs (built as plain lists for harness.run.process), finding the
 profilers, and parsing their artefacts — py-spy's raw collapsed stacks into self and inclusive
 time per function and a flame graph SVG; memray's capture into the heap high-water mark,
 allocation count and the allocations alive at the peak by top stack, with mmap and
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness import process
+from harness.run import process
 
 CLEAN = "clean"
 MEMRAY = "memray"
@@ -59,7 +59,7 @@ def parse_instruments(text: str) -> list[str]:
 
 def clean_argv(target: Sequence[str], stats_path: Path) -> list[str]:
     """The target (`-m scanner scan …` or `script.py …`) under the trampoline that records VmHWM."""
-    return [sys.executable, "-m", "harness.child", "--stats", str(stats_path), "--", *target]
+    return [sys.executable, "-m", "harness.run.child", "--stats", str(stats_path), "--", *target]
 
 
 def memray_argv(target: Sequence[str], capture_path: Path) -> list[str]:

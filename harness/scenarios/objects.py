@@ -13,14 +13,16 @@ import random
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from harness.generate.kinds import KIND_BY_NAME, SERVED_VERSIONS_ANNOTATION, WIDGET, WIDGET_VERSIONS
-
-if TYPE_CHECKING:
-    from harness.scenarios import Scenario
-
-POD_SPEC_OWNERS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob", "Pod")
+from harness.scenarios.format import MISCONFIGURATIONS, Scenario, kind_counts, misconfigured_count
+from harness.scenarios.kinds import (
+    KIND_BY_NAME,
+    POD_SPEC_OWNERS,
+    SERVED_VERSIONS_ANNOTATION,
+    WIDGET,
+    WIDGET_VERSIONS,
+)
 
 Obj = dict[str, Any]
 
@@ -50,8 +52,6 @@ class _Workload:
 
 class _Generator:
     def __init__(self, scenario: Scenario) -> None:
-        from harness.scenarios import MISCONFIGURATIONS, kind_counts
-
         self.scenario = scenario
         self.counts = kind_counts(scenario)
         self.misconfigurations = MISCONFIGURATIONS
@@ -66,8 +66,6 @@ class _Generator:
 
     def chosen(self, misconfiguration: str, eligible: int) -> set[int]:
         """Indices of the eligible objects that carry a misconfiguration: exactly round(share × n)."""
-        from harness.scenarios import misconfigured_count
-
         share = self.scenario.misconfiguration_share(misconfiguration)
         k = misconfigured_count(share, eligible)
         return set(self.rng(f"misconfig:{misconfiguration}").sample(range(eligible), k))
@@ -769,8 +767,8 @@ def _place(pod: Obj) -> None:
 _KIND_RANK = {kind: rank for rank, kind in enumerate([*KIND_BY_NAME, WIDGET.kind])}
 
 
-def generate_objects(scenario: Scenario) -> list[Obj]:
-    """Objects sorted by kind in creation order (owners first), then namespace and name."""
+def generate(scenario: Scenario) -> list[Obj]:
+    """The scenario's objects, plain dicts; same scenario → same objects. Sorted by kind in creation order (owners first), then namespace and name."""
     objects = _Generator(scenario).run()
     return sorted(
         objects,

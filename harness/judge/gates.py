@@ -23,8 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from harness import stats
 from harness.exit_codes import EXIT_ENVIRONMENT, EXIT_FINDINGS_MISMATCH, EXIT_GATE_MISSED, EXIT_OK
+from harness.judge import stats
 from harness.results import AA, BASELINE, CANDIDATE, CRASHED, MISMATCH, RACE, TIMEOUT, WARMUP, Run, Suite
 from scanner.phases import Phases
 

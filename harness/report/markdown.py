@@ -2,14 +2,14 @@
 
 Short enough to read on a phone: a gate table and one row per phase (scenarios as columns, an icon
 for the assessment); the reasons, notes and missing figures folded away.
-Renders a harness.gates.Verdict; computes nothing.
+Renders a harness.judge.gates.Verdict; computes nothing.
 """
 
 from __future__ import annotations
 
-from harness import gates, stats, views
-from harness.gates import Verdict
-from harness.reporters import change_text
+from harness.judge import gates, stats, views
+from harness.judge.gates import Verdict
+from harness.report.wording import change_text
 from harness.results import Suite
 
 ICONS = {gates.PASS: "✅", gates.FAIL: "❌", gates.INCONCLUSIVE: "⚠️", gates.NOT_RUN: "➖"}
@@ -29,7 +29,7 @@ def _change(c: stats.Comparison | None) -> str:
     return change_text(c, _signed)
 
 
-ASSESSMENT_ICONS = (  # by how the assessment from harness.gates begins
+ASSESSMENT_ICONS = (  # by how the assessment from harness.judge.gates begins
     ("delivers", "✅"),
     ("helps", "🔸"),
     ("no measurable effect", "➖"),

@@ -11,7 +11,7 @@ A run that fails to measure (profiler missing or failing, scanner crash or time-
 gone) is recorded as what it is and the other runs go on. A findings mismatch stops the bench
 (fail closed) with the minimal diff.
 
-Must not: spawn processes itself (harness.process does), compute statistics or judge gates,
+Must not: spawn processes itself (harness.run.process does), compute statistics or judge gates,
 or import the scanner's pipeline (reports are read through a ParityChecker).
 """
 
@@ -32,10 +32,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol, TextIO
 
-from harness import instruments, process, results, stats
+from harness import results
 from harness.exit_codes import FindingsMismatch, UsageError
-from harness.instruments import CLEAN, MEMRAY, PYSPY
+from harness.judge import stats
 from harness.results import Machine, Run, ScenarioInfo, Suite
+from harness.run import instruments, process
+from harness.run.instruments import CLEAN, MEMRAY, PYSPY
 
 RESULTS_FILE = "results.json"
 SCANNER_MODULE = ("-m", "scanner", "scan")
@@ -60,17 +62,17 @@ class ScannerParity:
 
     def __init__(self) -> None:
         try:
-            from scanner import parity, report
+            from scanner import parity, reader
         except ImportError as exc:
             from harness.exit_codes import EnvironmentProblem
 
             raise EnvironmentProblem(f"the scanner's report readers are not available ({exc})") from exc
         self._parity: Any = parity
-        self._report: Any = report
+        self._reader: Any = reader
 
     def _load(self, path: Path) -> Any:
         try:
-            return self._report.load_report(path)
+            return self._reader.load_report(path)
         except (OSError, ValueError) as exc:
             raise ReportUnreadable(f"{path.name}: {exc}") from exc
         except Exception as exc:  # ReportError and friends: a wrong format_version

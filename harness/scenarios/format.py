@@ -1,29 +1,22 @@
-"""Scenario files: load and validate them into frozen `Scenario` values, generate their objects,
-fingerprint the objects, render them as manifests.
+"""The scenario file format: load and validate TOML files into frozen `Scenario` values.
 
-Owns the scenario file format (TOML, documented in scenarios/README.md) and the fingerprint.
-Must not talk to a cluster or spawn processes; the generator itself lives in harness.generate
-and is pure.
+Owns the format (documented in scenarios/README.md), the per-kind counts a scenario implies and
+the misconfiguration shares. Must not generate objects, talk to a cluster or spawn processes.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 import os
 import sys
 import tomllib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from harness.exit_codes import UsageError
-from harness.generate.kinds import GENERATED_KINDS, KIND_BY_NAME, WIDGET
-from harness.generate.objects import POD_SPEC_OWNERS, generate_objects
-
-FINGERPRINT_FORMAT = "ksbench-fingerprint/1"
+from harness.scenarios.kinds import GENERATED_KINDS, KIND_BY_NAME, POD_SPEC_OWNERS, WIDGET
 
 # Kinds whose count is a share of the remainder; Namespaces and Nodes are given as counts and
 # the CustomResourceDefinition comes with the adversarial widgets.
@@ -105,7 +98,7 @@ def scenarios_dir() -> Path:
     env = os.environ.get("KSBENCH_SCENARIOS")
     if env:
         return Path(env)
-    repo_dir = Path(__file__).resolve().parent.parent / "scenarios"
+    repo_dir = Path(__file__).resolve().parents[2] / "scenarios"  # the checkout's top-level scenarios/
     if repo_dir.is_dir():
         return repo_dir
     return Path(sys.prefix) / "share" / "ksbench" / "scenarios"
@@ -308,186 +301,3 @@ def _check_counts(scenario: Scenario) -> None:
         )
     if scenario.duplicates > scenario.total_resources:
         raise _fail(path, "adversarial.duplicates", "exceeds total_resources")
-
-
-def generate(scenario: Scenario) -> list[dict[str, Any]]:
-    """The scenario's objects, plain dicts, in creation order; same scenario → same objects."""
-    return generate_objects(scenario)
-
-
-def canonical_json(obj: Any) -> bytes:
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-@dataclass(frozen=True)
-class KindFootprint:
-    kind: str
-    count: int
-    json_bytes: int
-
-
-@dataclass(frozen=True)
-class Fingerprint:
-    """What identifies a scenario's content: counts and canonical-JSON bytes per kind, sha256 digest."""
-
-    scenario: str
-    total_resources: int
-    kinds: tuple[KindFootprint, ...]
-    digest: str
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "format_version": FINGERPRINT_FORMAT,
-            "scenario": self.scenario,
-            "total_resources": self.total_resources,
-            "kinds": {k.kind: {"count": k.count, "json_bytes": k.json_bytes} for k in self.kinds},
-            "digest": self.digest,
-        }
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> Fingerprint:
-        if data.get("format_version") != FINGERPRINT_FORMAT:
-            raise UsageError(
-                f"fingerprint format {data.get('format_version')!r} is not {FINGERPRINT_FORMAT!r}; "
-                "bring the cluster down and up again to rebuild it"
-            )
-        kinds = tuple(KindFootprint(kind, v["count"], v["json_bytes"]) for kind, v in data["kinds"].items())
-        return cls(data["scenario"], data["total_resources"], kinds, data["digest"])
-
-
-def fingerprint(scenario_name: str, objects: Iterable[Mapping[str, Any]]) -> Fingerprint:
-    digest = hashlib.sha256()
-    counts: dict[str, int] = {}
-    sizes: dict[str, int] = {}
-    total = 0
-    for obj in objects:
-        data = canonical_json(obj)
-        digest.update(data)
-        digest.update(b"\n")
-        kind = str(obj["kind"])
-        counts[kind] = counts.get(kind, 0) + 1
-        sizes[kind] = sizes.get(kind, 0) + len(data)
-        total += 1
-    kinds = tuple(KindFootprint(kind, counts[kind], sizes[kind]) for kind in sorted(counts))
-    return Fingerprint(scenario_name, total, kinds, digest.hexdigest())
-
-
-def manifest_groups(objects: Sequence[Mapping[str, Any]]) -> list[tuple[str, list[Mapping[str, Any]]]]:
-    """Objects grouped per kind in creation order: (file stem, objects)."""
-    order = [*KIND_BY_NAME, WIDGET.kind]
-    groups: dict[str, list[Mapping[str, Any]]] = {}
-    for obj in objects:
-        groups.setdefault(str(obj["kind"]), []).append(obj)
-    ranked = sorted(groups, key=lambda kind: (order.index(kind) if kind in order else len(order), kind))
-    return [(f"{index:02d}-{kind.lower()}", groups[kind]) for index, kind in enumerate(ranked)]
-
-
-def render(scenario: Scenario, out_dir: Path, *, with_duplicates: bool = True) -> Fingerprint:
-    """Write the objects as one `kind: List` JSON file per kind (canonical JSON, one item a line).
-
-    With `with_duplicates`, the adversarial scenario's duplicated objects are written a second
-    time in the same file (the scanner's file mode must count them once).
-    """
-    objects = generate(scenario)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    duplicated = _duplicated_keys(objects, scenario.duplicates) if with_duplicates else set()
-    for stem, group in manifest_groups(objects):
-        items = [canonical_json(obj) for obj in group]
-        items += [canonical_json(obj) for obj in group if _key(obj) in duplicated]
-        body = b'{"apiVersion":"v1","kind":"List","items":[\n' + b",\n".join(items) + b"\n]}\n"
-        tmp = out_dir / f".{stem}.json.tmp"
-        tmp.write_bytes(body)
-        tmp.replace(out_dir / f"{stem}.json")
-    return fingerprint(scenario.name, objects)
-
-
-def _key(obj: Mapping[str, Any]) -> tuple[str, str, str]:
-    meta = obj["metadata"]
-    return (str(obj["kind"]), str(meta.get("namespace", "")), str(meta["name"]))
-
-
-def _duplicated_keys(objects: Sequence[Mapping[str, Any]], count: int) -> set[tuple[str, str, str]]:
-    """Every (len/count)-th namespaced object: spread over kinds, chosen without randomness."""
-    if count <= 0:
-        return set()
-    candidates = [obj for obj in objects if "namespace" in obj["metadata"]]
-    step = max(1, len(candidates) // count)
-    return {_key(obj) for obj in candidates[::step][:count]}
-
-
-def read_manifest_dir(manifest_dir: Path) -> list[dict[str, Any]]:
-    """Objects of a directory written by `render` (List files in name order), duplicates included."""
-    objects: list[dict[str, Any]] = []
-    for path in sorted(manifest_dir.glob("*.json")):
-        document = json.loads(path.read_bytes())
-        objects.extend(document["items"] if document.get("kind") == "List" else [document])
-    return objects
-
-
-# kubescape control IDs the adversarial exceptions name: privileged container, cluster-admin
-# binding, wildcard RBAC, containers running as root.
-_EXCEPTION_CONTROLS = {
-    "privileged": "C-0057",
-    "cluster_admin": "C-0035",
-    "wildcard_rbac": "C-0187",
-    "run_as_root": "C-0013",
-}
-
-
-def _is_privileged(obj: Mapping[str, Any]) -> bool:
-    spec = obj.get("spec", {})
-    if obj["kind"] == "CronJob":
-        spec = spec["jobTemplate"]["spec"]["template"]["spec"]
-    elif obj["kind"] != "Pod":
-        spec = spec.get("template", {}).get("spec", {})
-    return any(c.get("securityContext", {}).get("privileged") for c in spec.get("containers", []))
-
-
-def adversarial_exceptions(objects: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Posture exceptions (kubescape format) on objects that fail several controls at once.
-
-    Each exception covers one control only, so the same object still fails the others: the
-    case where a cached or streamed evaluation attributes an exception to the wrong control.
-    """
-    chosen: list[tuple[Mapping[str, Any], str]] = []
-    privileged = [
-        o
-        for o in objects
-        if o["kind"] in ("Deployment", "Pod")
-        and not o["metadata"].get("ownerReferences")
-        and _is_privileged(o)
-    ]
-    chosen += [(obj, _EXCEPTION_CONTROLS["privileged"]) for obj in privileged[:3]]
-    admin = [
-        o for o in objects if o["kind"] == "ClusterRoleBinding" and o["roleRef"]["name"] == "cluster-admin"
-    ]
-    chosen += [(obj, _EXCEPTION_CONTROLS["cluster_admin"]) for obj in admin[:1]]
-    wildcard = [
-        o
-        for o in objects
-        if o["kind"] == "ClusterRole"
-        and o["metadata"]["name"] != "cluster-admin"
-        and any("*" in r.get("verbs", []) for r in o["rules"])
-    ]
-    chosen += [(obj, _EXCEPTION_CONTROLS["wildcard_rbac"]) for obj in wildcard[:1]]
-    exceptions: list[dict[str, Any]] = []
-    for obj, control in chosen:
-        meta = obj["metadata"]
-        attributes = {"kind": obj["kind"], "name": meta["name"]}
-        if "namespace" in meta:
-            attributes["namespace"] = meta["namespace"]
-        exceptions.append(
-            {
-                "name": f"ksbench-{control.lower()}-{obj['kind'].lower()}-{meta['name']}",
-                "policyType": "postureExceptionPolicy",
-                "actions": ["alertOnly"],
-                "resources": [{"designatorType": "Attributes", "attributes": attributes}],
-                "posturePolicies": [{"controlID": control}],
-            }
-        )
-    return exceptions
-
-
-def exceptions_json(scenario: Scenario) -> str:
-    """The text of the scenario's exceptions file, as `ksbench scenario exceptions` writes it."""
-    return json.dumps(adversarial_exceptions(generate(scenario)), indent=2, sort_keys=True) + "\n"

@@ -1,6 +1,6 @@
 """The verdict as JSON (`ksbench-verdict/1`): gates, per-phase promise vs measured, every comparison.
 
-For machines that read the verdict (dashboards, bots). Renders a harness.gates.Verdict and the
+For machines that read the verdict (dashboards, bots). Renders a harness.judge.gates.Verdict and the
 suite's metadata; computes nothing. Numbers are rounded to 6 decimals; NaN becomes null.
 
 Format changes (one line each, newest last):
@@ -12,8 +12,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from harness import stats, views
-from harness.gates import Verdict
+from harness.judge import stats, views
+from harness.judge.gates import Verdict
 from harness.results import Suite
 
 FORMAT_VERSION = "ksbench-verdict/1"

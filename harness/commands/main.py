@@ -1,6 +1,6 @@
-"""`ksbench` entry point: builds the argument parser from the command modules, maps errors to exit codes.
+"""The harness's commands: builds the argument parser from the command modules, maps errors to exit codes.
 
-`ksbench scan` is the scanner's own CLI (scanner.cli), delegated to untouched.
+`ksbench scan` is the scanner's own CLI; ksbench.cli dispatches it before this parser is built.
 """
 
 from __future__ import annotations
@@ -34,22 +34,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.add_parser("scan", help="scan a cluster or manifests (see `ksbench scan --help`)", add_help=False)
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(f"harness.commands.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"harness.commands.{name}":
-                raise
-            continue  # command not built yet
-        module.register(sub)
+        importlib.import_module(f"harness.commands.{name}").register(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
-    if args_list[:1] == ["scan"]:
-        from scanner.cli import main as scan_main
-
-        return scan_main(args_list[1:])
     parser = build_parser()
     args = parser.parse_args(args_list)
     if not getattr(args, "handler", None):

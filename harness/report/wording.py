@@ -1,6 +1,6 @@
 """Reporters: render stored results and verdicts (text table, benchstat, pytest-benchmark JSON, …).
 
-Must not: compute statistics or judge (harness.stats and harness.gates do), run anything, or
+Must not: compute statistics or judge (harness.judge.stats and harness.judge.gates do), run anything, or
 read files other than what they are given.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from harness import stats
+from harness.judge import stats
 
 
 def change_text(c: stats.Comparison | None, number: Callable[[float], str]) -> str:

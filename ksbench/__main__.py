@@ -1,0 +1,5 @@
+import sys
+
+from ksbench.cli import main
+
+sys.exit(main())
