@@ -1,4 +1,4 @@
-"""Peak RSS of a child measured while its parent is much larger (DESIGN §5: ru_maxrss is wrong here)."""
+"""Peak RSS of a child measured while its parent is much larger (docs/measuring.md: ru_maxrss is wrong here)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""One focused test per class of bug upstream shipped (DESIGN §4), each against the protection
+"""One focused test per class of bug upstream shipped (listed in docs/parity.md), each against the protection
 in the scanner that prevents it. Every test states what it expects in absolute terms (not only
 "same as baseline"), so it also fails when the baseline itself loses the protection.
 """
