@@ -1,6 +1,7 @@
 """`ksbench scan` / `python -m scanner`: arguments → pipeline → report, errors → exit codes.
 
 Exit codes: 0 scanned; 1 --fail-threshold exceeded; 2 usage error; 4 no source could be read.
+The only module that parses arguments or prints; it computes no findings.
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
 Objects are added as the source delivers them; the index answers "which objects are of this
 kind". P5 and P6 release objects from here; the redacted raw form the report carries then lives
 in a spill file (SpillRawStore) rather than in memory, so releasing never changes the report.
+Evaluates nothing and knows no controls: it only holds what the source delivered.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 P4 lives here: with the grouping cache on, a selection is computed once per key and reused by
 every rule that asks for the same one. The key holds everything that changes a selection: the
 match entries (normalised), the scope (namespace or whole cluster) and the batch.
-Pure apart from the counters it updates.
+Pure apart from the counters it updates; evaluates nothing.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Where objects come from: manifest files (files.py) or a live cluster (kube.py).
 
 Both yield pages of plain dict objects plus SourceProblem values for what could not be read;
-objects.py decides identity (resource IDs, duplicates, controller-owned objects).
+objects.py decides identity (resource IDs, duplicates, controller-owned objects). Sources never
+evaluate or keep objects: the inventory holds them.
 """
 
 from __future__ import annotations
