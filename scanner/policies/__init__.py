@@ -22,7 +22,8 @@ HELPER_PACKAGES = {
     "workloads": "workloads.rego",
     "rbac": "rbac.rego",
 }
-# Match resources that relate objects across namespaces or kinds (see DESIGN §3).
+# A rule without the `relational` attribute that matches these kinds joins objects across namespaces
+# (a binding names its role and subjects elsewhere), so it must see the whole cluster at once.
 RELATIONAL_HINT_RESOURCES = frozenset({"RoleBinding", "ClusterRoleBinding"})
 
 
@@ -47,10 +48,6 @@ class Rule:
     relational: bool
     enumerator_source: str | None = None
     description: str = ""
-
-    @property
-    def matched_kinds(self) -> frozenset[str]:
-        return frozenset(r for entry in self.match for r in entry.resources)
 
 
 @dataclass(frozen=True)
