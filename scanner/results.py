@@ -2,9 +2,10 @@
 
 P2 and P3 live here. P2 (pre-sizing): rows are an ordinal-indexed list allocated in one step from
 the collected count, instead of a dict grown one resource at a time. P3 (set de-duplication):
-paths, related IDs and per-control resource IDs are insertion-ordered sets instead of lists
-searched with `in` before every append. Both keep first-seen order, so output is unchanged.
-Pure: no I/O.
+paths and related IDs are insertion-ordered sets instead of lists searched with `in` before
+every append. Both keep first-seen order, so output is unchanged.
+Pure: no I/O. Records what rules found; a control's status, exceptions and counts are
+scanner.aggregate's.
 """
 
 from __future__ import annotations
@@ -56,7 +57,6 @@ class ResultsTable:
     ordinals: dict[ResourceID, int] = field(default_factory=dict)
     _rows: list[dict[str, dict[str, RuleRecord]] | None] = field(default_factory=list)
     _by_id: dict[ResourceID, dict[str, dict[str, RuleRecord]]] = field(default_factory=dict)
-    _control_resources: dict[str, list[ResourceID] | dict[ResourceID, None]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def reserve(self, ids: list[ResourceID]) -> None:
@@ -95,8 +95,6 @@ class ResultsTable:
                 empty_related: list[ResourceID] | dict[ResourceID, None] = {} if self.use_sets else []
                 record = rules[rule_name] = RuleRecord(status, empty_paths, empty_related, reason)
             record.merge(status, paths, related, reason)
-            ids = self._control_resources.setdefault(control_id, {} if self.use_sets else [])
-            _add_all(ids, (rid,))
 
     def skip_rule(self, control_id: str, rule_name: str, reason: str) -> None:
         """A rule whose inputs were incomplete reports nothing but `skipped`, whatever it found."""
@@ -117,6 +115,3 @@ class ResultsTable:
     def rows(self) -> dict[ResourceID, dict[str, dict[str, RuleRecord]]]:
         """Every resource with at least one result, by ID."""
         return dict(self._iter_rows())
-
-    def control_resources(self, control_id: str) -> list[ResourceID]:
-        return list(self._control_resources.get(control_id, ()))
