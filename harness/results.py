@@ -6,8 +6,13 @@ kubeconfig's contents, a token, or environment variables.
 
 Must not: spawn processes, compute statistics or judge anything; callers collect the metadata.
 
+The queries every layer asks of stored results live here once: the scenario's reference run
+(whose report every other run must match), the measured clean runs, the A/A pairs of the noise
+floor, and the runs whose digest differs from the reference.
+
 Format changes (one line each, newest last):
   ksbench-results/1 — first format: suite{machine, config, scenarios, series[runs]}.
+  ksbench-results/1 — machine.tools (optional): versions of tools beyond memray and py-spy.
 """
 
 from __future__ import annotations
@@ -17,31 +22,60 @@ import os
 import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Final, Literal, cast, get_args
+
+from harness.exit_codes import UsageError
+from scanner.phases import Phases, PhasesError
 
 FORMAT_VERSION = "ksbench-results/1"
 FORMAT_NAME = "ksbench-results"
 FORMAT_NUMBER = 1
+RESULTS_FILE = "results.json"  # inside a bench's --out directory
 
 # Run statuses: "ok" is the only one whose figures are used.
-OK = "ok"
-CRASHED = "crashed"  # the scanner exited non-zero or was killed by a signal it did not get from us
-TIMEOUT = "timeout"  # the per-run time-out expired; its process group was killed
-TOOL_MISSING = "tool-missing"  # a profiler is not installed
-TOOL_FAILED = "tool-failed"  # a profiler ran but produced nothing usable
-MISMATCH = "mismatch"  # the report's digest differs from the baseline's
-CLUSTER_LOST = "cluster-lost"  # the scanner could not reach its source (exit 4)
-NO_REPORT = "no-report"  # exit 0 but no readable report
-STATUSES = (OK, CRASHED, TIMEOUT, TOOL_MISSING, TOOL_FAILED, MISMATCH, CLUSTER_LOST, NO_REPORT)
+Status = Literal[
+    "ok", "crashed", "timeout", "tool-missing", "tool-failed", "mismatch", "cluster-lost", "no-report"
+]
+OK: Final = "ok"
+CRASHED: Final = "crashed"  # the scanner exited non-zero or was killed by a signal it did not get from us
+TIMEOUT: Final = "timeout"  # the per-run time-out expired; its process group was killed
+TOOL_MISSING: Final = "tool-missing"  # a profiler is not installed
+TOOL_FAILED: Final = "tool-failed"  # a profiler ran but produced nothing usable
+MISMATCH: Final = "mismatch"  # the report's digest differs from the baseline's
+CLUSTER_LOST: Final = "cluster-lost"  # the scanner could not reach its source (exit 4)
+NO_REPORT: Final = "no-report"  # exit 0 but no readable report
+STATUSES: tuple[Status, ...] = get_args(Status)
 
 # Run roles inside one scenario's matrix.
-WARMUP = "warmup"  # discarded: fills caches before anything is measured
-BASELINE = "baseline"
-AA = "aa"  # a second baseline run in the same block: its ratio to the baseline is the noise floor
-CANDIDATE = "candidate"
-RACE = "race"  # the all-phases combination with 2 workers and a shuffled control order
-ROLES = (WARMUP, BASELINE, AA, CANDIDATE, RACE)
+Role = Literal["warmup", "baseline", "aa", "candidate", "race"]
+WARMUP: Final = "warmup"  # discarded: fills caches before anything is measured
+BASELINE: Final = "baseline"
+AA: Final = "aa"  # a second baseline run in the same block: its ratio to the baseline is the noise floor
+CANDIDATE: Final = "candidate"
+RACE: Final = "race"  # the all-phases combination with 2 workers and a shuffled control order
+ROLES: tuple[Role, ...] = get_args(Role)
+MEASURED_ROLES: tuple[Role, ...] = (BASELINE, AA, CANDIDATE)  # never warm-up or race
+
+# The instrument whose runs are gated (the others only explain; harness.run.instruments has them all).
+CLEAN: Final = "clean"
+BASELINE_COMBINATION: Final = "baseline"
+ALL_PHASES: Final = "all"
+
+
+@lru_cache(maxsize=256)
+def phases_of(combination: str) -> Phases | None:
+    """A stored combination spelling as Phases, parsed once per spelling; None when not one."""
+    try:
+        return Phases.parse(combination)
+    except PhasesError:
+        return None
+
+
+def combination_numbers(combination: str) -> frozenset[int] | None:
+    phases = phases_of(combination)
+    return None if phases is None else frozenset(phases.numbers)
 
 
 class ResultsFormatError(ValueError):
@@ -55,11 +89,27 @@ class Machine:
     platform: str
     cpu_count: int | None
     ksbench_version: str
-    memray_version: str | None
+    memray_version: str | None  # memray's and py-spy's versions keep their own fields (format 1)
     pyspy_version: str | None
     engine: str | None  # "name version (rego_version)", from the baseline report's metadata
     git_commit: str | None
     git_dirty: bool | None
+    tools: Mapping[str, str | None] = field(default_factory=dict)  # any other instrument's tool
+
+    @classmethod
+    def describe(cls, tool_versions: Mapping[str, str | None], **fields: Any) -> Machine:
+        """A machine record from the instruments' tool versions (harness.run.instruments.registry)."""
+        others = {k: v for k, v in tool_versions.items() if k not in ("memray", "py-spy")}
+        return cls(
+            memray_version=tool_versions.get("memray"),
+            pyspy_version=tool_versions.get("py-spy"),
+            tools=others,
+            **fields,
+        )
+
+    def tool_versions(self) -> dict[str, str | None]:
+        """Tool → version (None: missing), memray and py-spy first."""
+        return {"memray": self.memray_version, "py-spy": self.pyspy_version, **self.tools}
 
     def differences(self, other: Machine) -> list[str]:
         """Fields that differ (commit and dirty flag excluded: comparing commits is the point)."""
@@ -83,11 +133,11 @@ class ScenarioInfo:
 @dataclass(frozen=True)
 class Run:
     scenario: str
-    combination: str  # canonical Phases spelling: baseline, all, P1+P3
-    instrument: str  # clean | memray | pyspy
-    role: str
+    combination: str  # canonical Phases spelling: baseline, all, P1+P3 (phases_of parses it)
+    instrument: str  # a registered instrument's name: clean, memray, pyspy, …
+    role: Role
     repetition: int  # block number; a run is paired with the baseline of the same block
-    status: str
+    status: Status
     variant: str = ""  # "" or e.g. "workers=2,order=shuffled:7"
     reason: str = ""  # why a run has no figures, in one line
     exit_code: int | None = None
@@ -105,6 +155,16 @@ class Run:
     def ok(self) -> bool:
         return self.status == OK
 
+    @property
+    def measured(self) -> bool:
+        """A clean run of the matrix whose figures count (baseline, A/A or candidate; not race)."""
+        return self.ok and self.instrument == CLEAN and self.role in MEASURED_ROLES and self.variant == ""
+
+    @property
+    def may_be_reference(self) -> bool:
+        """A successful baseline run (warm-up or baseline role) with a report digest."""
+        return self.ok and self.role in (WARMUP, BASELINE) and self.report_digest is not None
+
 
 @dataclass(frozen=True)
 class Series:
@@ -113,7 +173,7 @@ class Series:
     scenario: str
     combination: str
     instrument: str
-    role: str
+    role: Role
     variant: str
     runs: tuple[Run, ...]
 
@@ -135,8 +195,68 @@ class Suite:
         for one in self.series:
             yield from one.runs
 
-    def run_keys(self) -> set[tuple[str, str, str, str, int, str]]:
-        return {run.key for run in self.runs()}
+    def scenario_names(self) -> list[str]:
+        """Scenarios in the order they were recorded, then any that only have runs."""
+        names = [info.name for info in self.scenarios]
+        names += [one.scenario for one in self.series if one.scenario not in names]
+        return list(dict.fromkeys(names))
+
+    def reference(self, scenario: str) -> Run | None:
+        """The run whose report every other run of the scenario must match.
+
+        The rule, used by the runner, the parity view and `compare` alike: the first stored run
+        that succeeded in the warm-up or baseline role (always the baseline combination) and has
+        a report digest. Stored order is run order, so it is the first baseline report read.
+        """
+        return next((r for r in self.runs() if r.scenario == scenario and r.may_be_reference), None)
+
+    def reference_digest(self, scenario: str) -> str | None:
+        reference = self.reference(scenario)
+        return None if reference is None else reference.report_digest
+
+    def measured_runs(self, scenario: str, combination: str) -> list[Run]:
+        """The clean runs whose figures count, of one scenario and combination (Run.measured)."""
+        return [
+            r for r in self.runs() if r.scenario == scenario and r.combination == combination and r.measured
+        ]
+
+    def measured_values(self, scenario: str, combination: str, metric: str) -> list[float]:
+        return [r.metrics[metric] for r in self.measured_runs(scenario, combination) if metric in r.metrics]
+
+    def paired_values(
+        self, scenario: str, combination: str, metric: str, role: Role, variant: str = ""
+    ) -> dict[int, float]:
+        """Clean figures by repetition (block), for pairing with the baseline of the same block."""
+        values: dict[int, float] = {}
+        for one in self.find(scenario, combination, CLEAN, role, variant):
+            values.update(one.values(metric))
+        return values
+
+    def noise_pairs(self, scenario: str, metric: str) -> tuple[dict[int, float], dict[int, float]]:
+        """(A/A, baseline) figures by block: what the noise floor is computed from."""
+        aa = self.paired_values(scenario, BASELINE_COMBINATION, metric, AA)
+        return aa, self.paired_values(scenario, BASELINE_COMBINATION, metric, BASELINE)
+
+    def late_mismatches(self) -> list[Run]:
+        """Runs whose digest differs from their scenario's reference, not yet marked MISMATCH."""
+        references = {name: self.reference_digest(name) for name in self.scenario_names()}
+        return [
+            run
+            for run in self.runs()
+            if run.report_digest is not None
+            and references.get(run.scenario) is not None
+            and run.report_digest != references[run.scenario]
+            and run.status != MISMATCH
+        ]
+
+    def with_late_mismatches(self) -> Suite:
+        """Stored results re-checked: a run whose digest differs from its reference becomes MISMATCH."""
+        suite = self
+        for run in self.late_mismatches():
+            suite = suite.with_run(
+                replace(run, status=MISMATCH, reason="digest differs from the baseline's", metrics={})
+            )
+        return suite
 
     def find(
         self, scenario: str, combination: str, instrument: str, role: str | None = None, variant: str = ""
@@ -176,8 +296,30 @@ class Suite:
         return replace(self, scenarios=(*kept, info))
 
 
+def machine_json(machine: Machine) -> dict[str, Any]:
+    """The machine record as stored in results files (and echoed by the JSON verdict)."""
+    return _plain(machine)
+
+
 def _plain(value: Machine | ScenarioInfo) -> dict[str, Any]:
-    return dict(vars(value))
+    plain = dict(vars(value))
+    if isinstance(value, Machine):
+        plain["tools"] = dict(value.tools)
+        if not value.tools:
+            del plain["tools"]  # files without other tools stay as format 1 first wrote them
+    return plain
+
+
+def _status(text: Any) -> Status:
+    if text not in STATUSES:
+        raise ValueError(f"unknown run status {text!r}")
+    return cast(Status, text)
+
+
+def _role(text: Any) -> Role:
+    if text not in ROLES:
+        raise ValueError(f"unknown run role {text!r}")
+    return cast(Role, text)
 
 
 def to_json(suite: Suite) -> dict[str, Any]:
@@ -242,17 +384,17 @@ def from_json(data: Mapping[str, Any], source: str = "results") -> Suite:
                 scenario=one["scenario"],
                 combination=one["combination"],
                 instrument=one["instrument"],
-                role=one["role"],
+                role=_role(one["role"]),
                 variant=one["variant"],
                 runs=tuple(
                     Run(
                         scenario=one["scenario"],
                         combination=one["combination"],
                         instrument=one["instrument"],
-                        role=one["role"],
+                        role=_role(one["role"]),
                         variant=one["variant"],
                         repetition=int(run["repetition"]),
-                        status=run["status"],
+                        status=_status(run["status"]),
                         reason=run["reason"],
                         exit_code=run["exit_code"],
                         metrics={key: float(value) for key, value in run["metrics"].items()},
@@ -280,12 +422,16 @@ def from_json(data: Mapping[str, Any], source: str = "results") -> Suite:
 
 def write_json_atomic(path: Path, data: Any) -> None:
     """Write JSON so that a reader (or a crash) never sees half a file: temp file + os.replace."""
+    write_text_atomic(path, json.dumps(data, indent=1, sort_keys=True) + "\n")
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write text so that a reader (or a crash) never sees half a file: temp file + os.replace."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump(data, out, indent=1, sort_keys=True)
-            out.write("\n")
+            out.write(text)
             out.flush()
             os.fsync(out.fileno())
         os.replace(tmp, path)
@@ -296,6 +442,22 @@ def write_json_atomic(path: Path, data: Any) -> None:
 
 def dump(suite: Suite, path: Path) -> None:
     write_json_atomic(path, to_json(suite))
+
+
+def load_given(path: Path) -> Suite:
+    """A results.json, or the --out directory holding one, as the commands are given it.
+
+    Raises UsageError (exit 2) with what to give instead when there is none or it cannot be read.
+    """
+    file = path / RESULTS_FILE if path.is_dir() else path
+    if not file.exists():
+        raise UsageError(
+            f"no results at {file}: give the results.json (or the --out directory) of `ksbench bench`"
+        )
+    try:
+        return load(file)
+    except ResultsFormatError as exc:
+        raise UsageError(str(exc)) from exc
 
 
 def load(path: Path) -> Suite:

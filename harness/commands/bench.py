@@ -9,19 +9,23 @@ artefacts), verdict.txt, benchstat.txt, pytest-benchmark.json.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import shlex
 import sys
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 from harness import results
-from harness.commands.gate import add_enforce_option, enforced_gates
+from harness.commands.options import (
+    add_enforce_option,
+    add_scanner_option,
+    cluster_opener,
+    enforced_gates,
+    scanner_prefix,
+)
 from harness.exit_codes import EXIT_FINDINGS_MISMATCH, FindingsMismatch, UsageError
-from harness.judge import gates
-from harness.report import benchstat, pytest_benchmark, text
-from harness.run import instruments, runner
+from harness.judge import gates, noise
+from harness.report import reporters
+from harness.run import runner
+from harness.run.instruments import registry
 from scanner.phases import PhasesError, parse_combinations
 
 DEFAULT_SCENARIOS = "small,medium"
@@ -85,21 +89,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.set_defaults(handler=run)
 
 
-def add_scanner_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--scanner",
-        default=" ".join(runner.SCANNER_MODULE),
-        help="how to start the scanner after `python` (default: '%(default)s'); e.g. a script path",
-    )
-
-
-def scanner_prefix(args: argparse.Namespace) -> tuple[str, ...]:
-    prefix = tuple(shlex.split(args.scanner))
-    if not prefix:
-        raise UsageError("--scanner is empty")
-    return prefix
-
-
 def apply_ci_gate(args: argparse.Namespace) -> None:
     """--ci-gate fills in what the user did not give."""
     if not args.ci_gate:
@@ -124,11 +113,11 @@ def build_plan(args: argparse.Namespace) -> runner.Plan:
         raise UsageError(str(exc)) from exc
     combinations = tuple(dict.fromkeys(["baseline", *(str(c) for c in chosen)]))
     try:
-        chosen_instruments = tuple(instruments.parse_instruments(args.instruments))
+        chosen_instruments = tuple(registry.parse_instruments(args.instruments))
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
-    if "clean" not in chosen_instruments:
-        chosen_instruments = ("clean", *chosen_instruments)  # the gated figures always come from clean runs
+    if results.CLEAN not in chosen_instruments:
+        chosen_instruments = (results.CLEAN, *chosen_instruments)  # the gated figures come from clean runs
     if args.repeat == "auto":
         repeat = None
     elif args.repeat.isdigit() and int(args.repeat) >= 1:
@@ -150,68 +139,28 @@ def build_plan(args: argparse.Namespace) -> runner.Plan:
     )
 
 
-def cluster_opener(args: argparse.Namespace) -> runner.TargetOpener:
-    """Stand each scenario's cluster up through harness.clusters (reused when already up)."""
-    from harness.clusters import get_backend
-    from harness.scenarios.format import load_scenario
-
-    options = {}
-    if args.backend == "existing":
-        options = {"kubeconfig": args.kubeconfig, "context": args.context}
-
-    @contextlib.contextmanager
-    def open_target(name: str) -> Iterator[runner.Target]:
-        scenario = load_scenario(name)
-        backend = get_backend(args.backend, **options)
-        handle = backend.up(scenario, progress=lambda message: print(f"  {message}", file=sys.stderr))
-        if handle.kubeconfig is not None:
-            source: tuple[str, ...] = ("--kubeconfig", str(handle.kubeconfig))
-            if handle.context:
-                source += ("--context", handle.context)
-        elif handle.manifest_dir is not None:
-            source = (str(handle.manifest_dir),)
-        else:
-            raise UsageError(
-                f"the {args.backend} backend gave no kubeconfig or manifest directory for {name}"
-            )
-
-        def check_alive() -> str | None:
-            try:
-                states = [s for s in backend.status() if s.scenario == scenario.name]
-            except Exception as exc:  # a backend that cannot even say: that is the answer
-                return f"cluster status unavailable: {exc}"
-            # Backends name a healthy state differently (running, ready); these mean it is gone.
-            if states and states[0].state in ("stopped", "missing"):
-                return f"the {args.backend} cluster for {name} is {states[0].state}: {states[0].detail}"
-            return None
-
-        yield runner.Target(
-            scenario.name,
-            scenario.total_resources,
-            source,
-            handle.fingerprint_digest,
-            args.backend,
-            check_alive,
-        )
-
-    return open_target
+EXPORTS = ("text", "benchstat", "pytest_benchmark")  # written beside results.json after every bench
 
 
-def finish(suite: results.Suite, out: Path, enforced: frozenset[str] | None = None, html: bool = True) -> int:
+def finish(
+    suite: results.Suite, out: Path, enforced: frozenset[gates.GateKey] | None = None, html: bool = True
+) -> int:
     """Verdict table on stdout and in verdict.txt, exports next to results.json; the exit code."""
-    suite = runner.mark_late_mismatches(suite)
+    suite = suite.with_late_mismatches()
     verdict = gates.evaluate(suite)
-    rendered = text.render(verdict, suite)
-    (out / "verdict.txt").write_text(rendered, encoding="utf-8")
-    (out / "benchstat.txt").write_text(benchstat.render(suite), encoding="utf-8")
-    results.write_json_atomic(out / "pytest-benchmark.json", pytest_benchmark.render(suite))
-    print(rendered, end="")
-    print(f"results: {out / runner.RESULTS_FILE}", file=sys.stderr)
+    subject = reporters.Subject(suite, verdict, out, None, registry.linked_artefacts())
+    for name in EXPORTS:
+        reporter = reporters.get(name)
+        rendered = reporter.render(subject)
+        results.write_text_atomic(out / reporter.file_name, rendered)
+        if name == "text":
+            print(rendered, end="")
+    print(f"results: {out / results.RESULTS_FILE}", file=sys.stderr)
     if html:
-        from harness.commands import report
-
-        page = out / report.HTML_DEFAULT_NAME
-        page.write_text(report.render(suite, "html", out, page), encoding="utf-8")
+        reporter = reporters.get("html")
+        page = out / reporter.file_name
+        results.write_text_atomic(page, reporter.render(reporters.Subject(
+            suite, verdict, out, page, registry.linked_artefacts())))  # fmt: skip
         print(f"report: {page}", file=sys.stderr)
     return verdict.exit_code_for(enforced)
 
@@ -222,7 +171,14 @@ def run(args: argparse.Namespace) -> int:
     plan = build_plan(args)
     out = args.out or Path("reports") / f"bench-{datetime.now(UTC).strftime('%Y%m%d-%H%M%S')}"
     out.mkdir(parents=True, exist_ok=True)
-    bench = runner.Bench(plan, out, runner.ScannerParity(), resume=args.resume, repo=Path.cwd())
+    bench = runner.Bench(
+        plan,
+        out,
+        runner.ScannerParity(),
+        resume=args.resume,
+        repo=Path.cwd(),
+        repeat_policy=noise.repetitions,
+    )
     try:
         suite = bench.run(cluster_opener(args))
     except FindingsMismatch as exc:

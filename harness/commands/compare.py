@@ -13,13 +13,11 @@ import sys
 from pathlib import Path
 
 from harness import results
-from harness.commands.gate import load
 from harness.exit_codes import EXIT_FINDINGS_MISMATCH, EXIT_GATE_MISSED, EXIT_OK
 from harness.judge import stats
 from harness.report import text
 
 METRICS = ("cpu_seconds", "peak_rss_bytes", "wall_seconds")
-MEASURED_ROLES = (results.BASELINE, results.AA, results.CANDIDATE)
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -29,40 +27,17 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.set_defaults(handler=run)
 
 
-def _values(suite: results.Suite, scenario: str, combination: str, metric: str) -> list[float]:
-    return [
-        run.metrics[metric]
-        for run in suite.runs()
-        if run.scenario == scenario
-        and run.combination == combination
-        and run.instrument == "clean"
-        and run.role in MEASURED_ROLES
-        and run.ok
-        and metric in run.metrics
-    ]
-
-
-def _baseline_digest(suite: results.Suite, scenario: str) -> str | None:
-    return next(
-        (
-            r.report_digest
-            for r in suite.runs()
-            if r.scenario == scenario and r.combination == "baseline" and r.ok
-        ),
-        None,
-    )
-
-
 def compare_suites(old: results.Suite, new: results.Suite) -> list[tuple[str, str, str, stats.Comparison]]:
     keys = dict.fromkeys(
         (r.scenario, r.combination)
         for r in new.runs()
-        if r.instrument == "clean" and r.role in MEASURED_ROLES
+        if r.instrument == results.CLEAN and r.role in results.MEASURED_ROLES
     )
     rows: list[tuple[str, str, str, stats.Comparison]] = []
     for scenario, combination in keys:
         for metric in METRICS:
-            a, b = _values(new, scenario, combination, metric), _values(old, scenario, combination, metric)
+            a = new.measured_values(scenario, combination, metric)
+            b = old.measured_values(scenario, combination, metric)
             if not b:
                 continue
             # Two separate jobs have no natural pairing: runs are paired in the order they ran.
@@ -80,7 +55,7 @@ def compare_suites(old: results.Suite, new: results.Suite) -> list[tuple[str, st
 
 
 def run(args: argparse.Namespace) -> int:
-    old, new = load(args.old), load(args.new)
+    old, new = results.load_given(args.old), results.load_given(args.new)
     for line in old.machine.differences(new.machine):
         print(f"warning: machines differ — {line}; the figures may not be comparable", file=sys.stderr)
     rows = compare_suites(old, new)
@@ -89,9 +64,10 @@ def run(args: argparse.Namespace) -> int:
     mismatched = [
         s.name
         for s in new.scenarios
-        if _baseline_digest(old, s.name) and _baseline_digest(new, s.name)
-        and _baseline_digest(old, s.name) != _baseline_digest(new, s.name)
-    ]  # fmt: skip
+        if (before := old.reference_digest(s.name)) is not None
+        and (after := new.reference_digest(s.name)) is not None
+        and before != after
+    ]
     if mismatched:
         print(
             f"findings of the baseline differ between OLD and NEW on: {', '.join(mismatched)}",

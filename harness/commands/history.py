@@ -18,7 +18,6 @@ from pathlib import Path
 from harness import results
 from harness.exit_codes import EXIT_OK, UsageError
 from harness.judge import views
-from harness.run import runner
 
 METRICS = ("cpu_seconds", "wall_seconds", "peak_rss_bytes")
 
@@ -40,7 +39,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def find(reports: Path) -> tuple[list[views.StoredBench], list[str]]:
     benches: list[views.StoredBench] = []
     problems: list[str] = []
-    for path in sorted(reports.rglob(runner.RESULTS_FILE)):
+    for path in sorted(reports.rglob(results.RESULTS_FILE)):
         try:
             benches.append(views.StoredBench(str(path.parent), results.load(path)))
         except (results.ResultsFormatError, OSError) as exc:
@@ -71,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"warning: {line}", file=sys.stderr)
     if not benches:
         raise UsageError(
-            f"no readable {runner.RESULTS_FILE} under {args.reports}: run `ksbench bench --out {args.reports}/NAME`"
+            f"no readable {results.RESULTS_FILE} under {args.reports}: run `ksbench bench --out {args.reports}/NAME`"
         )
     scenario = args.scenario or default_scenario(benches)
     assert scenario is not None  # benches exist, so scenario names do

@@ -15,7 +15,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from harness.commands.bench import add_scanner_option, cluster_opener, scanner_prefix
+from harness.commands.options import add_scanner_option, cluster_opener, scanner_prefix
 from harness.exit_codes import EXIT_FINDINGS_MISMATCH, EXIT_OK, EnvironmentProblem, UsageError
 from harness.run import process, runner
 from scanner.phases import PhasesError, parse_combinations

@@ -10,12 +10,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from harness.commands.gate import load
+from harness import profiles, results
 from harness.exit_codes import EXIT_OK
 from harness.judge import cpu_layers
 from harness.report import artefacts
 from harness.report.text import table
-from harness.run import instruments
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -28,7 +27,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
-    suite = load(args.results)
+    suite = results.load_given(args.results)
     out = args.results if args.results.is_dir() else args.results.parent
     data = artefacts.load(out, suite)
     if not data.stacks:
@@ -43,10 +42,12 @@ def run(args: argparse.Namespace) -> int:
         rows.append(
             (*key, str(shares.samples), *(f"{shares.percent[layer]:.1f}%" for layer in cpu_layers.LAYERS))
         )
-    print("CPU by layer (py-spy samples at 199 Hz; a sample belongs to the outermost layer it is inside)")
+    print(
+        f"CPU by layer (py-spy samples at {data.rate_hz:g} Hz; a sample belongs to the outermost layer it is inside)"
+    )
     print(table(("scenario", "combination", "samples", *cpu_layers.LAYERS), rows))
     for key in sorted(data.stacks):
-        profile = instruments.function_times(data.stacks[key], instruments.PYSPY_RATE_HZ)
+        profile = profiles.function_times(data.stacks[key], data.rate_hz)
         print(f"\n{' · '.join(key)}: top functions by self time")
         print(
             table(

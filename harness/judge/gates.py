@@ -18,19 +18,30 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Final, Literal, get_args
 
 import numpy as np
 
 from harness.exit_codes import EXIT_ENVIRONMENT, EXIT_FINDINGS_MISMATCH, EXIT_GATE_MISSED, EXIT_OK
-from harness.judge import stats
-from harness.results import AA, BASELINE, CANDIDATE, CRASHED, MISMATCH, RACE, TIMEOUT, WARMUP, Run, Suite
-from scanner.phases import Phases
+from harness.judge import noise, stats
+from harness.results import (
+    ALL_PHASES,
+    BASELINE,
+    CANDIDATE,
+    CLEAN,
+    CRASHED,
+    MISMATCH,
+    RACE,
+    TIMEOUT,
+    WARMUP,
+    Run,
+    Suite,
+    combination_numbers,
+)
 
-CLEAN = "clean"
-ALL_PHASES = "all"
 METRICS = ("cpu_seconds", "peak_rss_bytes", "wall_seconds")
+ALL_PHASE_NUMBERS = frozenset(range(1, 7))
 
 CPU_TARGET_RATIO = 0.70  # CPU ≥30% lower
 MEMORY_TARGET_RATIO = 0.60  # peak memory ≥40% lower on large scenarios
@@ -38,10 +49,40 @@ SMALL_WALL_TARGET_RATIO = 1.15  # no more than 15% slower on small scenarios
 LARGE_ABOVE_RESOURCES = 2500
 SMALL_AT_MOST_RESOURCES = 1000
 
-PASS = "pass"
-FAIL = "fail"
-INCONCLUSIVE = "inconclusive"
-NOT_RUN = "not run"  # the bench did not include what the gate needs (no `all`, no large scenario)
+GateStatus = Literal["pass", "fail", "inconclusive", "not run"]
+PASS: Final = "pass"
+FAIL: Final = "fail"
+INCONCLUSIVE: Final = "inconclusive"
+NOT_RUN: Final = "not run"  # the bench did not include what the gate needs (no `all`, no large scenario)
+
+# The short keys `--enforce` takes; each gate carries its own.
+GateKey = Literal["cpu", "memory", "wall", "findings", "crash"]
+GATE_KEYS: tuple[GateKey, ...] = get_args(GateKey)
+GATE_NAMES: dict[GateKey, str] = {
+    "cpu": "CPU ≥30% lower",
+    "memory": "peak RSS ≥40% lower (large)",
+    "wall": "wall ≤15% worse (small)",
+    "findings": "findings",
+    "crash": "no crash/race",
+}
+RATIO_GATES: dict[GateKey, tuple[str, float]] = {  # key → (metric, the ceiling of all / baseline)
+    "cpu": ("cpu_seconds", CPU_TARGET_RATIO),
+    "memory": ("peak_rss_bytes", MEMORY_TARGET_RATIO),
+    "wall": ("wall_seconds", SMALL_WALL_TARGET_RATIO),
+}
+
+# What decided a count gate (findings, crash/race), for the reporters to word.
+Observed = Literal[
+    "ratio",
+    "not-run",
+    "differ",
+    "nothing-compared",
+    "identical",
+    "crashed",
+    "timed-out",
+    "no-race-run",
+    "runs-ok",
+]
 
 
 @dataclass(frozen=True)
@@ -69,14 +110,47 @@ PROMISES = (
 
 
 @dataclass(frozen=True)
+class Tally:
+    """Counts behind a findings or crash/race gate."""
+
+    runs: int = 0
+    compared: int = 0  # reports read and compared with the reference
+    differ: int = 0  # reports whose findings differ (mismatch), or race runs that differ
+    crashed: int = 0
+    timed_out: int = 0
+    race_ok: int = 0  # successful 2-worker, shuffled-order runs
+
+
+@dataclass(frozen=True)
 class Gate:
-    name: str
+    """One gate on one scenario, as numbers: reporters word and format it."""
+
+    key: GateKey
     scenario: str
-    target: str
-    measured: str
-    ci: str
-    status: str
+    status: GateStatus
     reason: str = ""
+    observed: Observed = "ratio"
+    target_ratio: float | None = None  # ratio gates: the ceiling of all/baseline; None when unknown
+    comparison: stats.Comparison | None = None  # ratio gates: all phases vs baseline
+    tally: Tally = Tally()  # count gates
+
+    @property
+    def name(self) -> str:
+        return GATE_NAMES[self.key]
+
+
+AssessmentKind = Literal[
+    "delivers", "helps-less", "helps-unresolved", "no-effect", "not-significant", "worse", "missing"
+]
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """A phase's measurement against its promise."""
+
+    kind: AssessmentKind
+    applies: bool  # False: the promise is for large clusters and this scenario is not one
+    pairs: int = 0  # paired runs behind the comparison
 
 
 @dataclass(frozen=True)
@@ -88,7 +162,7 @@ class PhaseEffect:
     alone: stats.Comparison | None  # {k} vs baseline
     in_combination: stats.Comparison | None  # all vs all-without-k, paired by block
     main_effect_percent: float | None  # least-squares main effect on the log ratio
-    assessment: str
+    assessment: Assessment
 
 
 @dataclass(frozen=True)
@@ -114,11 +188,11 @@ class Verdict:
     def exit_code(self) -> int:
         return self.exit_code_for(None)
 
-    def exit_code_for(self, enforced: frozenset[str] | None) -> int:
+    def exit_code_for(self, enforced: frozenset[GateKey] | None) -> int:
         """The exit code counting only the gates whose key is in `enforced` (None: every gate)."""
         if self.mismatches:
             return EXIT_FINDINGS_MISMATCH
-        counted = [g for g in self.gates if enforced is None or gate_key(g.name) in enforced]
+        counted = [g for g in self.gates if enforced is None or g.key in enforced]
         if any(g.status == FAIL for g in counted):
             return EXIT_GATE_MISSED
         if any(g.status == INCONCLUSIVE for g in counted):
@@ -126,46 +200,19 @@ class Verdict:
         return EXIT_OK
 
 
-GATE_KEYS = ("cpu", "memory", "wall", "findings", "crash")
-
-
-def gate_key(name: str) -> str:
-    """The short key `--enforce` uses for a gate: cpu, memory, wall, findings, crash."""
-    lowered = name.lower()
-    for key, marker in (
-        ("cpu", "cpu"),
-        ("memory", "rss"),
-        ("wall", "wall"),
-        ("findings", "findings"),
-        ("crash", "crash"),
-    ):
-        if marker in lowered:
-            return key
-    return lowered
-
-
-def parse_enforced(text: str | None) -> frozenset[str] | None:
+def parse_enforced(text: str | None) -> frozenset[GateKey] | None:
     """`--enforce cpu,memory` → those keys; None or `all` → every gate."""
     if text is None or text.strip() == "all":
         return None
-    keys = frozenset(k.strip() for k in text.split(",") if k.strip())
-    unknown = sorted(keys - set(GATE_KEYS))
+    given = {k.strip() for k in text.split(",") if k.strip()}
+    unknown = sorted(given - set(GATE_KEYS))
     if unknown:
         raise ValueError(f"unknown gate {unknown[0]!r}: choose from {', '.join(GATE_KEYS)} or all")
-    return keys
-
-
-def _values(
-    suite: Suite, scenario: str, combination: str, metric: str, role: str, variant: str = ""
-) -> dict[int, float]:
-    values: dict[int, float] = {}
-    for one in suite.find(scenario, combination, CLEAN, role, variant):
-        values.update(one.values(metric))
-    return values
+    return frozenset(key for key in GATE_KEYS if key in given)
 
 
 def _baseline(suite: Suite, scenario: str, metric: str) -> dict[int, float]:
-    return _values(suite, scenario, "baseline", metric, BASELINE)
+    return suite.paired_values(scenario, "baseline", metric, BASELINE)
 
 
 def _combinations(suite: Suite, scenario: str) -> list[str]:
@@ -177,59 +224,37 @@ def _combinations(suite: Suite, scenario: str) -> list[str]:
     return list(seen)
 
 
-def _scenarios(suite: Suite) -> list[str]:
-    names = [info.name for info in suite.scenarios]
-    names += [one.scenario for one in suite.series if one.scenario not in names]
-    return list(dict.fromkeys(names))
-
-
 def run_label(run: Run) -> str:
     variant = f" [{run.variant}]" if run.variant else ""
     return f"{run.scenario} · {run.combination}{variant} · {run.instrument} · {run.role} r{run.repetition}"
 
 
-def _describe_ratio(c: stats.Comparison | None) -> tuple[str, str]:
-    if c is None or math.isnan(c.ci_low):
-        return ("—", "—") if c is None or math.isnan(c.median_ratio) else (f"{c.median_ratio:.3f}×", "—")
-    return f"{c.median_ratio:.3f}× ({c.change_percent:+.1f}%)", f"[{c.ci_low:.3f}, {c.ci_high:.3f}]"
+def _ratio_gate(key: GateKey, scenario: str, c: stats.Comparison | None, missing_reason: str) -> Gate:
+    target = RATIO_GATES[key][1]
 
+    def gate(status: GateStatus, reason: str = "") -> Gate:
+        return Gate(key, scenario, status, reason, "ratio", target, c)
 
-def _ratio_gate(
-    name: str, scenario: str, c: stats.Comparison | None, target: float, missing_reason: str
-) -> Gate:
-    label = f"≤ {target:.2f}× baseline"
-    measured, ci = _describe_ratio(c)
     if c is None or math.isnan(c.ci_high):
-        return Gate(name, scenario, label, measured, ci, INCONCLUSIVE, missing_reason)
+        return gate(INCONCLUSIVE, missing_reason)
     if c.ci_high <= target:
-        return Gate(name, scenario, label, measured, ci, PASS)
+        return gate(PASS)
     if c.ci_low > target:
-        return Gate(
-            name, scenario, label, measured, ci, FAIL, "missed: the whole interval is above the target"
-        )
-    return Gate(name, scenario, label, measured, ci, FAIL, "not shown: the interval straddles the target")
+        return gate(FAIL, "missed: the whole interval is above the target")
+    return gate(FAIL, "not shown: the interval straddles the target")
 
 
 def _all_phases_gate(
-    name: str,
+    key: GateKey,
     scenario: str,
-    metric: str,
-    target: float,
     has_all: bool,
     comparisons: dict[tuple[str, str, str], stats.Comparison],
     reason: str,
 ) -> Gate:
+    metric, target = RATIO_GATES[key]
     if not has_all:
-        return Gate(
-            name,
-            scenario,
-            f"≤ {target:.2f}× baseline",
-            "—",
-            "—",
-            NOT_RUN,
-            "the all-phases combination was not run",
-        )
-    return _ratio_gate(name, scenario, comparisons.get((scenario, ALL_PHASES, metric)), target, reason)
+        return Gate(key, scenario, NOT_RUN, "the all-phases combination was not run", "not-run", target)
+    return _ratio_gate(key, scenario, comparisons.get((scenario, ALL_PHASES, metric)), reason)
 
 
 def _missing_reason(suite: Suite, scenario: str, combination: str) -> str:
@@ -250,87 +275,53 @@ def _findings_gate(suite: Suite, scenario: str) -> Gate:
     runs = [r for r in suite.runs() if r.scenario == scenario and r.role != WARMUP]
     mismatched = [r for r in runs if r.status == MISMATCH]
     compared = [r for r in runs if r.report_digest is not None and r.role not in (BASELINE,)]
-    target = "identical to baseline"
+    tally = Tally(runs=len(runs), compared=len(compared), differ=len(mismatched))
     if mismatched:
-        return Gate(
-            "findings", scenario, target, f"{len(mismatched)} differ", "—", FAIL, run_label(mismatched[0])
-        )
+        return Gate("findings", scenario, FAIL, run_label(mismatched[0]), "differ", tally=tally)
     if not compared:
-        return Gate(
-            "findings",
-            scenario,
-            target,
-            "nothing compared",
-            "—",
-            INCONCLUSIVE,
-            "no candidate report was read",
-        )
-    return Gate("findings", scenario, target, f"{len(compared)} reports identical", "—", PASS)
+        return Gate("findings", scenario, INCONCLUSIVE, "no candidate report was read", "nothing-compared",
+                    tally=tally)  # fmt: skip
+    return Gate("findings", scenario, PASS, observed="identical", tally=tally)
 
 
 def _crash_gate(suite: Suite, scenario: str) -> Gate:
-    target = "all-phases runs exit 0, also with 2 workers + shuffled controls"
     runs = [
         r for r in suite.runs() if r.scenario == scenario and r.combination == ALL_PHASES and r.role != WARMUP
     ]
     if not runs:
-        return Gate(
-            "no crash/race", scenario, target, "—", "—", NOT_RUN, "the all-phases combination was not run"
-        )
+        return Gate("crash", scenario, NOT_RUN, "the all-phases combination was not run", "not-run")
     crashed = [r for r in runs if r.status == CRASHED]
     raced = [r for r in runs if r.role == RACE and r.status == MISMATCH]
-    if crashed or raced:
-        first = (crashed or raced)[0]
-        return Gate(
-            "no crash/race",
-            scenario,
-            target,
-            f"{len(crashed)} crashed, {len(raced)} differ under 2 workers",
-            "—",
-            FAIL,
-            f"{run_label(first)}: {first.reason}",
-        )
     race_ok = [r for r in runs if r.role == RACE and r.ok]
     hung = [r for r in runs if r.status == TIMEOUT]
+    tally = Tally(runs=len(runs), differ=len(raced), crashed=len(crashed), timed_out=len(hung),
+                  race_ok=len(race_ok))  # fmt: skip
+    if crashed or raced:
+        first = (crashed or raced)[0]
+        return Gate("crash", scenario, FAIL, f"{run_label(first)}: {first.reason}", "crashed", tally=tally)
     if hung:
-        return Gate(
-            "no crash/race",
-            scenario,
-            target,
-            f"{len(hung)} timed out",
-            "—",
-            INCONCLUSIVE,
-            "a time-out may be a deadlock or a slow machine: rerun with a larger --timeout",
-        )
+        reason = "a time-out may be a deadlock or a slow machine: rerun with a larger --timeout"
+        return Gate("crash", scenario, INCONCLUSIVE, reason, "timed-out", tally=tally)
     if not race_ok:
-        return Gate(
-            "no crash/race", scenario, target, "no race run", "—", INCONCLUSIVE, "no 2-worker run finished"
-        )
-    return Gate(
-        "no crash/race", scenario, target, f"{len(runs)} runs ok ({len(race_ok)} with 2 workers)", "—", PASS
-    )
+        return Gate("crash", scenario, INCONCLUSIVE, "no 2-worker run finished", "no-race-run", tally=tally)
+    return Gate("crash", scenario, PASS, observed="runs-ok", tally=tally)
 
 
-def _assess(promise: Promise, c: stats.Comparison | None, applies: bool) -> str:
+def _assess(promise: Promise, c: stats.Comparison | None, applies: bool) -> Assessment:
     if c is None or math.isnan(c.ci_low):
-        return "inconclusive (missing figures)"
+        return Assessment("missing", applies)
     promised_ratio = 1.0 - promise.low_percent / 100.0
-    suffix = "" if applies else " (promise is for large clusters)"
     if c.ci_high <= promised_ratio:
-        return "delivers the promise" + suffix
-    if c.verdict == stats.NOT_SIGNIFICANT:
-        if c.ci_low <= 1.0 <= c.ci_high:
-            return "no measurable effect" + suffix
-        return f"not significant after Holm (n={c.pairs}: repeat more)" + suffix
-    if c.verdict == stats.HIGHER:
-        return "makes it worse" + suffix
-    if c.ci_low > promised_ratio:
-        return "helps, less than promised" + suffix
-    return "helps; promise not resolved" + suffix
-
-
-def _numbers(combination: str) -> frozenset[int]:
-    return frozenset(Phases.parse(combination).numbers)
+        kind: AssessmentKind = "delivers"
+    elif c.verdict == stats.NOT_SIGNIFICANT:
+        kind = "no-effect" if c.ci_low <= 1.0 <= c.ci_high else "not-significant"
+    elif c.verdict == stats.HIGHER:
+        kind = "worse"
+    elif c.ci_low > promised_ratio:
+        kind = "helps-less"
+    else:
+        kind = "helps-unresolved"
+    return Assessment(kind, applies, c.pairs)
 
 
 def fit_effects(
@@ -381,100 +372,113 @@ def fit_effects(
     return {k: float(v) for k, v in main.items()}, {p: float(v) for p, v in inter.items()}, note
 
 
-def evaluate(suite: Suite) -> Verdict:
-    comparisons: dict[tuple[str, str, str], stats.Comparison] = {}
-    noise: dict[tuple[str, str], stats.NoiseFloor] = {}
-    for scenario in _scenarios(suite):
+Comparisons = dict[tuple[str, str, str], stats.Comparison]  # (scenario, combination, metric)
+Fit = tuple[dict[int, float], dict[tuple[int, int], float], str]  # fit_effects' answer
+
+
+def _comparisons(suite: Suite) -> tuple[Comparisons, dict[tuple[str, str], stats.NoiseFloor]]:
+    """Every candidate against the baseline, paired by block, Holm-adjusted together; the A/A floors."""
+    comparisons: Comparisons = {}
+    floors: dict[tuple[str, str], stats.NoiseFloor] = {}
+    for scenario in suite.scenario_names():
         for metric in METRICS:
             base = _baseline(suite, scenario, metric)
-            floor = stats.noise_floor(metric, _values(suite, scenario, "baseline", metric, AA), base)
+            floor = noise.noise_floor(suite, scenario, metric)
             if floor is not None:
-                noise[(scenario, metric)] = floor
+                floors[(scenario, metric)] = floor
             for combination in _combinations(suite, scenario):
                 if combination == "baseline":
                     continue
-                cand = _values(suite, scenario, combination, metric, CANDIDATE)
+                cand = suite.paired_values(scenario, combination, metric, CANDIDATE)
                 comparisons[(scenario, combination, metric)] = stats.compare(metric, cand, base)
     keys = list(comparisons)
     adjusted = stats.adjust([comparisons[k] for k in keys])
-    comparisons = dict(zip(keys, adjusted, strict=True))
+    return dict(zip(keys, adjusted, strict=True)), floors
 
+
+def _gates(suite: Suite, scenario: str, comparisons: Comparisons) -> list[Gate]:
+    """The plan's gates on one scenario: CPU always, memory when large, wall when small; findings; crash."""
+    info = suite.scenario(scenario)
+    count = info.resource_count if info else None
+    has_all = ALL_PHASES in _combinations(suite, scenario)
+    reason = _missing_reason(suite, scenario, ALL_PHASES)
+    found = [_all_phases_gate("cpu", scenario, has_all, comparisons, reason)]
+    if count is None:
+        found.append(Gate("memory", scenario, INCONCLUSIVE, "resource count unknown", "ratio"))
+    elif count > LARGE_ABOVE_RESOURCES:
+        found.append(_all_phases_gate("memory", scenario, has_all, comparisons, reason))
+    if count is not None and count <= SMALL_AT_MOST_RESOURCES:
+        found.append(_all_phases_gate("wall", scenario, has_all, comparisons, reason))
+    return [*found, _findings_gate(suite, scenario), _crash_gate(suite, scenario)]
+
+
+def _fits(
+    scenario: str, by_numbers: dict[frozenset[int], str], comparisons: Comparisons
+) -> tuple[dict[str, Fit], list[Interaction], list[str]]:
+    """Main effects and pairwise interactions of CPU and memory, with notes on what is not estimable."""
+    fits: dict[str, Fit] = {}
+    interactions: list[Interaction] = []
+    notes: list[str] = []
+    for metric in ("cpu_seconds", "peak_rss_bytes"):
+        logs = {
+            nums: math.log(comparisons[(scenario, comb, metric)].median_ratio)
+            for nums, comb in by_numbers.items()
+            if (scenario, comb, metric) in comparisons
+            and comparisons[(scenario, comb, metric)].median_ratio > 0
+        }
+        fits[metric] = fit_effects(logs)
+        _, inter, note = fits[metric]
+        if note:
+            notes.append(f"{scenario} {metric}: {note}")
+        for (a, b), value in inter.items():
+            interactions.append(Interaction(scenario, metric, (a, b), math.expm1(value) * 100.0))
+    return fits, interactions, notes
+
+
+def _phase_effects(
+    suite: Suite, scenario: str, comparisons: Comparisons
+) -> tuple[list[PhaseEffect], list[Interaction], list[str]]:
+    """Per promise: the phase alone, on top of the others, its main effect, and the assessment."""
+    info = suite.scenario(scenario)
+    count = info.resource_count if info else None
+    combos = _combinations(suite, scenario)
+    has_all = ALL_PHASES in combos
+    by_numbers = {n: c for c in combos if (n := combination_numbers(c)) is not None}
+    fits, interactions, notes = _fits(scenario, by_numbers, comparisons)
+    phases: list[PhaseEffect] = []
+    for promise in PROMISES:
+        applies = not promise.large_only or (count is not None and count > LARGE_ABOVE_RESOURCES)
+        alone_name = by_numbers.get(frozenset({promise.phase}))
+        alone = comparisons.get((scenario, alone_name, promise.metric)) if alone_name else None
+        in_comb = None
+        without = by_numbers.get(ALL_PHASE_NUMBERS - {promise.phase})
+        if has_all and without is not None:
+            in_comb = stats.compare(
+                promise.metric,
+                suite.paired_values(scenario, ALL_PHASES, promise.metric, CANDIDATE),
+                suite.paired_values(scenario, without, promise.metric, CANDIDATE),
+            )
+        main_log = fits[promise.metric][0].get(promise.phase)
+        main = None if main_log is None else math.expm1(main_log) * 100.0
+        assessment = _assess(promise, alone if alone is not None else in_comb, applies)
+        phases.append(
+            PhaseEffect(promise.phase, scenario, promise, applies, alone, in_comb, main, assessment)
+        )
+    return phases, interactions, notes
+
+
+def evaluate(suite: Suite) -> Verdict:
+    comparisons, floors = _comparisons(suite)
     gates: list[Gate] = []
     phases: list[PhaseEffect] = []
     interactions: list[Interaction] = []
     notes: list[str] = []
-    for scenario in _scenarios(suite):
-        info = suite.scenario(scenario)
-        count = info.resource_count if info else None
-        has_all = ALL_PHASES in _combinations(suite, scenario)
-        reason = _missing_reason(suite, scenario, ALL_PHASES)
-
-        def gate(name: str, metric: str, target: float) -> Gate:
-            return _all_phases_gate(name, scenario, metric, target, has_all, comparisons, reason)  # noqa: B023
-
-        gates.append(gate("CPU ≥30% lower", "cpu_seconds", CPU_TARGET_RATIO))
-        if count is None:
-            gates.append(
-                Gate(
-                    "peak RSS ≥40% lower (large)",
-                    scenario,
-                    "—",
-                    "—",
-                    "—",
-                    INCONCLUSIVE,
-                    "resource count unknown",
-                )
-            )
-        elif count > LARGE_ABOVE_RESOURCES:
-            gates.append(gate("peak RSS ≥40% lower (large)", "peak_rss_bytes", MEMORY_TARGET_RATIO))
-        if count is not None and count <= SMALL_AT_MOST_RESOURCES:
-            gates.append(gate("wall ≤15% worse (small)", "wall_seconds", SMALL_WALL_TARGET_RATIO))
-        gates.append(_findings_gate(suite, scenario))
-        gates.append(_crash_gate(suite, scenario))
-
-        combos = _combinations(suite, scenario)
-        by_numbers = {_numbers(c): c for c in combos}
-        all_numbers = frozenset(range(1, 7))
-        fits: dict[str, tuple[dict[int, float], dict[tuple[int, int], float], str]] = {}
-        for metric in ("cpu_seconds", "peak_rss_bytes"):
-            logs = {
-                nums: math.log(comparisons[(scenario, comb, metric)].median_ratio)
-                for nums, comb in by_numbers.items()
-                if (scenario, comb, metric) in comparisons
-                and comparisons[(scenario, comb, metric)].median_ratio > 0
-            }
-            fits[metric] = fit_effects(logs)
-            _, inter, note = fits[metric]
-            if note:
-                notes.append(f"{scenario} {metric}: {note}")
-            for (a, b), value in inter.items():
-                interactions.append(Interaction(scenario, metric, (a, b), math.expm1(value) * 100.0))
-        for promise in PROMISES:
-            applies = not promise.large_only or (count is not None and count > LARGE_ABOVE_RESOURCES)
-            alone_name = by_numbers.get(frozenset({promise.phase}))
-            alone = comparisons.get((scenario, alone_name, promise.metric)) if alone_name else None
-            in_comb = None
-            without = by_numbers.get(all_numbers - {promise.phase})
-            if has_all and without is not None:
-                in_comb = stats.compare(
-                    promise.metric,
-                    _values(suite, scenario, ALL_PHASES, promise.metric, CANDIDATE),
-                    _values(suite, scenario, without, promise.metric, CANDIDATE),
-                )
-            main_log = fits[promise.metric][0].get(promise.phase)
-            phases.append(
-                PhaseEffect(
-                    promise.phase,
-                    scenario,
-                    promise,
-                    applies,
-                    alone,
-                    in_comb,
-                    None if main_log is None else math.expm1(main_log) * 100.0,
-                    _assess(promise, alone if alone is not None else in_comb, applies),
-                )
-            )
-
+    for scenario in suite.scenario_names():
+        gates += _gates(suite, scenario, comparisons)
+        found, inter, note = _phase_effects(suite, scenario, comparisons)
+        phases += found
+        interactions += inter
+        notes += note
     missing = tuple(
         f"{run_label(r)}: {r.status}{': ' + r.reason if r.reason else ''}"
         for r in suite.runs()
@@ -483,7 +487,7 @@ def evaluate(suite: Suite) -> Verdict:
     mismatches = tuple(f"{run_label(r)}: {r.reason}" for r in suite.runs() if r.status == MISMATCH)
     return Verdict(
         comparisons,
-        noise,
+        floors,
         tuple(gates),
         tuple(phases),
         tuple(interactions),
@@ -491,7 +495,3 @@ def evaluate(suite: Suite) -> Verdict:
         missing,
         mismatches,
     )
-
-
-def gate_rows(verdict: Verdict) -> Sequence[Gate]:
-    return verdict.gates

@@ -17,12 +17,21 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from harness.judge import gates, stats
-from harness.results import AA, BASELINE, CANDIDATE, MISMATCH, OK, WARMUP, Machine, Suite
-from harness.run import instruments
-from scanner.phases import Phases, PhasesError
+from harness import profiles
+from harness.judge import gates, noise, stats
+from harness.results import (
+    ALL_PHASES,
+    BASELINE,
+    CANDIDATE,
+    CLEAN,
+    MISMATCH,
+    OK,
+    WARMUP,
+    Machine,
+    Suite,
+    combination_numbers,
+)
 
-CLEAN = "clean"
 METRIC_LABELS = {
     "cpu_seconds": "CPU",
     "wall_seconds": "wall",
@@ -50,12 +59,14 @@ class ProfileData:
     """What the profilers left in a results directory, already read (harness.report.artefacts does)."""
 
     stacks: Mapping[Key, Stacks] = field(default_factory=dict)  # py-spy collapsed stacks
-    rate_hz: float = instruments.PYSPY_RATE_HZ
+    rate_hz: float = profiles.PYSPY_RATE_HZ
     # (seconds since start, RSS bytes) of one profiled run, e.g. memray's periodic snapshots.
     timelines: Mapping[Key, tuple[tuple[float, float], ...]] = field(default_factory=dict)
     timeline_source: str = "memray snapshots"
     flamegraph_svgs: Mapping[Key, str] = field(default_factory=dict)  # py-spy flame graphs, inline
     existing: frozenset[str] = frozenset()  # artefact paths (relative to the results dir) present
+    # Artefact name → what a reader calls it: the instruments' linked artefacts, in their order.
+    link_kinds: Mapping[str, str] = field(default_factory=dict)
     problems: tuple[str, ...] = ()  # artefacts that were expected but could not be read
 
 
@@ -131,14 +142,6 @@ class HeatMap:
     cells: tuple[tuple[Cell | None, ...], ...]
 
 
-ARTEFACT_KINDS = {
-    "memray_flamegraph": "memray flame graph",
-    "memray_summary": "memray summary",
-    "pyspy_flamegraph": "py-spy flame graph",
-    "pyspy_functions": "py-spy functions",
-}
-
-
 @dataclass(frozen=True)
 class ArtefactLink:
     kind: str  # "memray flame graph", "py-spy flame graph", …
@@ -150,7 +153,7 @@ class ArtefactLink:
 class LinkRow:
     scenario: str
     combination: str
-    links: tuple[ArtefactLink | None, ...]  # one per ARTEFACT_KINDS value, in that order
+    links: tuple[ArtefactLink | None, ...]  # one per ReportView.link_kinds value, in that order
 
 
 @dataclass(frozen=True)
@@ -202,6 +205,7 @@ class ReportView:
     timeline_note: str
     heat_map: HeatMap
     links: tuple[LinkRow, ...]
+    link_kinds: tuple[str, ...]  # the column headings of `links`
     flamegraphs: tuple[tuple[str, str, str], ...]  # (scenario, combination, inline SVG)
     cpu_shift: CpuShift | None
     cpu_shift_note: str
@@ -215,9 +219,7 @@ def percent(ratio: float) -> float:
 
 
 def scenario_names(suite: Suite) -> list[str]:
-    names = [info.name for info in suite.scenarios]
-    names += [one.scenario for one in suite.series if one.scenario not in names]
-    return list(dict.fromkeys(names))
+    return suite.scenario_names()
 
 
 def largest_scenario(suite: Suite, among: Sequence[str] | None = None) -> str | None:
@@ -230,13 +232,6 @@ def largest_scenario(suite: Suite, among: Sequence[str] | None = None) -> str | 
         return info.resource_count if info and info.resource_count is not None else -1
 
     return max(names, key=lambda n: (size(n), names.index(n)))
-
-
-def combination_numbers(combination: str) -> frozenset[int] | None:
-    try:
-        return frozenset(Phases.parse(combination).numbers)
-    except PhasesError:
-        return None
 
 
 def combination_order(combination: str) -> tuple[int, list[int], str]:
@@ -297,7 +292,7 @@ def phase_bars(suite: Suite, verdict: gates.Verdict) -> tuple[PhaseBars, ...]:
                 _comparison_bar(
                     "all",
                     metric,
-                    verdict.comparisons.get((scenario, gates.ALL_PHASES, metric)),
+                    verdict.comparisons.get((scenario, ALL_PHASES, metric)),
                     target_percent=target,
                 )
             )
@@ -318,17 +313,7 @@ def _gate_target(metric: str, count: int | None) -> float | None:
 
 def clean_values(suite: Suite, scenario: str, combination: str, metric: str) -> list[float]:
     """Figures of the measured clean runs (baseline, A/A and candidates; never warm-up or race)."""
-    return [
-        run.metrics[metric]
-        for run in suite.runs()
-        if run.scenario == scenario
-        and run.combination == combination
-        and run.instrument == CLEAN
-        and run.role in (BASELINE, AA, CANDIDATE)
-        and run.variant == ""
-        and run.ok
-        and metric in run.metrics
-    ]
+    return suite.measured_values(scenario, combination, metric)
 
 
 def scaling(suite: Suite) -> tuple[ScalingSeries, ...]:
@@ -336,7 +321,7 @@ def scaling(suite: Suite) -> tuple[ScalingSeries, ...]:
     if len({count for count, _ in sized}) < 2:
         return ()
     out: list[ScalingSeries] = []
-    for combination in ("baseline", gates.ALL_PHASES):
+    for combination in ("baseline", ALL_PHASES):
         for metric in SCALING_METRICS:
             points = []
             for count, name in sorted(sized):
@@ -379,7 +364,7 @@ def heat_map(suite: Suite, verdict: gates.Verdict) -> HeatMap:
 
 def _memray_metric(suite: Suite, scenario: str) -> str | None:
     """The memray figure to compare: the Python side at the peak (mmap and Go runtime records
-    separated out, DESIGN §5), else memray's own peak."""
+    separated out: docs/measuring.md), else memray's own peak."""
     present = {
         key
         for r in suite.runs()
@@ -399,7 +384,7 @@ def _memray_cell(suite: Suite, scenario: str, combination: str, metric: str) -> 
                 for r in suite.runs()
                 if r.scenario == scenario
                 and r.combination == name
-                and r.instrument == instruments.MEMRAY
+                and r.instrument != CLEAN  # heap figures come from an explaining instrument (memray)
                 and r.role == role
                 and r.ok
                 and metric in r.metrics
@@ -419,7 +404,7 @@ def links(suite: Suite, profile: ProfileData, prefix: str) -> tuple[LinkRow, ...
     for run in suite.runs():
         if run.instrument == CLEAN or run.variant:
             continue
-        for name, kind in ARTEFACT_KINDS.items():
+        for name, kind in profile.link_kinds.items():
             path = run.artefacts.get(name)
             if path:
                 href = f"{prefix.rstrip('/')}/{path}" if prefix not in ("", ".") else path
@@ -428,7 +413,7 @@ def links(suite: Suite, profile: ProfileData, prefix: str) -> tuple[LinkRow, ...
                 )
     order = {name: i for i, name in enumerate(scenario_names(suite))}
     return tuple(
-        LinkRow(scenario, combination, tuple(kinds.get(kind) for kind in ARTEFACT_KINDS.values()))
+        LinkRow(scenario, combination, tuple(kinds.get(kind) for kind in profile.link_kinds.values()))
         for (scenario, combination), kinds in sorted(
             found.items(), key=lambda item: (order.get(item[0][0], 0), combination_order(item[0][1]))
         )
@@ -439,8 +424,8 @@ def cpu_shift(
     baseline: Stacks, candidate: Stacks, rate_hz: float, scenario: str, name: str, top: int = TOP_FUNCTIONS
 ) -> CpuShift:
     """Where CPU time moved: per-function self time in the candidate minus the baseline's."""
-    base = instruments.function_times(baseline, rate_hz)
-    cand = instruments.function_times(candidate, rate_hz)
+    base = profiles.function_times(baseline, rate_hz)
+    cand = profiles.function_times(candidate, rate_hz)
     base_self = {f.function: f.self_seconds for f in base.functions}
     cand_self = {f.function: f.self_seconds for f in cand.functions}
     shifts = [
@@ -454,7 +439,7 @@ def cpu_shift(
 
 def _pick_pair(keys: Sequence[Key], suite: Suite) -> str | None:
     """The largest scenario that has both a baseline and an all-phases entry."""
-    both = [s for s in scenario_names(suite) if (s, "baseline") in keys and (s, gates.ALL_PHASES) in keys]
+    both = [s for s in scenario_names(suite) if (s, "baseline") in keys and (s, ALL_PHASES) in keys]
     return largest_scenario(suite, both) if both else None
 
 
@@ -462,14 +447,7 @@ def parity(suite: Suite) -> tuple[ParityView, ...]:
     out: list[ParityView] = []
     for scenario in scenario_names(suite):
         runs = [r for r in suite.runs() if r.scenario == scenario and r.report_digest is not None]
-        reference = next(
-            (
-                r.report_digest
-                for r in runs
-                if r.role in (WARMUP, BASELINE) and r.combination == "baseline" and r.ok
-            ),
-            None,
-        )
+        reference = suite.reference_digest(scenario)
         groups: dict[tuple[str, str], list[str]] = {}
         for r in runs:
             groups.setdefault((r.combination, r.variant), []).append(r.report_digest or "")
@@ -503,8 +481,7 @@ def machine_rows(suite: Suite) -> tuple[tuple[str, str], ...]:
         ("platform", m.platform),
         ("CPUs", str(m.cpu_count) if m.cpu_count is not None else "?"),
         ("Rego engine", m.engine or "unknown"),
-        ("memray", m.memray_version or "missing"),
-        ("py-spy", m.pyspy_version or "missing"),
+        *((tool, version or "missing") for tool, version in m.tool_versions().items()),
         ("ksbench", m.ksbench_version),
         ("commit", f"{m.git_commit or '?'}{' (dirty)' if m.git_dirty else ''}"),
         ("results written", suite.created_at or "?"),
@@ -532,9 +509,7 @@ def report_view(
     timeline_keys = list(profile.timelines)
     pair = _pick_pair(timeline_keys, suite)
     if pair is not None:
-        timelines = tuple(
-            Timeline(pair, c, profile.timelines[(pair, c)]) for c in ("baseline", gates.ALL_PHASES)
-        )
+        timelines = tuple(Timeline(pair, c, profile.timelines[(pair, c)]) for c in ("baseline", ALL_PHASES))
         note = (
             f"{pair} ({_count(suite, pair)} resources): RSS over time from {profile.timeline_source} of the "
             "profiled runs — the shape, not the gated figure (profilers slow the scan)."
@@ -554,10 +529,10 @@ def report_view(
     if spy_pair is not None:
         shift = cpu_shift(
             profile.stacks[(spy_pair, "baseline")],
-            profile.stacks[(spy_pair, gates.ALL_PHASES)],
+            profile.stacks[(spy_pair, ALL_PHASES)],
             profile.rate_hz,
             spy_pair,
-            gates.ALL_PHASES,
+            ALL_PHASES,
         )
         shift_note = (
             f"{spy_pair}: one py-spy run each at {profile.rate_hz:g} Hz; self time per function, "
@@ -570,7 +545,7 @@ def report_view(
     flames = tuple(
         (scenario, combination, svg)
         for (scenario, combination), svg in profile.flamegraph_svgs.items()
-        if scenario == (spy_pair or largest) and combination in ("baseline", gates.ALL_PHASES)
+        if scenario == (spy_pair or largest) and combination in ("baseline", ALL_PHASES)
     )
     commit = suite.machine.git_commit
     title = f"ksbench report — {', '.join(scenario_names(suite))}" + (f" @ {commit[:12]}" if commit else "")
@@ -585,6 +560,7 @@ def report_view(
         timeline_note=note,
         heat_map=heat_map(suite, verdict),
         links=links(suite, profile, link_prefix),
+        link_kinds=tuple(profile.link_kinds.values()),
         flamegraphs=flames,
         cpu_shift=shift,
         cpu_shift_note=shift_note,
@@ -597,22 +573,6 @@ def report_view(
 def _count(suite: Suite, scenario: str) -> str:
     info = suite.scenario(scenario)
     return f"{info.resource_count:,}" if info and info.resource_count is not None else "?"
-
-
-def summary_line(verdict: gates.Verdict) -> str:
-    """One line a reader sees first: how many gates passed, failed, could not be judged."""
-    counts: dict[str, int] = {}
-    for g in verdict.gates:
-        counts[g.status] = counts.get(g.status, 0) + 1
-    order = (gates.PASS, gates.FAIL, gates.INCONCLUSIVE, gates.NOT_RUN)
-    parts = [f"{counts[s]} {s}" for s in order if counts.get(s)]
-    headline = {
-        0: "all gates pass",
-        1: "a gate missed",
-        3: "FINDINGS MISMATCH",
-        4: "figures missing: inconclusive",
-    }.get(verdict.exit_code, f"exit {verdict.exit_code}")
-    return f"{headline} ({', '.join(parts) or 'no gates'})"
 
 
 # --- history ----------------------------------------------------------------------------------
@@ -722,11 +682,5 @@ def history(
 
 
 def _noise(suite: Suite, scenario: str, metric: str) -> float | None:
-    def by_repetition(role: str) -> dict[int, float]:
-        values: dict[int, float] = {}
-        for one in suite.find(scenario, "baseline", CLEAN, role):
-            values.update(one.values(metric))
-        return values
-
-    floor = stats.noise_floor(metric, by_repetition(AA), by_repetition(BASELINE))
+    floor = noise.noise_floor(suite, scenario, metric)
     return floor.spread_percent if floor is not None else None

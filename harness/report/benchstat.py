@@ -7,7 +7,7 @@ benchstat v2 group by scenario and phases (e.g. `benchstat -col /phases results.
 
 from __future__ import annotations
 
-from harness.results import AA, BASELINE, CANDIDATE, Suite
+from harness.results import Suite
 
 UNITS = (("wall_seconds", "wall-sec/op"), ("cpu_seconds", "cpu-sec/op"), ("peak_rss_bytes", "peak-rss-B"))
 
@@ -29,7 +29,7 @@ def render(suite: Suite) -> str:
         f"commit: {machine.git_commit or 'unknown'}{'-dirty' if machine.git_dirty else ''}",
     ]
     for run in suite.runs():
-        if run.instrument != "clean" or run.role not in (BASELINE, AA, CANDIDATE) or not run.ok:
+        if not run.measured:
             continue
         figures = " ".join(f"{run.metrics[key]:.6g} {unit}" for key, unit in UNITS if key in run.metrics)
         if not figures:

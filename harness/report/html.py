@@ -19,8 +19,10 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 
+from harness.exit_codes import EXIT_FINDINGS_MISMATCH, EXIT_GATE_MISSED, EXIT_OK
 from harness.judge import gates, stats, views
 from harness.judge.views import METRIC_LABELS, ReportView
+from harness.report.wording import assessment_text, gate_ci, gate_measured, gate_target, summary_line
 
 MIB = 1024.0 * 1024.0
 BASELINE_COLOUR = "#6b7280"
@@ -276,9 +278,9 @@ def _gates(view: ReportView) -> str:
                 [
                     f"<td>{_e(g.scenario)}</td>",
                     f"<td>{_e(g.name)}</td>",
-                    f"<td>{_e(g.target)}</td>",
-                    f'<td class="num">{_e(g.measured)}</td>',
-                    f'<td class="num">{_e(g.ci)}</td>',
+                    f"<td>{_e(gate_target(g))}</td>",
+                    f'<td class="num">{_e(gate_measured(g))}</td>',
+                    f'<td class="num">{_e(gate_ci(g))}</td>',
                     f'<td class="{css}">{_e(g.status.upper())}</td>',
                     f"<td>{_e(g.reason.splitlines()[0] if g.reason else '')}</td>",
                 ]
@@ -300,7 +302,7 @@ def _phases(view: ReportView) -> str:
     rows = [
         (
             p.scenario, f"P{p.phase}", p.promise.describe(), _comparison(p.alone), _comparison(p.in_combination),
-            _pct(p.main_effect_percent), p.assessment,
+            _pct(p.main_effect_percent), assessment_text(p.assessment),
         )
         for p in view.verdict.phases
     ]  # fmt: skip
@@ -398,7 +400,7 @@ def _flamegraphs(view: ReportView) -> str:
                 else:
                     cells.append('<td class="absent">file missing</td>')
             rows.append("".join(cells))
-        table = _table(("scenario", "combination", *views.ARTEFACT_KINDS.values()), [[r] for r in rows], True)
+        table = _table(("scenario", "combination", *view.link_kinds), [[r] for r in rows], True)
         parts.append('<p class="note">Links open the profilers\' own files next to results.json.</p>')
         parts.append(
             table
@@ -492,7 +494,9 @@ def _machine(view: ReportView) -> str:
 
 
 def _summary_class(exit_code: int) -> str:
-    return {0: "pass", 1: "fail", 3: "fail"}.get(exit_code, "unsure")
+    return {EXIT_OK: "pass", EXIT_GATE_MISSED: "fail", EXIT_FINDINGS_MISMATCH: "fail"}.get(
+        exit_code, "unsure"
+    )
 
 
 SECTIONS = (
@@ -517,7 +521,7 @@ def render(view: ReportView) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{_e(view.title)}</title><style>{STYLE}</style></head><body><main>"
         f"<h1>{_e(view.title)}</h1>"
-        f'<div class="summary {_summary_class(verdict.exit_code)}" id="summary">{_e(views.summary_line(verdict))}</div>'
+        f'<div class="summary {_summary_class(verdict.exit_code)}" id="summary">{_e(summary_line(verdict))}</div>'
         f"<nav>{nav}</nav>{body}"
         "</main></body></html>\n"
     )

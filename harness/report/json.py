@@ -12,9 +12,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from harness.judge import stats, views
+from harness.judge import stats
 from harness.judge.gates import Verdict
-from harness.results import Suite
+from harness.report.wording import assessment_text, gate_ci, gate_measured, gate_target, summary_line
+from harness.results import Suite, machine_json
 
 FORMAT_VERSION = "ksbench-verdict/1"
 
@@ -48,8 +49,8 @@ def render(verdict: Verdict, suite: Suite) -> dict[str, Any]:
         "results_format_version": suite.format_version,
         "results_created_at": suite.created_at,
         "exit_code": verdict.exit_code,
-        "summary": views.summary_line(verdict),
-        "machine": dict(vars(machine)),
+        "summary": summary_line(verdict),
+        "machine": machine_json(machine),
         "scenarios": [
             {
                 "name": s.name,
@@ -63,9 +64,9 @@ def render(verdict: Verdict, suite: Suite) -> dict[str, Any]:
             {
                 "scenario": g.scenario,
                 "gate": g.name,
-                "target": g.target,
-                "measured": g.measured,
-                "ci": g.ci,
+                "target": gate_target(g),
+                "measured": gate_measured(g),
+                "ci": gate_ci(g),
                 "status": g.status,
                 "reason": g.reason,
             }
@@ -86,7 +87,7 @@ def render(verdict: Verdict, suite: Suite) -> dict[str, Any]:
                 "alone": _comparison(p.alone),
                 "on_top_of_the_others": _comparison(p.in_combination),
                 "main_effect_percent": _number(p.main_effect_percent),
-                "assessment": p.assessment,
+                "assessment": assessment_text(p.assessment),
             }
             for p in verdict.phases
         ],

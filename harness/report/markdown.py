@@ -7,9 +7,9 @@ Renders a harness.judge.gates.Verdict; computes nothing.
 
 from __future__ import annotations
 
-from harness.judge import gates, stats, views
+from harness.judge import gates, stats
 from harness.judge.gates import Verdict
-from harness.report.wording import change_text
+from harness.report.wording import change_text, gate_ci, gate_measured, summary_line
 from harness.results import Suite
 
 ICONS = {gates.PASS: "✅", gates.FAIL: "❌", gates.INCONCLUSIVE: "⚠️", gates.NOT_RUN: "➖"}
@@ -29,22 +29,23 @@ def _change(c: stats.Comparison | None) -> str:
     return change_text(c, _signed)
 
 
-ASSESSMENT_ICONS = (  # by how the assessment from harness.judge.gates begins
-    ("delivers", "✅"),
-    ("helps", "🔸"),
-    ("no measurable effect", "➖"),
-    ("not significant", "❔"),
-    ("makes it worse", "❌"),
-    ("inconclusive", "⚠️"),
-)
+ASSESSMENT_ICONS: dict[gates.AssessmentKind, str] = {
+    "delivers": "✅",
+    "helps-less": "🔸",
+    "helps-unresolved": "🔸",
+    "no-effect": "➖",
+    "not-significant": "❔",
+    "worse": "❌",
+    "missing": "⚠️",
+}
 LEGEND = (
     "✅ delivers the promise · 🔸 helps, promise not met or not resolved · ➖ no measurable effect · "
     "❔ not significant after Holm (repeat more) · ❌ makes it worse · ⚠️ figures missing"
 )
 
 
-def _icon(assessment: str) -> str:
-    return next((icon for prefix, icon in ASSESSMENT_ICONS if assessment.startswith(prefix)), "")
+def _icon(assessment: gates.Assessment) -> str:
+    return ASSESSMENT_ICONS[assessment.kind]
 
 
 def render(verdict: Verdict, suite: Suite) -> str:
@@ -54,7 +55,7 @@ def render(verdict: Verdict, suite: Suite) -> str:
     )
     commit = (machine.git_commit or "?")[:12] + ("-dirty" if machine.git_dirty else "")
     lines = [
-        f"### ksbench: {views.summary_line(verdict)}",
+        f"### ksbench: {summary_line(verdict)}",
         "",
         f"`{commit}` · {sizes} · {machine.cpu_count or '?'} CPUs · {machine.engine or 'engine ?'}",
         "",
@@ -62,7 +63,7 @@ def render(verdict: Verdict, suite: Suite) -> str:
         "|---|---|---|---|---|",
     ]
     lines += [
-        f"| {ICONS.get(g.status, g.status)} | {g.scenario} | {_cell(g.name)} | {_cell(g.measured)} | {g.ci} |"
+        f"| {ICONS.get(g.status, g.status)} | {g.scenario} | {_cell(g.name)} | {_cell(gate_measured(g))} | {gate_ci(g)} |"
         for g in verdict.gates
     ]
     scenarios = list(dict.fromkeys(p.scenario for p in verdict.phases))

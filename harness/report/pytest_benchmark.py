@@ -9,7 +9,7 @@ from __future__ import annotations
 import statistics
 from typing import Any
 
-from harness.results import AA, BASELINE, CANDIDATE, Suite
+from harness.results import Suite
 
 PYTEST_BENCHMARK_VERSION = "4.0.0"
 
@@ -48,12 +48,7 @@ def render(suite: Suite) -> dict[str, Any]:
     machine = suite.machine
     groups: dict[tuple[str, str], list[dict[str, float]]] = {}
     for run in suite.runs():
-        if (
-            run.instrument == "clean"
-            and run.role in (BASELINE, AA, CANDIDATE)
-            and run.ok
-            and "wall_seconds" in run.metrics
-        ):
+        if run.measured and "wall_seconds" in run.metrics:
             groups.setdefault((run.scenario, run.combination), []).append(dict(run.metrics))
     benchmarks = []
     for (scenario, combination), runs in groups.items():
@@ -85,8 +80,7 @@ def render(suite: Suite) -> dict[str, Any]:
             "platform": machine.platform,
             "cpu": {"count": machine.cpu_count},
             "engine": machine.engine,
-            "memray": machine.memray_version,
-            "py-spy": machine.pyspy_version,
+            **machine.tool_versions(),
         },
         "commit_info": {"id": machine.git_commit, "dirty": machine.git_dirty},
         "benchmarks": benchmarks,

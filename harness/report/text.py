@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from harness.judge import stats
 from harness.judge.gates import Verdict
-from harness.report.wording import change_text
+from harness.report.wording import assessment_text, change_text, gate_ci, gate_measured, gate_target
 from harness.results import Suite
 
 METRIC_LABELS = {"cpu_seconds": "CPU", "peak_rss_bytes": "peak RSS", "wall_seconds": "wall"}
@@ -35,7 +35,7 @@ def render(verdict: Verdict, suite: Suite) -> str:
         table(
             ("scenario", "gate", "target", "measured", "95% CI", "result", "why"),
             [
-                (g.scenario, g.name, g.target, g.measured, g.ci, g.status.upper(), g.reason)
+                (g.scenario, g.name, gate_target(g), gate_measured(g), gate_ci(g), g.status.upper(), g.reason)
                 for g in verdict.gates
             ],
         )
@@ -53,7 +53,7 @@ def render(verdict: Verdict, suite: Suite) -> str:
                     _percent(p.alone),
                     _percent(p.in_combination),
                     "—" if p.main_effect_percent is None else f"{p.main_effect_percent:+.1f}%",
-                    p.assessment,
+                    assessment_text(p.assessment),
                 )
                 for p in verdict.phases
             ],
@@ -113,8 +113,9 @@ def render(verdict: Verdict, suite: Suite) -> str:
     parts.append("")
     parts.append(
         f"machine: Python {machine.python_version}, {machine.cpu_count} CPUs, {machine.platform}; "
-        f"engine {machine.engine or '?'}; memray {machine.memray_version or 'missing'}; "
-        f"py-spy {machine.pyspy_version or 'missing'}; commit {(machine.git_commit or '?')[:12]}"
+        f"engine {machine.engine or '?'}; "
+        + "".join(f"{tool} {version or 'missing'}; " for tool, version in machine.tool_versions().items())
+        + f"commit {(machine.git_commit or '?')[:12]}"
         f"{' (dirty)' if machine.git_dirty else ''}"
     )
     return "\n".join(parts) + "\n"

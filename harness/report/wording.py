@@ -1,4 +1,7 @@
-"""Reporters: render stored results and verdicts (text table, benchstat, pytest-benchmark JSON, …).
+"""Wording shared by the reporters: changes, gate figures, assessments and the summary line.
+
+The judge returns numbers and kinds (harness.judge.gates.Gate, Assessment); every sentence and
+every number format a reader sees is chosen here or in a reporter.
 
 Must not: compute statistics or judge (harness.judge.stats and harness.judge.gates do), run anything, or
 read files other than what they are given.
@@ -9,7 +12,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from harness.judge import stats
+from harness.exit_codes import EXIT_ENVIRONMENT, EXIT_FINDINGS_MISMATCH, EXIT_GATE_MISSED, EXIT_OK
+from harness.judge import gates, stats
 
 
 def change_text(c: stats.Comparison | None, number: Callable[[float], str]) -> str:
@@ -19,3 +23,85 @@ def change_text(c: stats.Comparison | None, number: Callable[[float], str]) -> s
     if math.isnan(c.ci_low):
         return f"{number(c.change_percent)}% (n={c.pairs})"
     return f"{number(c.change_percent)}% [{number((c.ci_low - 1) * 100)}, {number((c.ci_high - 1) * 100)}]"
+
+
+RATIO_GATE_KEYS = ("cpu", "memory", "wall")
+CRASH_TARGET = "all-phases runs exit 0, also with 2 workers + shuffled controls"
+
+
+def gate_target(g: gates.Gate) -> str:
+    """`≤ 0.70× baseline`, or what a count gate asks for."""
+    if g.key == "findings":
+        return "identical to baseline"
+    if g.key == "crash":
+        return CRASH_TARGET
+    return "—" if g.target_ratio is None else f"≤ {g.target_ratio:.2f}× baseline"
+
+
+def gate_measured(g: gates.Gate) -> str:
+    """The measurement: the median ratio and change, or the counts that decided a count gate."""
+    t = g.tally
+    if g.key in RATIO_GATE_KEYS:
+        c = g.comparison
+        if c is None or math.isnan(c.median_ratio):
+            return "—"
+        return (
+            f"{c.median_ratio:.3f}×"
+            if math.isnan(c.ci_low)
+            else f"{c.median_ratio:.3f}× ({c.change_percent:+.1f}%)"
+        )
+    return {
+        "not-run": "—",
+        "differ": f"{t.differ} differ",
+        "nothing-compared": "nothing compared",
+        "identical": f"{t.compared} reports identical",
+        "crashed": f"{t.crashed} crashed, {t.differ} differ under 2 workers",
+        "timed-out": f"{t.timed_out} timed out",
+        "no-race-run": "no race run",
+        "runs-ok": f"{t.runs} runs ok ({t.race_ok} with 2 workers)",
+    }.get(g.observed, "—")
+
+
+def gate_ci(g: gates.Gate) -> str:
+    c = g.comparison
+    if g.key not in RATIO_GATE_KEYS or c is None or math.isnan(c.ci_low):
+        return "—"
+    return f"[{c.ci_low:.3f}, {c.ci_high:.3f}]"
+
+
+ASSESSMENT_TEXT: dict[gates.AssessmentKind, str] = {
+    "delivers": "delivers the promise",
+    "helps-less": "helps, less than promised",
+    "helps-unresolved": "helps; promise not resolved",
+    "no-effect": "no measurable effect",
+    "not-significant": "not significant after Holm (n={pairs}: repeat more)",
+    "worse": "makes it worse",
+    "missing": "inconclusive (missing figures)",
+}
+
+
+def assessment_text(a: gates.Assessment) -> str:
+    """One phrase: how the measurement stands against the promise (and whether the promise applies)."""
+    text = ASSESSMENT_TEXT[a.kind].format(pairs=a.pairs)
+    if a.kind == "missing" or a.applies:
+        return text
+    return text + " (promise is for large clusters)"
+
+
+HEADLINES = {
+    EXIT_OK: "all gates pass",
+    EXIT_GATE_MISSED: "a gate missed",
+    EXIT_FINDINGS_MISMATCH: "FINDINGS MISMATCH",
+    EXIT_ENVIRONMENT: "figures missing: inconclusive",
+}
+
+
+def summary_line(verdict: gates.Verdict) -> str:
+    """One line a reader sees first: how many gates passed, failed, could not be judged."""
+    counts: dict[str, int] = {}
+    for g in verdict.gates:
+        counts[g.status] = counts.get(g.status, 0) + 1
+    order = (gates.PASS, gates.FAIL, gates.INCONCLUSIVE, gates.NOT_RUN)
+    parts = [f"{counts[s]} {s}" for s in order if counts.get(s)]
+    headline = HEADLINES.get(verdict.exit_code, f"exit {verdict.exit_code}")
+    return f"{headline} ({', '.join(parts) or 'no gates'})"

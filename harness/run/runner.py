@@ -11,35 +11,36 @@ A run that fails to measure (profiler missing or failing, scanner crash or time-
 gone) is recorded as what it is and the other runs go on. A findings mismatch stops the bench
 (fail closed) with the minimal diff.
 
-Must not: spawn processes itself (harness.run.process does), compute statistics or judge gates,
-or import the scanner's pipeline (reports are read through a ParityChecker).
+Must not: spawn processes itself (harness.run.process does), name an instrument (it asks
+harness.run.instruments.registry), compute statistics or judge gates (`--repeat auto` asks the
+RepeatPolicy it is given), or import the scanner's pipeline (reports are read through a
+ParityChecker).
 """
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import json
 import os
 import platform
 import random
 import re
+import shlex
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol, TextIO
 
 from harness import results
+from harness.clusters.target import Target, TargetOpener
 from harness.exit_codes import FindingsMismatch, UsageError
-from harness.judge import stats
-from harness.results import Machine, Run, ScenarioInfo, Suite
-from harness.run import instruments, process
-from harness.run.instruments import CLEAN, MEMRAY, PYSPY
+from harness.results import CLEAN, RESULTS_FILE, Machine, Role, Run, ScenarioInfo, Status, Suite
+from harness.run import process
+from harness.run.instruments import registry
+from harness.run.instruments.base import Call, Spawn
 
-RESULTS_FILE = "results.json"
 SCANNER_MODULE = ("-m", "scanner", "scan")
 SCANNER_UNREACHABLE_EXIT = 4  # the scanner's "no source could be read at all"
 RETRY_ON_RESUME = (results.CLUSTER_LOST,)
@@ -86,21 +87,17 @@ class ScannerParity:
         return [str(d) for d in found]
 
 
-@dataclass(frozen=True)
-class Target:
-    """A scenario ready to be scanned, and how the scanner reaches it."""
-
-    scenario: str
-    resource_count: int | None
-    source_args: tuple[str, ...]  # ("MANIFEST_DIR",) or ("--kubeconfig", F, "--context", C)
-    fingerprint: str | None = None
-    backend: str | None = None
-    # None while the cluster answers; otherwise why not (the cluster disappeared).
-    check_alive: Callable[[], str | None] | None = field(default=None, compare=False)
+# How many clean blocks a scenario needs under `--repeat auto`, from the results so far
+# (harness.judge.noise.repetitions: the runner computes no statistics itself).
+RepeatPolicy = Callable[[Suite, str], int]
 
 
-# Stands a scenario's cluster up (or reuses it) for the duration of its runs.
-TargetOpener = Callable[[str], contextlib.AbstractContextManager[Target]]
+def scanner_prefix(text: str) -> tuple[str, ...]:
+    """`--scanner '-m scanner scan'` (or a script path) → the argv after `python`."""
+    prefix = tuple(shlex.split(text))
+    if not prefix:
+        raise UsageError("--scanner is empty")
+    return prefix
 
 
 @dataclass(frozen=True)
@@ -137,7 +134,7 @@ class Step:
     scenario: str
     combination: str
     instrument: str
-    role: str
+    role: Role
     repetition: int
     variant: str = ""
 
@@ -178,13 +175,13 @@ def tail_steps(plan: Plan, scenario: str) -> list[Step]:
             Step(scenario, "all", CLEAN, results.RACE, i, f"workers=2,order=shuffled:{seed}")
             for i, seed in enumerate(plan.race_seeds)
         ]
-    for instrument in (MEMRAY, PYSPY):
-        if instrument not in plan.instruments:
+    for instrument in registry.explaining():
+        if instrument.name not in plan.instruments:
             continue
         for repetition in range(plan.profile_repeat):
-            steps.append(Step(scenario, "baseline", instrument, results.BASELINE, repetition))
+            steps.append(Step(scenario, "baseline", instrument.name, results.BASELINE, repetition))
             steps += [
-                Step(scenario, c, instrument, results.CANDIDATE, repetition)
+                Step(scenario, c, instrument.name, results.CANDIDATE, repetition)
                 for c in plan.combinations
                 if c != "baseline"
             ]
@@ -250,16 +247,14 @@ def machine_metadata(repo: Path, engine: str | None) -> Machine:
         ksbench_version = version("ksbench")
     except PackageNotFoundError:
         ksbench_version = "unknown"
-    tools = instruments.tool_versions()
     commit, dirty = process.git_state(repo)
-    return Machine(
+    return Machine.describe(
+        registry.tool_versions(),
         python_version=platform.python_version(),
         python_implementation=platform.python_implementation(),
         platform=platform.platform(),
         cpu_count=os.cpu_count(),
         ksbench_version=ksbench_version,
-        memray_version=tools["memray"],
-        pyspy_version=tools["py-spy"],
         engine=engine,
         git_commit=commit,
         git_dirty=dirty,
@@ -291,14 +286,17 @@ class Bench:
         progress: Progress | None = None,
         repo: Path | None = None,
         cwd: Path | None = None,
+        repeat_policy: RepeatPolicy | None = None,
     ) -> None:
+        if plan.repeat is None and repeat_policy is None:
+            raise ValueError("`--repeat auto` needs a repeat policy (harness.judge.noise.repetitions)")
         self.plan, self.out, self.parity = plan, out, parity
+        self.repeat_policy = repeat_policy
         self.progress = progress or Progress()
         self.cwd = cwd
         self.path = out / RESULTS_FILE
         self.attempted: set[tuple[str, str, str, str, int, str]] = set()
         self.finished = 0  # runs done in this session, for the progress line
-        self.references: dict[str, Run] = {}  # scenario → the baseline run whose report is the reference
         if self.path.exists():
             if not resume:
                 raise UsageError(
@@ -311,27 +309,14 @@ class Bench:
                 )
         else:
             self.suite = Suite(machine_metadata(repo or Path.cwd(), None), plan.config(), (), (), _now())
-        for run in self.suite.runs():
-            if run.role in (results.WARMUP, results.BASELINE) and run.ok and run.report_digest:
-                self.references.setdefault(run.scenario, run)
 
     # --- the plan ---------------------------------------------------------------------------
 
     def repetitions(self, scenario: str) -> int:
         if self.plan.repeat is not None:
             return self.plan.repeat
-        floors = []
-        for metric in ("cpu_seconds", "wall_seconds", "peak_rss_bytes"):
-            base: dict[int, float] = {}
-            aa: dict[int, float] = {}
-            for one in self.suite.find(scenario, "baseline", CLEAN, results.BASELINE):
-                base.update(one.values(metric))
-            for one in self.suite.find(scenario, "baseline", CLEAN, results.AA):
-                aa.update(one.values(metric))
-            floor = stats.noise_floor(metric, aa, base)
-            if floor is not None:
-                floors.append(floor)
-        return stats.repetitions_for(floors) if len(floors) == 3 else stats.MIN_REPEAT
+        assert self.repeat_policy is not None  # checked in __init__
+        return self.repeat_policy(self.suite, scenario)
 
     def planned(self, scenario: str) -> list[Step]:
         steps = [Step(scenario, "baseline", CLEAN, results.WARMUP, -1)]
@@ -403,8 +388,6 @@ class Bench:
             self._keep(run)
 
     def _keep(self, run: Run) -> None:
-        if run.ok and run.report_digest is not None and run.role in (results.WARMUP, results.BASELINE):
-            self.references.setdefault(run.scenario, run)
         self.suite = self.suite.with_run(run)
         if self.suite.machine.engine is None and run.ok and "report" in run.artefacts:
             engine = _engine_of(self.out / run.artefacts["report"])
@@ -417,7 +400,7 @@ class Bench:
     def _save(self) -> None:
         results.dump(self.suite, self.path)
 
-    def _unmeasured(self, step: Step, status: str, reason: str) -> Run:
+    def _unmeasured(self, step: Step, status: Status, reason: str) -> Run:
         return Run(
             step.scenario, step.combination, step.instrument, step.role, step.repetition, status, step.variant,
             reason, started_at=_now(),
@@ -443,58 +426,21 @@ class Bench:
         directory.mkdir(parents=True, exist_ok=True)
         report = directory / "report.json"
         report.unlink(missing_ok=True)
-        scan = self.scanner_argv(step, target, report)
-        stats_path = directory / "child-stats.txt"
-        stdout_path, stderr_path = directory / "stdout.txt", directory / "stderr.txt"
-        # A private temp dir per run: the kubernetes client caches discovery in the temp dir,
-        # shared across processes, so otherwise only the first run would pay for discovery.
-        scratch = directory / "tmp"
-        scratch.mkdir(exist_ok=True)
-        env = {**os.environ, "TMPDIR": str(scratch)}
+        instrument = registry.get(step.instrument)
+        missing = instrument.unavailable()
+        if missing is not None:
+            return self._unmeasured(step, results.TOOL_MISSING, missing)
         started_at = _now()
-        metrics: dict[str, float] = {}
-        artefacts = {"report": self._rel(report), "stderr": self._rel(directory / "stderr.txt")}
-        tool: instruments.ToolProblem | None = None
-        spawn = functools.partial(
-            process.run,
-            timeout_seconds=self.plan.timeout_seconds,
-            cwd=self.cwd,
-            env=env,
-            stdout_path=stdout_path,
-            stderr_path=stderr_path,
+        call = Call(
+            tuple(self.scanner_argv(step, target, report)),
+            directory,
+            self.out,
+            f"{step.scenario} · {step.combination}",
+            self.plan.timeout_seconds,
+            self._spawner(directory),
         )
-
-        if step.instrument == MEMRAY:
-            if not instruments.memray_available():
-                return self._unmeasured(step, results.TOOL_MISSING, "memray is not installed")
-            capture = directory / "memray.bin"
-            capture.unlink(missing_ok=True)
-            result = spawn(instruments.memray_argv(scan, capture))
-            metrics["wall_seconds"] = result.wall_seconds  # under memray: explains, never gated
-            if result.ok:
-                tool = self._memray_artefacts(capture, directory, metrics, artefacts)
-        elif step.instrument == PYSPY:
-            pyspy = instruments.find_pyspy()
-            if pyspy is None:
-                return self._unmeasured(step, results.TOOL_MISSING, "py-spy is not installed")
-            raw = directory / "pyspy.txt"
-            raw.unlink(missing_ok=True)
-            result = spawn(
-                instruments.clean_argv(scan, stats_path),
-                stats_path=stats_path,
-                attach=lambda pid: instruments.pyspy_attach_argv(pyspy, pid, raw),
-                attach_stderr_path=directory / "pyspy-stderr.txt",
-            )
-            self._clean_metrics(result, metrics)
-            if result.ok:
-                tool = self._pyspy_artefacts(result, raw, directory, step, metrics, artefacts)
-        else:
-            result = spawn(instruments.clean_argv(scan, stats_path), stats_path=stats_path)
-            self._clean_metrics(result, metrics)
-            if result.ok and result.stats is None:
-                tool = instruments.ToolProblem(results.TOOL_FAILED, "the trampoline wrote no stats")
-
-        status, reason = self._outcome(result)
+        measured = instrument.measure(call)
+        status, reason = self._outcome(measured.result)
         digest: str | None = None
         if status == results.OK:
             try:
@@ -505,27 +451,48 @@ class Bench:
             mismatch = self._check(step, report, digest)
             if mismatch:
                 status, reason = results.MISMATCH, mismatch
-        if status == results.OK and tool is not None:
-            status, reason = tool.status, tool.reason
-        if status != results.OK and status != results.TOOL_FAILED:
-            metrics = {}  # figures of a failed run must never be used
+        if status == results.OK and measured.problem is not None:
+            status, reason = measured.problem.status, measured.problem.reason
+        # Figures of a failed run must never be used (a tool failure keeps the scanner's own).
+        metrics = measured.metrics if status in (results.OK, results.TOOL_FAILED) else {}
+        artefacts = {"report": call.rel(report), "stderr": call.rel(directory / "stderr.txt")}
+        artefacts.update(measured.artefacts)
         return Run(
             step.scenario, step.combination, step.instrument, step.role, step.repetition, status, step.variant,
-            reason, result.returncode, metrics, digest, artefacts, started_at,
+            reason, measured.result.returncode, dict(metrics), digest, artefacts, started_at,
         )  # fmt: skip
 
-    def _rel(self, path: Path) -> str:
-        return str(path.relative_to(self.out))
+    def _spawner(self, directory: Path) -> Spawn:
+        """process.run bound to this run's output files, time-out and private temp directory."""
+        # A private temp dir per run: the kubernetes client caches discovery in the temp dir,
+        # shared across processes, so otherwise only the first run would pay for discovery.
+        scratch = directory / "tmp"
+        scratch.mkdir(exist_ok=True)
+        env = {**os.environ, "TMPDIR": str(scratch)}
+
+        def spawn(
+            argv: Sequence[str],
+            *,
+            stats_path: Path | None = None,
+            attach: Callable[[int], Sequence[str]] | None = None,
+            attach_stderr_path: Path | None = None,
+        ) -> process.ProcessResult:
+            return process.run(
+                argv,
+                timeout_seconds=self.plan.timeout_seconds,
+                cwd=self.cwd,
+                env=env,
+                stdout_path=directory / "stdout.txt",
+                stderr_path=directory / "stderr.txt",
+                stats_path=stats_path,
+                attach=attach,
+                attach_stderr_path=attach_stderr_path,
+            )
+
+        return spawn
 
     @staticmethod
-    def _clean_metrics(result: process.ProcessResult, metrics: dict[str, float]) -> None:
-        metrics["wall_seconds"] = result.wall_seconds
-        if result.stats is not None:
-            metrics["cpu_seconds"] = result.stats.cpu_seconds
-            metrics["peak_rss_bytes"] = float(result.stats.peak_rss_bytes)
-
-    @staticmethod
-    def _outcome(result: process.ProcessResult) -> tuple[str, str]:
+    def _outcome(result: process.ProcessResult) -> tuple[Status, str]:
         if result.error is not None:
             return results.CRASHED, result.describe()
         if result.timed_out:
@@ -538,9 +505,9 @@ class Bench:
 
     def _check(self, step: Step, report: Path, digest: str) -> str:
         """'' when the report matches the scenario's reference, else the minimal diff."""
-        reference = self.references.get(step.scenario)
+        reference = self.suite.reference(step.scenario)
         if reference is None:
-            return ""  # this run becomes the reference (a baseline) or is checked by verify_digests
+            return ""  # this run becomes the reference (a baseline) or is checked by late_mismatches
         if reference.report_digest == digest:
             return ""
         base_report = self.out / reference.artefacts["report"]
@@ -551,133 +518,3 @@ class Bench:
         where = f"{step.scenario} · {step.combination}{' [' + step.variant + ']' if step.variant else ''}"
         lines = [f"{where}: findings differ from the baseline ({len(diff)} shown)", *(f"  {d}" for d in diff)]
         return "\n".join(lines)
-
-    def _memray_artefacts(
-        self, capture: Path, directory: Path, metrics: dict[str, float], artefacts: dict[str, str]
-    ) -> instruments.ToolProblem | None:
-        if not capture.exists():
-            return instruments.ToolProblem(results.TOOL_FAILED, "memray wrote no capture")
-        artefacts["memray_capture"] = self._rel(capture)
-        summary = instruments.summarise_memray(capture)
-        if isinstance(summary, instruments.ToolProblem):
-            return summary
-        metrics.update(
-            heap_peak_bytes=float(summary.heap_peak_bytes),
-            allocation_count=float(summary.allocation_count),
-            python_bytes_at_peak=float(summary.python_bytes_at_peak),
-            mmap_bytes_at_peak=float(summary.mmap_bytes_at_peak),
-            no_stack_bytes_at_peak=float(summary.no_stack_bytes_at_peak),
-        )
-        summary_path = directory / "memray-summary.json"
-        results.write_json_atomic(
-            summary_path,
-            {
-                "format_version": "ksbench-memray-summary/1",
-                "heap_peak_bytes": summary.heap_peak_bytes,
-                "allocation_count": summary.allocation_count,
-                "python_bytes_at_peak": summary.python_bytes_at_peak,
-                "mmap_bytes_at_peak": summary.mmap_bytes_at_peak,
-                "no_stack_bytes_at_peak": summary.no_stack_bytes_at_peak,
-                "top_stacks_at_peak": [
-                    {"bytes": s.bytes_at_peak, "allocations": s.allocations, "stack": list(s.stack)}
-                    for s in summary.top_stacks
-                ],
-            },
-        )
-        artefacts["memray_summary"] = self._rel(summary_path)
-        for name, argv, path in (
-            ("memray_stats", instruments.memray_stats_argv, directory / "memray-stats.json"),
-            ("memray_flamegraph", instruments.memray_flamegraph_argv, directory / "memray-flamegraph.html"),
-        ):
-            made = process.run(argv(capture, path), timeout_seconds=self.plan.timeout_seconds)
-            if made.ok and path.exists():
-                artefacts[name] = self._rel(path)
-            else:
-                return instruments.ToolProblem(
-                    results.TOOL_FAILED, f"{name.replace('_', ' ')}: {made.describe()}"
-                )
-        return None
-
-    def _pyspy_artefacts(
-        self,
-        result: process.ProcessResult,
-        raw: Path,
-        directory: Path,
-        step: Step,
-        metrics: dict[str, float],
-        artefacts: dict[str, str],
-    ) -> instruments.ToolProblem | None:
-        attached = result.attached
-        if attached is None or attached.error is not None:
-            return instruments.ToolProblem(
-                results.TOOL_MISSING, attached.describe() if attached else "py-spy did not start"
-            )
-        if not raw.exists() or attached.timed_out:
-            last = (attached.stderr_tail.strip().splitlines() or [attached.describe()])[-1]
-            return instruments.ToolProblem(results.TOOL_FAILED, f"py-spy: {last[:200]}")
-        stacks = instruments.parse_collapsed(raw.read_text(encoding="utf-8", errors="replace"))
-        profile = instruments.function_times(stacks, instruments.PYSPY_RATE_HZ)
-        metrics["samples"] = float(profile.samples)
-        artefacts["pyspy_raw"] = self._rel(raw)
-        flame = directory / "pyspy-flamegraph.svg"
-        flame.write_text(
-            instruments.flamegraph_svg(
-                stacks, f"{step.scenario} · {step.combination} · py-spy {instruments.PYSPY_RATE_HZ} Hz"
-            ),
-            encoding="utf-8",
-        )
-        artefacts["pyspy_flamegraph"] = self._rel(flame)
-        top = directory / "pyspy-functions.json"
-        results.write_json_atomic(
-            top,
-            {
-                "format_version": "ksbench-pyspy-functions/1",
-                "rate_hz": instruments.PYSPY_RATE_HZ,
-                "samples": profile.samples,
-                "functions": [
-                    {
-                        "function": f.function,
-                        "self_seconds": f.self_seconds,
-                        "inclusive_seconds": f.inclusive_seconds,
-                    }
-                    for f in profile.functions[: instruments.TOP_N * 4]
-                ],
-            },
-        )
-        artefacts["pyspy_functions"] = self._rel(top)
-        if profile.samples == 0:
-            return instruments.ToolProblem(results.TOOL_FAILED, "py-spy collected no samples")
-        return None
-
-
-def verify_digests(suite: Suite) -> list[Run]:
-    """Runs whose digest differs from their scenario's reference (for stored results)."""
-    references: dict[str, str] = {}
-    for run in suite.runs():
-        if run.role in (results.WARMUP, results.BASELINE) and run.ok and run.report_digest:
-            references.setdefault(run.scenario, run.report_digest)
-    return [
-        run
-        for run in suite.runs()
-        if run.report_digest is not None
-        and run.scenario in references
-        and run.report_digest != references[run.scenario]
-        and run.status != results.MISMATCH
-    ]
-
-
-def mark_late_mismatches(suite: Suite) -> Suite:
-    """Stored results re-checked: a run whose digest differs from its scenario's reference becomes MISMATCH."""
-    for run in verify_digests(suite):
-        suite = suite.with_run(
-            results.Run(
-                run.scenario, run.combination, run.instrument, run.role, run.repetition, results.MISMATCH,
-                run.variant, "digest differs from the baseline's", run.exit_code, {}, run.report_digest,
-                run.artefacts, run.started_at,
-            )
-        )  # fmt: skip
-    return suite
-
-
-def iter_runs(suite: Suite) -> Iterator[Run]:
-    return suite.runs()

@@ -10,7 +10,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from harness.run.runner import Plan, ReportUnreadable, Target
+from harness.clusters.target import Target
+from harness.run.runner import Plan, ReportUnreadable
 
 DATA = Path(__file__).parent.parent / "data"
 FAKE_SCANNER = (str(DATA / "fake_scanner.py"), "scan")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from harness.judge.cpu_layers import DECODING, ENGINE, OTHER, PIPELINE, STARTUP, layer_of, layer_shares
-from harness.run.instruments import parse_collapsed
+from harness.profiles import parse_collapsed
 
 STACKS = """\
 <module> (scanner/__main__.py:7);main (scanner/cli.py:95);run_scan (scanner/scan.py:22);run_unit (scanner/evaluate.py:124);evaluate (scanner/engine/opa_engine.py:44);eval_document (opa_bindings/engine.py:270);_dumps (json/encoder.py:200) 30

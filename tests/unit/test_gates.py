@@ -10,6 +10,7 @@ import pytest
 from harness import results
 from harness.exit_codes import EXIT_ENVIRONMENT, EXIT_FINDINGS_MISMATCH, EXIT_GATE_MISSED, EXIT_OK
 from harness.judge import gates
+from harness.report.wording import assessment_text
 from harness.results import Machine, Run, ScenarioInfo, Suite
 from scanner.phases import Phases, key_combinations
 
@@ -71,10 +72,10 @@ def test_plan_met_passes() -> None:
     assert verdict.exit_code == EXIT_OK
     p1 = next(p for p in verdict.phases if p.phase == 1)
     assert p1.alone is not None and p1.alone.median_ratio == pytest.approx(0.6, abs=0.02)
-    assert p1.assessment == "delivers the promise"
+    assert assessment_text(p1.assessment) == "delivers the promise"
     p2 = next(p for p in verdict.phases if p.phase == 2)
     assert p2.alone is not None and p2.alone.verdict == "not significant"
-    assert "promise" not in p2.assessment
+    assert "promise" not in assessment_text(p2.assessment)
     assert verdict.noise[("s", "cpu_seconds")].spread_percent < 5
 
 
@@ -96,7 +97,7 @@ def test_small_scenario_has_a_wall_gate_and_no_memory_gate() -> None:
     assert "peak RSS ≥40% lower (large)" not in names
     assert _gate(verdict, "wall").status == gates.FAIL
     p5 = next(p for p in verdict.phases if p.phase == 5)
-    assert not p5.applies and "large clusters" in p5.assessment
+    assert not p5.applies and "large clusters" in assessment_text(p5.assessment)
 
 
 def test_missing_figures_are_inconclusive_never_a_regression() -> None:

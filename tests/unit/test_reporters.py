@@ -20,7 +20,6 @@ from harness.judge import gates, views
 from harness.report import artefacts, html, markdown
 from harness.report import json as json_reporter
 from harness.results import BASELINE, CANDIDATE, MISMATCH, OK, Run
-from harness.run.runner import mark_late_mismatches as judged
 from ksbench.cli import main
 
 FIXTURE = Path(__file__).parent.parent / "data" / "report"
@@ -40,7 +39,7 @@ def _golden(name: str, text: str) -> None:
 
 @pytest.fixture(scope="module")
 def suite() -> results.Suite:
-    return judged(results.load(FIXTURE / "results.json"))
+    return results.load(FIXTURE / "results.json").with_late_mismatches()
 
 
 @pytest.fixture(scope="module")

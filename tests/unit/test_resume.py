@@ -84,10 +84,10 @@ def test_unreachable_cluster_is_cluster_lost(tmp_path: Path) -> None:
 
 
 def test_missing_profilers_are_values(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from harness.run import instruments
+    from harness.run.instruments import memray, pyspy
 
-    monkeypatch.setattr(instruments, "find_pyspy", lambda: None)
-    monkeypatch.setattr(instruments, "memray_available", lambda: False)
+    monkeypatch.setattr(pyspy, "find_pyspy", lambda: None)
+    monkeypatch.setattr(memray, "memray_available", lambda: False)
     where, out = fake_cluster(tmp_path), tmp_path / "out"
     p = plan(repeat=1, combinations=("baseline",), instruments=("clean", "memray", "pyspy"))
     suite = Bench(p, out, FakeParity(), progress=_quiet()).run(opener(where))
@@ -98,10 +98,10 @@ def test_missing_profilers_are_values(tmp_path: Path, monkeypatch: pytest.Monkey
 
 
 def test_repeat_auto_settles_from_the_aa_noise(tmp_path: Path) -> None:
-    from harness.judge import stats
+    from harness.judge import noise, stats
 
     where, out = fake_cluster(tmp_path), tmp_path / "out"
-    bench = Bench(plan(repeat=None), out, FakeParity(), progress=_quiet())
+    bench = Bench(plan(repeat=None), out, FakeParity(), progress=_quiet(), repeat_policy=noise.repetitions)
     assert bench.repetitions("small") == stats.MIN_REPEAT  # no A/A pairs yet: the pilot size
     suite = bench.suite
     for rep, (base, aa) in enumerate([(1.0, 1.0), (1.0, 1.3), (1.0, 0.7), (1.0, 1.25), (1.0, 0.8)]):

@@ -1,0 +1,85 @@
+"""A scenario's cluster as the scanner reaches it, and opening one per scenario for a bench.
+
+Owns `Target` (what the runner needs of a cluster: the scanner's source arguments, the size and
+fingerprint to record, and a liveness check) and `opener`, which stands each scenario's cluster
+up through a backend (reused when already up) for the duration of its runs.
+
+Must not: run the scanner, measure or judge (harness.run consumes Targets).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.clusters import ClusterBackend, ClusterHandle, get_backend
+from harness.exit_codes import UsageError
+from harness.scenarios.format import load_scenario
+
+GONE_STATES = ("stopped", "missing")  # backends name a healthy state differently (running, ready)
+
+
+@dataclass(frozen=True)
+class Target:
+    """A scenario ready to be scanned, and how the scanner reaches it."""
+
+    scenario: str
+    resource_count: int | None
+    source_args: tuple[str, ...]  # ("MANIFEST_DIR",) or ("--kubeconfig", F, "--context", C)
+    fingerprint: str | None = None
+    backend: str | None = None
+    # None while the cluster answers; otherwise why not (the cluster disappeared).
+    check_alive: Callable[[], str | None] | None = field(default=None, compare=False)
+
+
+# Stands a scenario's cluster up (or reuses it) for the duration of its runs.
+TargetOpener = Callable[[str], contextlib.AbstractContextManager[Target]]
+
+
+def source_args(handle: ClusterHandle) -> tuple[str, ...]:
+    """How the scanner reaches the cluster: a kubeconfig (and context), or a manifest directory."""
+    if handle.kubeconfig is not None:
+        source: tuple[str, ...] = ("--kubeconfig", str(handle.kubeconfig))
+        return source + (("--context", handle.context) if handle.context else ())
+    if handle.manifest_dir is not None:
+        return (str(handle.manifest_dir),)
+    raise UsageError(
+        f"the {handle.backend} backend gave no kubeconfig or manifest directory for {handle.scenario}"
+    )
+
+
+def _liveness(backend: ClusterBackend, backend_name: str, scenario: str) -> Callable[[], str | None]:
+    def check_alive() -> str | None:
+        try:
+            states = [s for s in backend.status() if s.scenario == scenario]
+        except Exception as exc:  # a backend that cannot even say: that is the answer
+            return f"cluster status unavailable: {exc}"
+        if states and states[0].state in GONE_STATES:
+            return f"the {backend_name} cluster for {scenario} is {states[0].state}: {states[0].detail}"
+        return None
+
+    return check_alive
+
+
+def opener(
+    backend_name: str, options: Mapping[str, Any], progress: Callable[[str], None] | None = None
+) -> TargetOpener:
+    """Open each scenario's cluster on `backend_name` (options go to its constructor)."""
+
+    @contextlib.contextmanager
+    def open_target(name: str) -> Iterator[Target]:
+        scenario = load_scenario(name)
+        backend = get_backend(backend_name, **options)
+        handle = backend.up(scenario, progress=progress)
+        yield Target(
+            scenario.name,
+            scenario.total_resources,
+            source_args(handle),
+            handle.fingerprint_digest,
+            backend_name,
+            _liveness(backend, backend_name, scenario.name),
+        )
+
+    return open_target

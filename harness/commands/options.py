@@ -1,0 +1,53 @@
+"""Options several commands share (--enforce, --scanner, the cluster backend), parsed one way.
+
+Argument handling only: what an option means lives in its layer (gate keys in harness.judge.gates,
+the scanner's argv in harness.run.runner, cluster opening in harness.clusters.target). Command
+modules import this and never each other.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from harness.clusters.target import TargetOpener, opener
+from harness.exit_codes import UsageError
+from harness.judge import gates
+from harness.run import runner
+
+
+def add_enforce_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--enforce",
+        default="all",
+        metavar="GATES",
+        help=f"gates that decide the exit code: all, or some of {','.join(gates.GATE_KEYS)} (the rest are reported)",
+    )
+
+
+def enforced_gates(args: argparse.Namespace) -> frozenset[gates.GateKey] | None:
+    try:
+        return gates.parse_enforced(args.enforce)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+
+
+def add_scanner_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--scanner",
+        default=" ".join(runner.SCANNER_MODULE),
+        help="how to start the scanner after `python` (default: '%(default)s'); e.g. a script path",
+    )
+
+
+def scanner_prefix(args: argparse.Namespace) -> tuple[str, ...]:
+    return runner.scanner_prefix(args.scanner)
+
+
+def cluster_opener(args: argparse.Namespace) -> TargetOpener:
+    """Each scenario's cluster on --backend (reused when already up), progress on stderr."""
+    options: dict[str, Any] = {}
+    if args.backend == "existing":
+        options = {"kubeconfig": args.kubeconfig, "context": args.context}
+    return opener(args.backend, options, progress=lambda message: print(f"  {message}", file=sys.stderr))
