@@ -15,7 +15,6 @@ from __future__ import annotations
 import shutil
 import subprocess
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
 from harness.clusters import ClusterHandle, ClusterStatus, state_dir, write_fingerprint
 from harness.exit_codes import EnvironmentProblem
@@ -153,7 +152,3 @@ class KindBackend:
                 removed.append(name[len(CLUSTER_PREFIX) :])
             shutil.rmtree(state_dir(BACKEND, name[len(CLUSTER_PREFIX) :]), ignore_errors=True)
         return removed
-
-
-def kind_config_path(scenario_name: str) -> Path:
-    return state_dir(BACKEND, scenario_name) / "kind-config.yaml"

@@ -29,20 +29,27 @@ def _percent(c: stats.Comparison | None) -> str:
 
 
 def render(verdict: Verdict, suite: Suite) -> str:
-    parts: list[str] = []
-    parts.append("Gates (all phases vs baseline, clean runs; pass only when the 95% CI clears the target)")
-    parts.append(
+    parts = [*_gates(verdict), "", *_phases(verdict), *_interactions(verdict), *_noise(verdict)]
+    parts += [*_comparisons_and_failures(verdict), "", _machine(suite)]
+    return "\n".join(parts) + "\n"
+
+
+def _gates(verdict: Verdict) -> list[str]:
+    return [
+        "Gates (all phases vs baseline, clean runs; pass only when the 95% CI clears the target)",
         table(
             ("scenario", "gate", "target", "measured", "95% CI", "result", "why"),
             [
                 (g.scenario, g.name, gate_target(g), gate_measured(g), gate_ci(g), g.status.upper(), g.reason)
                 for g in verdict.gates
             ],
-        )
-    )
-    parts.append("")
-    parts.append("Per phase: the plan's promise vs measured change (median paired ratio, 95% CI)")
-    parts.append(
+        ),
+    ]
+
+
+def _phases(verdict: Verdict) -> list[str]:
+    return [
+        "Per phase: the plan's promise vs measured change (median paired ratio, 95% CI)",
         table(
             ("scenario", "phase", "promise", "alone", "on top of the others", "main effect", "assessment"),
             [
@@ -57,8 +64,12 @@ def render(verdict: Verdict, suite: Suite) -> str:
                 )
                 for p in verdict.phases
             ],
-        )
-    )
+        ),
+    ]
+
+
+def _interactions(verdict: Verdict) -> list[str]:
+    parts: list[str] = []
     if verdict.interactions:
         parts.append("")
         parts.append("Pairwise interactions (extra change when both are on, beyond their main effects)")
@@ -77,28 +88,34 @@ def render(verdict: Verdict, suite: Suite) -> str:
                 ],
             )
         )
-    for note in verdict.interaction_notes:
-        parts.append(f"note: {note}")
-    if verdict.noise:
-        parts.append("")
-        parts.append("Noise floor (A/A: a second baseline run in every block)")
-        parts.append(
-            table(
-                ("scenario", "metric", "pairs", "±95% of single runs"),
-                [
-                    (scenario, METRIC_LABELS.get(metric, metric), str(f.pairs), f"±{f.spread_percent:.1f}%")
-                    for (scenario, metric), f in verdict.noise.items()
-                ],
-            )
-        )
+    return parts + [f"note: {note}" for note in verdict.interaction_notes]
+
+
+def _noise(verdict: Verdict) -> list[str]:
+    if not verdict.noise:
+        return []
+    return [
+        "",
+        "Noise floor (A/A: a second baseline run in every block)",
+        table(
+            ("scenario", "metric", "pairs", "±95% of single runs"),
+            [
+                (scenario, METRIC_LABELS.get(metric, metric), str(f.pairs), f"±{f.spread_percent:.1f}%")
+                for (scenario, metric), f in verdict.noise.items()
+            ],
+        ),
+    ]
+
+
+def _comparisons_and_failures(verdict: Verdict) -> list[str]:
     significant = [
         (key, c) for key, c in verdict.comparisons.items() if c.verdict in (stats.LOWER, stats.HIGHER)
     ]
-    parts.append("")
-    parts.append(
+    parts = [
+        "",
         f"{len(verdict.comparisons)} comparisons (Holm–Bonferroni across all of them): "
-        f"{len(significant)} significant, the rest not significant or too few runs"
-    )
+        f"{len(significant)} significant, the rest not significant or too few runs",
+    ]
     if verdict.missing:
         parts.append("")
         parts.append(f"Missing figures ({len(verdict.missing)} runs) — failures to measure, not regressions:")
@@ -109,16 +126,17 @@ def render(verdict: Verdict, suite: Suite) -> str:
         parts.append("")
         parts.append("FINDINGS MISMATCH — no figure of this bench can be trusted:")
         parts += [f"  {line}" for line in verdict.mismatches]
+    return parts
+
+
+def _machine(suite: Suite) -> str:
     machine = suite.machine
-    parts.append("")
-    parts.append(
+    tools = "".join(f"{tool} {version or 'missing'}; " for tool, version in machine.tool_versions().items())
+    return (
         f"machine: Python {machine.python_version}, {machine.cpu_count} CPUs, {machine.platform}; "
-        f"engine {machine.engine or '?'}; "
-        + "".join(f"{tool} {version or 'missing'}; " for tool, version in machine.tool_versions().items())
-        + f"commit {(machine.git_commit or '?')[:12]}"
+        f"engine {machine.engine or '?'}; {tools}commit {(machine.git_commit or '?')[:12]}"
         f"{' (dirty)' if machine.git_dirty else ''}"
     )
-    return "\n".join(parts) + "\n"
 
 
 def render_comparisons(rows: Sequence[tuple[str, str, str, stats.Comparison]]) -> str:

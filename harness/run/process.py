@@ -16,7 +16,6 @@ import contextlib
 import os
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -74,10 +73,6 @@ class ProcessResult:
             last = self.stderr_tail.strip().splitlines()[-1:] or [""]
             return f"exit code {self.returncode}: {last[0][:200]}"
         return "ok"
-
-
-def python_executable() -> str:
-    return sys.executable
 
 
 def read_child_stats(path: Path) -> ChildStats | None:
@@ -148,6 +143,50 @@ class _Output:
             self.temp.close()
 
 
+class _Attached:
+    """The second process started against the first one's PID (py-spy record --pid)."""
+
+    def __init__(self, argv: Sequence[str], stdout_path: Path | None, stderr_path: Path | None) -> None:
+        self.argv = tuple(argv)
+        self.out, self.err = _Output(stdout_path), _Output(stderr_path)
+        self.start = time.perf_counter()
+        self.error: str | None = None
+        self.proc: subprocess.Popen[bytes] | None = None
+        try:
+            self.proc = subprocess.Popen(
+                self.argv,
+                stdin=subprocess.DEVNULL,
+                stdout=self.out.handle,
+                stderr=self.err.handle,
+                start_new_session=True,
+            )
+        except OSError as exc:
+            self.error = exc.strerror or str(exc)
+
+    def finish(self, grace_seconds: float) -> ProcessResult:
+        """Wait for it to write its output (it outlives its target), at most grace_seconds."""
+        if self.proc is None:
+            return ProcessResult(self.argv, None, 0.0, False, self.error, "", "", None)
+        timed_out = False
+        try:
+            code: int | None = self.proc.wait(timeout=grace_seconds)
+        except subprocess.TimeoutExpired:
+            timed_out, code = True, None
+            _kill_group(self.proc)
+        seconds = time.perf_counter() - self.start
+        return ProcessResult(
+            self.argv, code, seconds, timed_out, None, self.out.tail(), self.err.tail(), None
+        )
+
+    def kill(self) -> None:
+        if self.proc is not None:
+            _kill_group(self.proc)
+
+    def close(self) -> None:
+        self.out.close()
+        self.err.close()
+
+
 def run(
     argv: Sequence[str],
     *,
@@ -186,25 +225,10 @@ def run(
         out.close()
         err.close()
         return ProcessResult(argv, None, 0.0, False, exc.strerror or str(exc), "", "", None)
-    attached_proc: subprocess.Popen[bytes] | None = None
-    attached_argv: tuple[str, ...] = ()
-    attached_error: str | None = None
-    a_out = a_err = None
+    attached: _Attached | None = None
     try:
         if attach is not None:
-            attached_argv = tuple(attach(proc.pid))
-            a_out, a_err = _Output(attach_stdout_path), _Output(attach_stderr_path)
-            attach_start = time.perf_counter()
-            try:
-                attached_proc = subprocess.Popen(
-                    attached_argv,
-                    stdin=subprocess.DEVNULL,
-                    stdout=a_out.handle,
-                    stderr=a_err.handle,
-                    start_new_session=True,
-                )
-            except OSError as exc:
-                attached_error = exc.strerror or str(exc)
+            attached = _Attached(attach(proc.pid), attach_stdout_path, attach_stderr_path)
         timed_out = False
         try:
             returncode: int | None = proc.wait(timeout=timeout_seconds)
@@ -212,51 +236,24 @@ def run(
             timed_out, returncode = True, None
             _kill_group(proc)
         wall_seconds = time.perf_counter() - start
-        attached_result: ProcessResult | None = None
-        if attach is not None and a_out is not None and a_err is not None:
-            if attached_proc is None:
-                attached_result = ProcessResult(attached_argv, None, 0.0, False, attached_error, "", "", None)
-            else:
-                a_timed_out = False
-                # The profiler still has to write its file once the target is gone.
-                grace = max(10.0, timeout_seconds - (time.perf_counter() - start))
-                try:
-                    a_code: int | None = attached_proc.wait(timeout=grace)
-                except subprocess.TimeoutExpired:
-                    a_timed_out, a_code = True, None
-                    _kill_group(attached_proc)
-                attached_result = ProcessResult(
-                    attached_argv,
-                    a_code,
-                    time.perf_counter() - attach_start,
-                    a_timed_out,
-                    None,
-                    a_out.tail(),
-                    a_err.tail(),
-                    None,
-                )
+        # The profiler still has to write its file once the target is gone.
+        grace = max(10.0, timeout_seconds - (time.perf_counter() - start))
+        attached_result = attached.finish(grace) if attached is not None else None
         stats = None if timed_out or stats_path is None else read_child_stats(stats_path)
         return ProcessResult(
-            argv,
-            returncode,
-            wall_seconds,
-            timed_out,
-            None,
-            out.tail(),
-            err.tail(),
-            stats,
-            attached_result,
+            argv, returncode, wall_seconds, timed_out, None, out.tail(), err.tail(), stats, attached_result
         )
     except BaseException:
         # Whatever went wrong here (Ctrl-C included), leave no process behind.
         _kill_group(proc)
-        if attached_proc is not None:
-            _kill_group(attached_proc)
+        if attached is not None:
+            attached.kill()
         raise
     finally:
-        for output in (out, err, a_out, a_err):
-            if output is not None:
-                output.close()
+        out.close()
+        err.close()
+        if attached is not None:
+            attached.close()
 
 
 def tool_version(argv: Sequence[str], *, timeout_seconds: float = 20.0) -> str | None:

@@ -454,103 +454,109 @@ class _Generator:
             _place(pod)
 
     def fill_workload(self, rng: random.Random, workload: _Workload, old_revisions: int) -> None:
-        obj, app, kind = workload.obj, workload.app, workload.obj["kind"]
-        labels = {"app": app, "app.kubernetes.io/name": app}
-        selector = {"matchLabels": {"app": app}}
+        """The workload's spec and status, and the ReplicaSets and Pods its controller would own."""
+        labels = {"app": workload.app, "app.kubernetes.io/name": workload.app}
         if workload.pods:
-            self.workloads_with_pods.setdefault(workload.namespace, []).append(app)
+            self.workloads_with_pods.setdefault(workload.namespace, []).append(workload.app)
+        kind = workload.obj["kind"]
         if kind == "Deployment":
-            obj["spec"] = {
-                "replicas": workload.pods,
-                "selector": selector,
-                "strategy": {"type": "RollingUpdate"},
-                "template": self.pod_template(workload.template, labels),
-            }
-            obj["status"] = {
-                "replicas": workload.pods,
-                "readyReplicas": workload.pods,
-                "observedGeneration": 1,
-            }
-            for revision in range(old_revisions + 1):
-                current = revision == old_revisions
-                pod_hash = _hash(rng)
-                rs_labels = {**labels, "pod-template-hash": pod_hash}
-                rs = self.new(
-                    "ReplicaSet",
-                    f"{app}-{pod_hash}",
-                    rng,
-                    namespace=workload.namespace,
-                    labels=rs_labels,
-                    owner=obj,
-                )
-                rs["metadata"]["annotations"] = {"deployment.kubernetes.io/revision": str(revision + 1)}
-                replicas = workload.pods if current else 0
-                rs["spec"] = {
-                    "replicas": replicas,
-                    "selector": {"matchLabels": {"app": app, "pod-template-hash": pod_hash}},
-                    "template": self.pod_template(workload.template, rs_labels),
-                }
-                rs["status"] = {"replicas": replicas, "readyReplicas": replicas}
-                if current:
-                    names = [f"{rs['metadata']['name']}-{_suffix(rng)}" for _ in range(replicas)]
-                    self.make_pods(rng, rs, replicas, rs_labels, workload.template, names)
+            self._fill_deployment(rng, workload, labels, old_revisions)
         elif kind == "StatefulSet":
-            obj["spec"] = {
-                "replicas": workload.pods,
-                "serviceName": app,
-                "selector": selector,
-                "template": self.pod_template(workload.template, labels),
-            }
-            obj["status"] = {"replicas": workload.pods, "readyReplicas": workload.pods}
-            self.make_pods(
-                rng,
-                obj,
-                workload.pods,
-                labels,
-                workload.template,
-                [f"{app}-{i}" for i in range(workload.pods)],
-            )
+            self._fill_statefulset(rng, workload, labels)
         elif kind == "DaemonSet":
-            obj["spec"] = {"selector": selector, "template": self.pod_template(workload.template, labels)}
-            obj["status"] = {
-                "desiredNumberScheduled": workload.pods,
-                "numberReady": workload.pods,
-                "numberMisscheduled": 0,
-                "currentNumberScheduled": workload.pods,
-            }
-            self.make_pods(
-                rng,
-                obj,
-                workload.pods,
-                labels,
-                workload.template,
-                [f"{app}-{_suffix(rng)}" for _ in range(workload.pods)],
-            )
+            self._fill_daemonset(rng, workload, labels)
         elif kind == "Job":
-            template = self.pod_template(workload.template, labels)
-            template["spec"]["restartPolicy"] = "Never"
-            obj["spec"] = {
-                "backoffLimit": 3,
-                "completions": max(1, workload.pods),
-                "parallelism": max(1, workload.pods),
-                "template": template,
-            }
-            obj["status"] = {"active": workload.pods}
-            self.make_pods(
-                rng,
-                obj,
-                workload.pods,
-                labels,
-                template["spec"],
-                [f"{app}-{_suffix(rng)}" for _ in range(workload.pods)],
-            )
+            self._fill_job(rng, workload, labels)
         elif kind == "CronJob":
-            template = self.pod_template(workload.template, labels)
-            template["spec"]["restartPolicy"] = "OnFailure"
-            obj["spec"] = {
-                "schedule": f"{rng.randrange(60)} {rng.randrange(24)} * * *",
-                "jobTemplate": {"spec": {"template": template}},
+            self._fill_cronjob(rng, workload, labels)
+
+    def _fill_deployment(
+        self, rng: random.Random, workload: _Workload, labels: dict[str, str], old_revisions: int
+    ) -> None:
+        obj, app = workload.obj, workload.app
+        obj["spec"] = {
+            "replicas": workload.pods,
+            "selector": {"matchLabels": {"app": app}},
+            "strategy": {"type": "RollingUpdate"},
+            "template": self.pod_template(workload.template, labels),
+        }
+        obj["status"] = {
+            "replicas": workload.pods,
+            "readyReplicas": workload.pods,
+            "observedGeneration": 1,
+        }
+        for revision in range(old_revisions + 1):
+            current = revision == old_revisions
+            pod_hash = _hash(rng)
+            rs_labels = {**labels, "pod-template-hash": pod_hash}
+            rs = self.new(
+                "ReplicaSet",
+                f"{app}-{pod_hash}",
+                rng,
+                namespace=workload.namespace,
+                labels=rs_labels,
+                owner=obj,
+            )
+            rs["metadata"]["annotations"] = {"deployment.kubernetes.io/revision": str(revision + 1)}
+            replicas = workload.pods if current else 0
+            rs["spec"] = {
+                "replicas": replicas,
+                "selector": {"matchLabels": {"app": app, "pod-template-hash": pod_hash}},
+                "template": self.pod_template(workload.template, rs_labels),
             }
+            rs["status"] = {"replicas": replicas, "readyReplicas": replicas}
+            if current:
+                names = [f"{rs['metadata']['name']}-{_suffix(rng)}" for _ in range(replicas)]
+                self.make_pods(rng, rs, replicas, rs_labels, workload.template, names)
+
+    def _fill_statefulset(self, rng: random.Random, workload: _Workload, labels: dict[str, str]) -> None:
+        obj, app = workload.obj, workload.app
+        obj["spec"] = {
+            "replicas": workload.pods,
+            "serviceName": app,
+            "selector": {"matchLabels": {"app": app}},
+            "template": self.pod_template(workload.template, labels),
+        }
+        obj["status"] = {"replicas": workload.pods, "readyReplicas": workload.pods}
+        names = [f"{app}-{i}" for i in range(workload.pods)]
+        self.make_pods(rng, obj, workload.pods, labels, workload.template, names)
+
+    def _fill_daemonset(self, rng: random.Random, workload: _Workload, labels: dict[str, str]) -> None:
+        obj, app = workload.obj, workload.app
+        obj["spec"] = {
+            "selector": {"matchLabels": {"app": app}},
+            "template": self.pod_template(workload.template, labels),
+        }
+        obj["status"] = {
+            "desiredNumberScheduled": workload.pods,
+            "numberReady": workload.pods,
+            "numberMisscheduled": 0,
+            "currentNumberScheduled": workload.pods,
+        }
+        names = [f"{app}-{_suffix(rng)}" for _ in range(workload.pods)]
+        self.make_pods(rng, obj, workload.pods, labels, workload.template, names)
+
+    def _fill_job(self, rng: random.Random, workload: _Workload, labels: dict[str, str]) -> None:
+        obj, app = workload.obj, workload.app
+        template = self.pod_template(workload.template, labels)
+        template["spec"]["restartPolicy"] = "Never"
+        obj["spec"] = {
+            "backoffLimit": 3,
+            "completions": max(1, workload.pods),
+            "parallelism": max(1, workload.pods),
+            "template": template,
+        }
+        obj["status"] = {"active": workload.pods}
+        names = [f"{app}-{_suffix(rng)}" for _ in range(workload.pods)]
+        self.make_pods(rng, obj, workload.pods, labels, template["spec"], names)
+
+    def _fill_cronjob(self, rng: random.Random, workload: _Workload, labels: dict[str, str]) -> None:
+        template = self.pod_template(workload.template, labels)
+        template["spec"]["restartPolicy"] = "OnFailure"
+        workload.obj["spec"] = {
+            "schedule": f"{rng.randrange(60)} {rng.randrange(24)} * * *",
+            "jobTemplate": {"spec": {"template": template}},
+        }
 
     def pod_spec(self, rng: random.Random, workload: _Workload, on: set[str]) -> Obj:
         namespace, app = workload.namespace, workload.app
