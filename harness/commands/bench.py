@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from harness import results
+from harness.clusters import BACKENDS
 from harness.commands.options import (
     add_enforce_option,
     add_scanner_option,
@@ -60,7 +61,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help=f"clean blocks per scenario, or auto (default {DEFAULT_REPEAT})",
     )
     parser.add_argument("--instruments", default="clean,memray,pyspy", help="any of clean, memray, pyspy")
-    parser.add_argument("--backend", default="embedded", choices=("embedded", "kind", "existing", "files"))
+    parser.add_argument("--backend", default="embedded", choices=BACKENDS)
     parser.add_argument("--kubeconfig", type=Path, help="existing backend: your cluster's kubeconfig")
     parser.add_argument("--context", help="existing backend: the context to use")
     parser.add_argument("--engine", help="the scanner's Rego engine (opa, regorus, regopy)")

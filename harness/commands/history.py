@@ -48,7 +48,7 @@ def find(reports: Path) -> tuple[list[views.StoredBench], list[str]]:
 
 
 def default_scenario(benches: list[views.StoredBench]) -> str | None:
-    counts = Counter(name for b in benches for name in views.scenario_names(b.suite))
+    counts = Counter(name for b in benches for name in b.suite.scenario_names())
     if not counts:
         return None
     most = max(counts.values())

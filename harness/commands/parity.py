@@ -15,6 +15,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from harness.clusters import BACKENDS
 from harness.commands.options import add_scanner_option, cluster_opener, scanner_prefix
 from harness.exit_codes import EXIT_FINDINGS_MISMATCH, EXIT_OK, EnvironmentProblem, UsageError
 from harness.run import process, runner
@@ -32,7 +33,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--shuffle-controls", action="store_true", help="also run with a shuffled control order"
     )
     parser.add_argument("--seed", type=int, default=1, help="seed of the shuffled control order")
-    parser.add_argument("--backend", default="files", choices=("files", "embedded", "kind", "existing"))
+    parser.add_argument("--backend", default="files", choices=BACKENDS)
     parser.add_argument("--kubeconfig", type=Path, help="existing backend: your cluster's kubeconfig")
     parser.add_argument("--context", help="existing backend: the context to use")
     parser.add_argument("--engine", help="the scanner's Rego engine")

@@ -218,12 +218,8 @@ def percent(ratio: float) -> float:
     return (ratio - 1.0) * 100.0
 
 
-def scenario_names(suite: Suite) -> list[str]:
-    return suite.scenario_names()
-
-
 def largest_scenario(suite: Suite, among: Sequence[str] | None = None) -> str | None:
-    names = list(among) if among is not None else scenario_names(suite)
+    names = list(among) if among is not None else suite.scenario_names()
     if not names:
         return None
 
@@ -267,7 +263,7 @@ def _comparison_bar(
 
 def phase_bars(suite: Suite, verdict: gates.Verdict) -> tuple[PhaseBars, ...]:
     out: list[PhaseBars] = []
-    for scenario in scenario_names(suite):
+    for scenario in suite.scenario_names():
         info = suite.scenario(scenario)
         count = info.resource_count if info else None
         by_numbers = {combination_numbers(c): c for c in combinations(suite, scenario)}
@@ -337,7 +333,7 @@ def scaling(suite: Suite) -> tuple[ScalingSeries, ...]:
 
 def heat_map(suite: Suite, verdict: gates.Verdict) -> HeatMap:
     """Combinations × (scenario · metric): median change vs baseline; memray heap peak when profiled."""
-    scenarios = scenario_names(suite)
+    scenarios = suite.scenario_names()
     rows = [c for c in combinations(suite) if c != "baseline"]
     columns: list[tuple[str, str]] = []
     for scenario in scenarios:
@@ -411,7 +407,7 @@ def links(suite: Suite, profile: ProfileData, prefix: str) -> tuple[LinkRow, ...
                 found.setdefault((run.scenario, run.combination), {}).setdefault(
                     kind, ArtefactLink(kind, href, path in profile.existing)
                 )
-    order = {name: i for i, name in enumerate(scenario_names(suite))}
+    order = {name: i for i, name in enumerate(suite.scenario_names())}
     return tuple(
         LinkRow(scenario, combination, tuple(kinds.get(kind) for kind in profile.link_kinds.values()))
         for (scenario, combination), kinds in sorted(
@@ -439,13 +435,13 @@ def cpu_shift(
 
 def _pick_pair(keys: Sequence[Key], suite: Suite) -> str | None:
     """The largest scenario that has both a baseline and an all-phases entry."""
-    both = [s for s in scenario_names(suite) if (s, "baseline") in keys and (s, ALL_PHASES) in keys]
+    both = [s for s in suite.scenario_names() if (s, "baseline") in keys and (s, ALL_PHASES) in keys]
     return largest_scenario(suite, both) if both else None
 
 
 def parity(suite: Suite) -> tuple[ParityView, ...]:
     out: list[ParityView] = []
-    for scenario in scenario_names(suite):
+    for scenario in suite.scenario_names():
         runs = [r for r in suite.runs() if r.scenario == scenario and r.report_digest is not None]
         reference = suite.reference_digest(scenario)
         groups: dict[tuple[str, str], list[str]] = {}
@@ -548,7 +544,7 @@ def report_view(
         if scenario == (spy_pair or largest) and combination in ("baseline", ALL_PHASES)
     )
     commit = suite.machine.git_commit
-    title = f"ksbench report — {', '.join(scenario_names(suite))}" + (f" @ {commit[:12]}" if commit else "")
+    title = f"ksbench report — {', '.join(suite.scenario_names())}" + (f" @ {commit[:12]}" if commit else "")
     return ReportView(
         title=title,
         verdict=verdict,
@@ -633,7 +629,7 @@ def _entry(bench: StoredBench) -> BenchEntry:
         bench.suite.created_at,
         m.git_commit or "?",
         bool(m.git_dirty),
-        tuple(scenario_names(bench.suite)),
+        tuple(bench.suite.scenario_names()),
         len(combinations(bench.suite)),
         sum(1 for r in runs if r.status == OK),
         len(runs),
