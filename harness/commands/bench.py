@@ -32,13 +32,14 @@ from scanner.phases import PhasesError, parse_combinations
 DEFAULT_SCENARIOS = "small,medium"
 FULL_SCENARIOS = "small,medium,large"
 DEFAULT_REPEAT = 5
+DEFAULT_INSTRUMENTS = ",".join(one.name for one in registry.BUILT_IN)  # clean,memray,pyspy
 # CI's gate: small enough for minutes on 2 cores; CPU is reported, not enforced, because the plan's
 # CPU saving is not promised below the large-cluster size (see README: reading a verdict).
 CI_GATE = {
     "scenarios": "small",
     "combinations": "baseline;all",
     "repeat": "20",
-    "instruments": "clean",
+    "instruments": results.CLEAN,
     "enforce": "findings,crash,wall,memory",
 }
 
@@ -60,7 +61,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         default=str(DEFAULT_REPEAT),
         help=f"clean blocks per scenario, or auto (default {DEFAULT_REPEAT})",
     )
-    parser.add_argument("--instruments", default="clean,memray,pyspy", help="any of clean, memray, pyspy")
+    parser.add_argument(
+        "--instruments", default=DEFAULT_INSTRUMENTS, help=f"any of {', '.join(registry.names())}"
+    )
     parser.add_argument("--backend", default="embedded", choices=BACKENDS)
     parser.add_argument("--kubeconfig", type=Path, help="existing backend: your cluster's kubeconfig")
     parser.add_argument("--context", help="existing backend: the context to use")
@@ -100,7 +103,7 @@ def apply_ci_gate(args: argparse.Namespace) -> None:
             setattr(args, name, value)
 
 
-DEFAULTS = {"repeat": str(DEFAULT_REPEAT), "instruments": "clean,memray,pyspy", "enforce": "all"}
+DEFAULTS = {"repeat": str(DEFAULT_REPEAT), "instruments": DEFAULT_INSTRUMENTS, "enforce": "all"}
 
 
 def build_plan(args: argparse.Namespace) -> runner.Plan:
