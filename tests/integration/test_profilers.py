@@ -87,3 +87,42 @@ def test_damaged_capture_is_a_value(tmp_path: Path) -> None:
 
 def test_python_used_is_this_interpreter() -> None:
     assert instruments.clean_argv(["x.py"], Path("s"))[0] == sys.executable
+
+
+@pytest.mark.skipif(
+    PYSPY is None or not instruments.memray_available(),
+    reason="memray and py-spy are needed (pip install 'ksbench[profile]')",
+)
+def test_bench_profiled_runs_leave_summaries_read_at_measure_time(tmp_path: Path) -> None:
+    """Through the runner: memray's capture and py-spy's stacks are summarised as the run ends."""
+    import importlib.util
+    import io
+
+    from harness.report import artefacts
+    from harness.run.runner import Bench, Progress
+
+    spec = importlib.util.spec_from_file_location(
+        "runner_fakes", Path(__file__).parent.parent / "unit" / "runner_fakes.py"
+    )
+    assert spec is not None and spec.loader is not None
+    fakes = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(fakes)
+    p = fakes.plan(
+        repeat=1, combinations=("baseline",), instruments=("clean", "memray", "pyspy"), race_seeds=()
+    )
+    out = tmp_path / "out"
+    suite = Bench(p, out, fakes.FakeParity(), progress=Progress(io.StringIO())).run(
+        fakes.opener(fakes.fake_cluster(tmp_path, cpu_seconds=0.3))
+    )
+    by_instrument = {r.instrument: r for r in suite.runs() if r.role == "baseline"}
+    memray, pyspy = by_instrument["memray"], by_instrument["pyspy"]
+    assert memray.ok and pyspy.ok, (memray.reason, pyspy.reason)
+    assert {"memray_summary", "memray_stats", "memray_flamegraph", "memory_timeline"} <= set(memray.artefacts)
+    assert memray.metrics["heap_peak_bytes"] > 0
+    assert {"pyspy_raw", "pyspy_functions", "pyspy_flamegraph"} <= set(pyspy.artefacts)
+    assert pyspy.metrics["samples"] > 0
+    (out / memray.artefacts["memray_capture"]).unlink()  # reports never need the binary capture
+    loaded = artefacts.load(out, suite)
+    assert ("small", "baseline") in loaded.timelines and ("small", "baseline") in loaded.stacks
+    assert loaded.problems == ()
+    assert suite.machine.memray_version and suite.machine.pyspy_version
