@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
+from scanner import events
 from scanner.engine import ENGINE_NAMES, EngineUnavailable, default_engine_name, load_engine
-from scanner.evaluate import DEFAULT_BATCH_SIZE, LARGE_CLUSTER_SIZE, ScanOptions
+from scanner.evaluate import DEFAULT_BATCH_SIZE, LARGE_CLUSTER_SIZE, ScanOptions, ScanState
 from scanner.exceptions import ExceptionsError, load_exceptions
 from scanner.phases import ENV_VAR, Phases, PhasesError
 from scanner.policies import PolicyError, load_library
@@ -78,6 +81,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--page-size", type=int, default=500, help="objects per LIST page (cluster scans)")
     p.add_argument("--timeout", type=float, default=30.0, help="seconds per API request (cluster scans)")
     p.add_argument("--quiet", action="store_true", help="no progress on standard error")
+    p.add_argument(
+        "--events",
+        metavar="FILE",
+        default=os.environ.get(events.ENV_VAR),
+        help=f"write stage events (JSON lines, {events.FORMAT_VERSION}) to FILE (default: ${events.ENV_VAR})",
+    )
     return p
 
 
@@ -88,6 +97,18 @@ def _fail(message: str, code: int) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.events:
+        try:
+            events.install(args.events)
+        except OSError as exc:
+            return _fail(f"cannot write stage events to {args.events}: {exc.strerror or exc}", EXIT_USAGE)
+    try:
+        return _main(args)
+    finally:
+        events.uninstall()
+
+
+def _main(args: argparse.Namespace) -> int:
 
     def say(message: str) -> None:
         if not args.quiet:
@@ -139,21 +160,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     ctx = ReportContext(
         library, engine.info, options, tuple(args.framework), tuple(exceptions), now, source.description
     )
-    report = build(state, ctx)
+    with events.span("aggregate"):
+        report = build(state, ctx)
     say(f"{state.inventory.counters.objects_collected} resources, {len(state.problems)} problem(s)")
     try:
-        if args.format == "json":
-            if args.output:
-                with args.output.open("w", encoding="utf-8") as out:
-                    write_json(report, state, out)
-            else:
-                write_json(report, state, sys.stdout)
-        else:
-            text = render_pretty(report)
-            if args.output:
-                args.output.write_text(text, encoding="utf-8")
-            else:
-                sys.stdout.write(text)
+        with events.span("report"):
+            _write_report(args, report, state)
     finally:
         state.inventory.raw.close()
     if args.fail_threshold is not None:
@@ -164,3 +176,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             say(f"{failed_percent:.1f}% of resources failed, above --fail-threshold {args.fail_threshold}")
             return EXIT_THRESHOLD
     return EXIT_OK
+
+
+def _write_report(args: argparse.Namespace, report: dict[str, Any], state: ScanState) -> None:
+    if args.format == "json":
+        if args.output:
+            with args.output.open("w", encoding="utf-8") as out:
+                write_json(report, state, out)
+        else:
+            write_json(report, state, sys.stdout)
+    else:
+        text = render_pretty(report)
+        if args.output:
+            args.output.write_text(text, encoding="utf-8")
+        else:
+            sys.stdout.write(text)

@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from scanner import events
 from scanner.engine import DENY_QUERY, CompileError, Engine
 from scanner.engine.cache import RuleCompiler
 from scanner.inventory import Inventory
@@ -139,6 +140,11 @@ class Evaluator:
         self.compiler.plan(uses)
 
     def run_unit(self, unit: Unit, inventory: Inventory) -> UnitOutcome:
+        task = unit.task
+        with events.span("evaluate", rule=task.rule.name, control=task.control.control_id, scope=unit.scope):
+            return self._run_unit(unit, inventory)
+
+    def _run_unit(self, unit: Unit, inventory: Inventory) -> UnitOutcome:
         rule, control = unit.task.rule, unit.task.control
         objects = [inventory.objects[rid] for rid in unit.ids]
         with self._lock:
@@ -264,13 +270,15 @@ class Evaluator:
         return state
 
     def _scan_whole(self, source: Source, inventory: Inventory, table: ResultsTable) -> bool:
-        for page in source.pages():
-            for obj in page.objects:
-                inventory.add(obj)
+        with events.span("collect"):
+            for page in source.pages():
+                for obj in page.objects:
+                    inventory.add(obj)
         table.reserve(inventory.order)
         large = inventory.counters.objects_collected > self.options.large_cluster_size
-        index = inventory.index(inventory.order)
-        units = self.units_for(self.tasks, index, inventory, "namespace" if large else "cluster", 0)
+        with events.span("match", scope="namespace" if large else "cluster"):
+            index = inventory.index(inventory.order)
+            units = self.units_for(self.tasks, index, inventory, "namespace" if large else "cluster", 0)
         if self.options.phases.p6:
             self._release_plan = ReleasePlan(units, index, inventory)
         self.plan_compilations(units)
@@ -287,8 +295,9 @@ class Evaluator:
         def process(ids: list[ResourceID], final: bool) -> None:
             self.batches += 1
             table.reserve(ids)
-            index = inventory.index(ids)
-            units = self.units_for(per_object, index, inventory, "batch", self.batches)
+            with events.span("match", scope=f"batch-{self.batches}"):
+                index = inventory.index(ids)
+                units = self.units_for(per_object, index, inventory, "batch", self.batches)
             if final:
                 self.plan_compilations(units)  # no batch follows: close each compiled rule after its last use
             self.run_units(units, inventory, table)
@@ -296,6 +305,7 @@ class Evaluator:
             keep = {key for key in index if _selected_by(key, joined)}
             inventory.release(rid for key, rids in index.items() if key not in keep for rid in rids)
 
+        events.mark("collect", "begin")  # streaming: batches are matched and evaluated inside collection
         for page in source.pages():
             for obj in page.objects:
                 rid = inventory.add(obj)
@@ -307,9 +317,11 @@ class Evaluator:
                 pending = pending[self.options.batch_size :]
         if pending:
             process(pending, final=True)
-        held = [rid for rid in inventory.order if rid in inventory.objects]
-        index = inventory.index(held)
-        units = self.units_for(relational, index, inventory, "cluster", 0)
+        events.mark("collect", "end")
+        with events.span("match", scope="cluster"):
+            held = [rid for rid in inventory.order if rid in inventory.objects]
+            index = inventory.index(held)
+            units = self.units_for(relational, index, inventory, "cluster", 0)
         if self.options.phases.p6:
             self._release_plan = ReleasePlan(units, index, inventory)
         self.plan_compilations(units)  # the batches' compiled rules are closed: no batch comes after

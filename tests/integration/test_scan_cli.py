@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -205,3 +206,40 @@ def test_expired_continue_token_relists_and_loses_nothing(
     finally:
         set_faults(small_cluster.server_url, None)
     assert [str(d) for d in differences(clean, relisted)] == []
+
+
+@pytest.mark.parametrize("phases", ["baseline", "all"])
+def test_stage_events_cover_every_stage_in_order(small_dir: Path, tmp_path: Path, phases: str) -> None:
+    events_path = tmp_path / "events.jsonl"
+    done = scan(
+        str(small_dir), "--format", "json", "--engine", "regorus", "--phases", phases,
+        "--output", str(tmp_path / "r.json"), "--events", str(events_path),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    header, *records = [json.loads(line) for line in events_path.read_text().splitlines()]
+    assert header["format_version"] == "ksbench-stage-events/1"
+    assert header["zero"] == "process start"
+    times = [r["t"] for r in records]
+    assert times == sorted(times) and 0 < times[0]
+    firsts = list(dict.fromkeys(r["stage"] for r in records))
+    assert firsts == ["collect", "match", "evaluate", "aggregate", "report"]
+    begins = [r for r in records if r["edge"] == "begin"]
+    assert len(begins) * 2 == len(records)
+    evaluated = {(r["control"], r["rule"]) for r in begins if r["stage"] == "evaluate"}
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert {c for c, _ in evaluated} <= {r["controlID"] for r in report["summaryDetails"]["controls"].values()}
+    assert report["metadata"]["counters"]["evaluations"] == sum(1 for r in begins if r["stage"] == "evaluate")
+
+
+def test_stage_events_from_the_environment_and_unwritable_path(small_dir: Path, tmp_path: Path) -> None:
+    events_path = tmp_path / "env.jsonl"
+    done = subprocess.run(
+        [*SCAN, str(small_dir), "--quiet", "--engine", "regorus", "--output", str(tmp_path / "r.txt")],
+        capture_output=True, text=True, timeout=300, check=False,
+        env={**os.environ, "KSBENCH_EVENTS": str(events_path)},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert events_path.read_text().count('"stage":"report"') == 2
+    bad = scan(str(small_dir), "--events", str(tmp_path / "missing" / "e.jsonl"))
+    assert bad.returncode == 2
+    assert "cannot write stage events" in bad.stderr
