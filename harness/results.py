@@ -13,6 +13,8 @@ floor, and the runs whose digest differs from the reference.
 Format changes (one line each, newest last):
   ksbench-results/1 — first format: suite{machine, config, scenarios, series[runs]}.
   ksbench-results/1 — machine.tools (optional): versions of tools beyond memray and py-spy.
+  ksbench-results/1 — runs may carry `peak_stages` ({"peak_cpu", "peak_rss"}: the stage each peak
+    fell in) and the timeline metrics; optional, so files without them still load.
 """
 
 from __future__ import annotations
@@ -146,6 +148,8 @@ class Run:
     report_digest: str | None = None
     artefacts: Mapping[str, str] = field(default_factory=dict)  # name → path relative to the out dir
     started_at: str = ""
+    # peak_cpu, peak_rss → the stage the peak fell in ("evaluate C-0053 rule over cluster"); clean runs
+    peak_stages: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def key(self) -> tuple[str, str, str, str, int, str]:
@@ -346,6 +350,7 @@ def to_json(suite: Suite) -> dict[str, Any]:
                         "report_digest": run.report_digest,
                         "artefacts": dict(run.artefacts),
                         "started_at": run.started_at,
+                        **({"peak_stages": dict(run.peak_stages)} if run.peak_stages else {}),
                     }
                     for run in one.runs
                 ],
@@ -401,6 +406,7 @@ def from_json(data: Mapping[str, Any], source: str = "results") -> Suite:
                         report_digest=run["report_digest"],
                         artefacts=dict(run["artefacts"]),
                         started_at=run["started_at"],
+                        peak_stages={str(k): str(v) for k, v in run.get("peak_stages", {}).items()},
                     )
                     for run in one["runs"]
                 ),

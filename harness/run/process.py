@@ -5,7 +5,8 @@ time-out, kills the whole group on a time-out or on any error (KeyboardInterrupt
 measures wall time itself and returns a frozen `ProcessResult`. A program that cannot be
 started is a value (`error`), never an exception. Peak RSS and CPU come from the child
 trampoline (harness.run.child) through its stats file, never from ru_maxrss in this (large)
-parent. An optional second process can be attached to the first one's PID (py-spy).
+parent. An optional second process can be attached to the first one's PID (py-spy), and an
+`on_start` callback gets that PID too (the /proc sampler, which runs in this process).
 
 Must not: interpret what a program printed, decide what a run means, or import the scanner.
 """
@@ -199,12 +200,15 @@ def run(
     attach: Callable[[int], Sequence[str]] | None = None,
     attach_stdout_path: Path | None = None,
     attach_stderr_path: Path | None = None,
+    on_start: Callable[[int], object] | None = None,
 ) -> ProcessResult:
     """Spawn argv, wait at most timeout_seconds, return what happened.
 
     stats_path: where the trampoline writes its stats (argv must run harness.run.child with it).
     attach: builds a second argv from the first process's PID (py-spy record --pid); it gets the
     same deadline plus a grace period to write its output after the target exits.
+    on_start: called with the PID as soon as the process runs (a /proc sampler's start); it must
+    return at once.
     """
     argv = tuple(argv)
     if stats_path is not None:
@@ -227,6 +231,8 @@ def run(
         return ProcessResult(argv, None, 0.0, False, exc.strerror or str(exc), "", "", None)
     attached: _Attached | None = None
     try:
+        if on_start is not None:
+            on_start(proc.pid)
         if attach is not None:
             attached = _Attached(attach(proc.pid), attach_stdout_path, attach_stderr_path)
         timed_out = False

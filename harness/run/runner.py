@@ -27,7 +27,7 @@ import re
 import shlex
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -454,12 +454,14 @@ class Bench:
         if status == results.OK and measured.problem is not None:
             status, reason = measured.problem.status, measured.problem.reason
         # Figures of a failed run must never be used (a tool failure keeps the scanner's own).
-        metrics = measured.metrics if status in (results.OK, results.TOOL_FAILED) else {}
+        kept = status in (results.OK, results.TOOL_FAILED)
+        metrics = measured.metrics if kept else {}
         artefacts = {"report": call.rel(report), "stderr": call.rel(directory / "stderr.txt")}
         artefacts.update(measured.artefacts)
         return Run(
             step.scenario, step.combination, step.instrument, step.role, step.repetition, status, step.variant,
             reason, measured.result.returncode, dict(metrics), digest, artefacts, started_at,
+            dict(measured.peak_stages) if kept else {},
         )  # fmt: skip
 
     def _spawner(self, directory: Path) -> Spawn:
@@ -476,12 +478,15 @@ class Bench:
             stats_path: Path | None = None,
             attach: Callable[[int], Sequence[str]] | None = None,
             attach_stderr_path: Path | None = None,
+            on_start: Callable[[int], object] | None = None,
+            extra_env: Mapping[str, str] | None = None,
         ) -> process.ProcessResult:
             return process.run(
                 argv,
                 timeout_seconds=self.plan.timeout_seconds,
                 cwd=self.cwd,
-                env=env,
+                env={**env, **(extra_env or {})},
+                on_start=on_start,
                 stdout_path=directory / "stdout.txt",
                 stderr_path=directory / "stderr.txt",
                 stats_path=stats_path,

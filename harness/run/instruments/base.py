@@ -40,6 +40,8 @@ class Spawn(Protocol):
         stats_path: Path | None = None,
         attach: Callable[[int], Sequence[str]] | None = None,
         attach_stderr_path: Path | None = None,
+        on_start: Callable[[int], object] | None = None,
+        extra_env: Mapping[str, str] | None = None,
     ) -> ProcessResult: ...
 
 
@@ -66,6 +68,8 @@ class Measured:
     metrics: Mapping[str, float] = field(default_factory=dict)
     artefacts: Mapping[str, str] = field(default_factory=dict)  # name → path relative to the out dir
     problem: ToolProblem | None = None  # the scanner ran, but the instrument's figures are unusable
+    # peak_cpu, peak_rss → the stage each peak fell in (clean runs, from the /proc timeline)
+    peak_stages: Mapping[str, str] = field(default_factory=dict)
 
 
 class Instrument(Protocol):

@@ -1,9 +1,13 @@
 """The clean instrument: the scanner under the child trampoline, nothing else — the gated figures.
 
 Wall time comes from the parent, CPU and peak RSS (VmHWM) from the trampoline's stats file
-(harness.run.child). Its figures are the only ones the gates use.
+(harness.run.child). Its figures are the only ones the gates use. Beside every clean run, the
+/proc sampler (harness.run.instruments.sampler, a thread in this process) records CPU and RSS
+over time, and the scanner writes its stage events (KSBENCH_EVENTS); both are kept with the run
+and their peaks, with the stage each fell in, summarised by harness.timelines.
 
-Must not: attach anything to the scanner or slow it down.
+Must not: attach anything to the scanner or slow it down (the sampler reads /proc from outside;
+a stage event costs microseconds: README, "Timelines").
 """
 
 from __future__ import annotations
@@ -11,13 +15,19 @@ from __future__ import annotations
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
+from harness import timelines
+from harness.run.instruments import sampler
 from harness.run.instruments.base import Call, Measured, ToolProblem
 from harness.run.process import ProcessResult
 
 NAME: Final[Literal["clean"]] = "clean"
 STATS_FILE = "child-stats.txt"
+TIMELINE_FILE = "timeline.json"
+EVENTS_FILE = "stage-events.jsonl"
+# The scanner writes its stage events where this names (scanner --events); other scanners ignore it.
+STAGE_EVENTS_ENV = "KSBENCH_EVENTS"
 
 
 def clean_argv(target: Sequence[str], stats_path: Path) -> list[str]:
@@ -48,11 +58,31 @@ class Clean:
 
     def measure(self, call: Call) -> Measured:
         stats_path = call.directory / STATS_FILE
-        result = call.spawn(clean_argv(call.target, stats_path), stats_path=stats_path)
+        events_path = call.directory / EVENTS_FILE
+        events_path.unlink(missing_ok=True)
+        proc_sampler = sampler.ProcSampler()
+        result = call.spawn(
+            clean_argv(call.target, stats_path),
+            stats_path=stats_path,
+            on_start=proc_sampler.start,
+            extra_env={STAGE_EVENTS_ENV: str(events_path)},
+        )
         problem = None
         if result.ok and result.stats is None:
             problem = ToolProblem("tool-failed", "the trampoline wrote no stats")
-        return Measured(result, clean_metrics(result), problem=problem)
+        metrics = clean_metrics(result)
+        sampled = proc_sampler.stop()
+        timeline_path = call.directory / TIMELINE_FILE
+        sampler.write(timeline_path, sampled)
+        artefacts = {"timeline": call.rel(timeline_path)}
+        records: list[dict[str, Any]] = []
+        if events_path.exists():
+            artefacts["stage_events"] = call.rel(events_path)
+            records = timelines.parse_stage_events(events_path.read_text(encoding="utf-8", errors="replace"))
+        peaks = timelines.analyse(sampled.samples, timelines.spans(records))
+        if peaks is None:
+            return Measured(result, metrics, artefacts, problem)
+        return Measured(result, {**metrics, **peaks.metrics()}, artefacts, problem, peaks.stages())
 
 
 INSTRUMENT = Clean()
