@@ -7,6 +7,12 @@ the verdict implies. Gates are judged on the all-phases combination from clean r
 interval clears its target; a gate whose runs failed to produce figures is "inconclusive" —
 a failure to measure is never reported as a regression.
 
+Each of the plan's five criteria is gated only where the plan applies it; elsewhere its figures
+are shown as information (INFO), never counted. Criterion 1 is *peak* CPU (cores used over the
+busiest second, from the /proc timeline); CPU seconds are shown beside it as the cost, not gated.
+The peak gates carry where the baseline's and all phases' peaks were made (the stage most clean
+runs name).
+
 Definitions (documented in the README):
   large scenario: more than 2,500 resources (the plan's threshold, compared with `>`);
   small scenario: at most 1,000 resources (the plan tests 100, 1,000 and 5,000: the two smaller).
@@ -18,7 +24,8 @@ from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, replace
 from typing import Final, Literal, get_args
 
 import numpy as np
@@ -41,36 +48,52 @@ from harness.results import (
 )
 from scanner.phases import PHASE_NAMES
 
-METRICS = ("cpu_seconds", "peak_rss_bytes", "wall_seconds")
+METRICS = ("peak_cpu_cores", "cpu_seconds", "peak_rss_bytes", "wall_seconds")
+GATE_ONLY_METRICS = ("peak_cpu_cores",)  # no phase promises it: compared for the all-phases gate alone
 ALL_PHASE_NUMBERS = frozenset(PHASE_NAMES)  # the all-phases combination, as numbers
 
-CPU_TARGET_RATIO = 0.70  # CPU ≥30% lower
+CPU_TARGET_RATIO = 0.70  # peak CPU ≥30% lower
 MEMORY_TARGET_RATIO = 0.60  # peak memory ≥40% lower on large scenarios
 SMALL_WALL_TARGET_RATIO = 1.15  # no more than 15% slower on small scenarios
+LARGE_WALL_TARGET_RATIO = 1.0  # "improvement on large clusters": the whole interval below the baseline
 LARGE_ABOVE_RESOURCES = 2500
 SMALL_AT_MOST_RESOURCES = 1000
 
-GateStatus = Literal["pass", "fail", "inconclusive", "not run"]
+GateStatus = Literal["pass", "fail", "inconclusive", "not run", "info"]
 PASS: Final = "pass"
 FAIL: Final = "fail"
 INCONCLUSIVE: Final = "inconclusive"
 NOT_RUN: Final = "not run"  # the bench did not include what the gate needs (no `all`, no large scenario)
+INFO: Final = "info"  # measured where the plan does not apply the criterion: shown, never counted
 
-# The short keys `--enforce` takes; each gate carries its own.
-GateKey = Literal["cpu", "memory", "wall", "findings", "crash"]
-GATE_KEYS: tuple[GateKey, ...] = get_args(GateKey)
+# Each gate carries its key; `--enforce` takes all but cpu-seconds (information only, never counted).
+GateKey = Literal["cpu", "cpu-seconds", "memory", "wall", "findings", "crash"]
+GATE_KEYS: tuple[GateKey, ...] = ("cpu", "memory", "wall", "findings", "crash")
 GATE_NAMES: dict[GateKey, str] = {
-    "cpu": "CPU ≥30% lower",
-    "memory": "peak RSS ≥40% lower (large)",
+    "cpu": "peak CPU ≥30% lower",
+    "cpu-seconds": "CPU seconds (cost)",
+    "memory": "peak RSS ≥40% lower",
     "wall": "wall ≤15% worse (small)",
     "findings": "findings",
     "crash": "no crash/race",
 }
 RATIO_GATES: dict[GateKey, tuple[str, float]] = {  # key → (metric, the ceiling of all / baseline)
-    "cpu": ("cpu_seconds", CPU_TARGET_RATIO),
+    "cpu": ("peak_cpu_cores", CPU_TARGET_RATIO),
+    "cpu-seconds": ("cpu_seconds", CPU_TARGET_RATIO),
     "memory": ("peak_rss_bytes", MEMORY_TARGET_RATIO),
     "wall": ("wall_seconds", SMALL_WALL_TARGET_RATIO),
 }
+# The plan's five success criteria, in its order, and the gates that judge each.
+CRITERIA: dict[int, str] = {
+    1: "peak CPU ≥30% lower",
+    2: "peak memory ≥40% lower above 2,500 resources",
+    3: "findings identical",
+    4: "no more than 15% slower on small clusters, faster on large ones",
+    5: "no new crash or race",
+}
+CRITERION_OF: dict[GateKey, int] = {"cpu": 1, "cpu-seconds": 1, "memory": 2, "findings": 3, "wall": 4, "crash": 5}
+# Which peak a gate's PeakPlace names (a stored Run.peak_stages key).
+PEAK_OF: dict[GateKey, str] = {"cpu": "peak_cpu", "memory": "peak_rss"}
 
 # What decided a count gate (findings, crash/race), for the reporters to word.
 Observed = Literal[
@@ -123,6 +146,16 @@ class Tally:
 
 
 @dataclass(frozen=True)
+class PeakPlace:
+    """Where one combination's peak was made: the stage most of its clean runs name."""
+
+    combination: str
+    place: str  # "evaluate C-0053 rule-x over the cluster", as harness.timelines labels it
+    runs: int  # runs that name it
+    of: int  # runs with a timeline
+
+
+@dataclass(frozen=True)
 class Gate:
     """One gate on one scenario, as numbers: reporters word and format it."""
 
@@ -134,10 +167,29 @@ class Gate:
     target_ratio: float | None = None  # ratio gates: the ceiling of all/baseline; None when unknown
     comparison: stats.Comparison | None = None  # ratio gates: all phases vs baseline
     tally: Tally = Tally()  # count gates
+    would: GateStatus | None = None  # INFO gates: what it would be where the plan applied it
+    peaks: tuple[PeakPlace, ...] = ()  # peak gates: baseline's and all phases' peak places
 
     @property
     def name(self) -> str:
+        if self.key == "wall" and self.target_ratio == LARGE_WALL_TARGET_RATIO:
+            return "wall lower (large)"
         return GATE_NAMES[self.key]
+
+    @property
+    def criterion(self) -> int:
+        return CRITERION_OF[self.key]
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """One of the plan's criteria over every scenario: gated where the plan applies it."""
+
+    number: int
+    title: str
+    status: GateStatus  # from its gated gates: FAIL, else INCONCLUSIVE, else PASS; NOT_RUN if none
+    gates: tuple[Gate, ...]  # gated
+    information: tuple[Gate, ...]  # measured where the plan does not apply it
 
 
 AssessmentKind = Literal[
@@ -189,6 +241,18 @@ class Verdict:
     def exit_code(self) -> int:
         return self.exit_code_for(None)
 
+    def criteria(self) -> tuple[Criterion, ...]:
+        out = []
+        for number, title in CRITERIA.items():
+            mine = [g for g in self.gates if g.criterion == number]
+            gated = tuple(g for g in mine if g.status != INFO)
+            statuses = {g.status for g in gated}
+            status: GateStatus = next(
+                (s for s in (FAIL, INCONCLUSIVE) if s in statuses), PASS if PASS in statuses else NOT_RUN
+            )
+            out.append(Criterion(number, title, status, gated, tuple(g for g in mine if g.status == INFO)))
+        return tuple(out)
+
     def exit_code_for(self, enforced: frozenset[GateKey] | None) -> int:
         """The exit code counting only the gates whose key is in `enforced` (None: every gate)."""
         if self.mismatches:
@@ -230,8 +294,9 @@ def run_label(run: Run) -> str:
     return f"{run.scenario} · {run.combination}{variant} · {run.instrument} · {run.role} r{run.repetition}"
 
 
-def _ratio_gate(key: GateKey, scenario: str, c: stats.Comparison | None, missing_reason: str) -> Gate:
-    target = RATIO_GATES[key][1]
+def _ratio_gate(
+    key: GateKey, scenario: str, c: stats.Comparison | None, missing_reason: str, target: float
+) -> Gate:
 
     def gate(status: GateStatus, reason: str = "") -> Gate:
         return Gate(key, scenario, status, reason, "ratio", target, c)
@@ -251,11 +316,35 @@ def _all_phases_gate(
     has_all: bool,
     comparisons: dict[tuple[str, str, str], stats.Comparison],
     reason: str,
+    target: float | None = None,
 ) -> Gate:
-    metric, target = RATIO_GATES[key]
+    metric, ceiling = RATIO_GATES[key]
+    ceiling = ceiling if target is None else target
     if not has_all:
-        return Gate(key, scenario, NOT_RUN, "the all-phases combination was not run", "not-run", target)
-    return _ratio_gate(key, scenario, comparisons.get((scenario, ALL_PHASES, metric)), reason)
+        return Gate(key, scenario, NOT_RUN, "the all-phases combination was not run", "not-run", ceiling)
+    return _ratio_gate(key, scenario, comparisons.get((scenario, ALL_PHASES, metric)), reason, ceiling)
+
+
+def _information(gate: Gate, why: str) -> Gate:
+    """A gate measured where the plan does not apply it: shown with its figures, never counted."""
+    would = None if gate.status == NOT_RUN else gate.status
+    return replace(gate, status=INFO, would=would, reason=why if would else gate.reason)
+
+
+def peak_places(suite: Suite, scenario: str, peak: str) -> tuple[PeakPlace, ...]:
+    """Where a peak was made for the baseline and all phases: the stage most clean runs name."""
+    places = []
+    for combination, role in (("baseline", BASELINE), (ALL_PHASES, CANDIDATE)):
+        named = Counter(
+            run.peak_stages[peak]
+            for one in suite.find(scenario, combination, CLEAN, role)
+            for run in one.runs
+            if run.ok and peak in run.peak_stages
+        )
+        if named:
+            place, runs = named.most_common(1)[0]
+            places.append(PeakPlace(combination, place, runs, sum(named.values())))
+    return tuple(places)
 
 
 def _missing_reason(suite: Suite, scenario: str, combination: str) -> str:
@@ -391,6 +480,10 @@ def _comparisons(suite: Suite) -> tuple[Comparisons, dict[tuple[str, str], stats
                 if combination == "baseline":
                     continue
                 cand = suite.paired_values(scenario, combination, metric, CANDIDATE)
+                if not base and not cand:
+                    continue  # a metric these runs do not have (results from before timelines)
+                if metric in GATE_ONLY_METRICS and combination != ALL_PHASES:
+                    continue  # judged on all phases only: more tests would only widen Holm's family
                 comparisons[(scenario, combination, metric)] = stats.compare(metric, cand, base)
     keys = list(comparisons)
     adjusted = stats.adjust([comparisons[k] for k in keys])
@@ -398,18 +491,34 @@ def _comparisons(suite: Suite) -> tuple[Comparisons, dict[tuple[str, str], stats
 
 
 def _gates(suite: Suite, scenario: str, comparisons: Comparisons) -> list[Gate]:
-    """The plan's gates on one scenario: CPU always, memory when large, wall when small; findings; crash."""
+    """The plan's gates on one scenario, each where the plan applies it; elsewhere information."""
     info = suite.scenario(scenario)
     count = info.resource_count if info else None
+    large = count is not None and count > LARGE_ABOVE_RESOURCES
+    small = count is not None and count <= SMALL_AT_MOST_RESOURCES
     has_all = ALL_PHASES in _combinations(suite, scenario)
     reason = _missing_reason(suite, scenario, ALL_PHASES)
-    found = [_all_phases_gate("cpu", scenario, has_all, comparisons, reason)]
+    unknown = "resource count unknown: the plan's size classes cannot be told"
+
+    def ratio(key: GateKey, target: float | None = None) -> Gate:
+        gate = _all_phases_gate(key, scenario, has_all, comparisons, reason, target)
+        peak = PEAK_OF.get(key)
+        return replace(gate, peaks=peak_places(suite, scenario, peak)) if peak else gate
+
+    found = [ratio("cpu"), _information(ratio("cpu-seconds"), "the plan gates peak CPU; CPU seconds are its cost")]
+    memory = ratio("memory")
     if count is None:
-        found.append(Gate("memory", scenario, INCONCLUSIVE, "resource count unknown", "ratio"))
-    elif count > LARGE_ABOVE_RESOURCES:
-        found.append(_all_phases_gate("memory", scenario, has_all, comparisons, reason))
-    if count is not None and count <= SMALL_AT_MOST_RESOURCES:
-        found.append(_all_phases_gate("wall", scenario, has_all, comparisons, reason))
+        found.append(replace(memory, status=INCONCLUSIVE, reason=unknown))
+    else:
+        found.append(memory if large else _information(memory, "the plan applies it above 2,500 resources"))
+    if count is None:
+        found.append(Gate("wall", scenario, INCONCLUSIVE, unknown, "ratio"))
+    elif small:
+        found.append(ratio("wall"))
+    elif large:
+        found.append(ratio("wall", LARGE_WALL_TARGET_RATIO))
+    else:
+        found.append(_information(ratio("wall"), "between 1,000 and 2,500 resources the plan promises nothing"))
     return [*found, _findings_gate(suite, scenario), _crash_gate(suite, scenario)]
 
 

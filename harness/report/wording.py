@@ -25,7 +25,7 @@ def change_text(c: stats.Comparison | None, number: Callable[[float], str]) -> s
     return f"{number(c.change_percent)}% [{number((c.ci_low - 1) * 100)}, {number((c.ci_high - 1) * 100)}]"
 
 
-RATIO_GATE_KEYS = ("cpu", "memory", "wall")
+RATIO_GATE_KEYS = ("cpu", "cpu-seconds", "memory", "wall")
 CRASH_TARGET = "all-phases runs exit 0, also with 2 workers + shuffled controls"
 
 
@@ -35,6 +35,8 @@ def gate_target(g: gates.Gate) -> str:
         return "identical to baseline"
     if g.key == "crash":
         return CRASH_TARGET
+    if g.target_ratio == gates.LARGE_WALL_TARGET_RATIO and g.key == "wall":
+        return "< 1.00× baseline"
     return "—" if g.target_ratio is None else f"≤ {g.target_ratio:.2f}× baseline"
 
 
@@ -105,3 +107,13 @@ def summary_line(verdict: gates.Verdict) -> str:
     parts = [f"{counts[s]} {s}" for s in order if counts.get(s)]
     headline = HEADLINES.get(verdict.exit_code, f"exit {verdict.exit_code}")
     return f"{headline} ({', '.join(parts) or 'no gates'})"
+
+
+WOULD = {gates.PASS: "would pass", gates.FAIL: "would miss", gates.INCONCLUSIVE: "not measured"}
+
+
+def gate_reason(g: gates.Gate) -> str:
+    """Why a gate stands as it does; an INFO gate also says what it would be where the plan applied it."""
+    if g.status == gates.INFO and g.would is not None:
+        return f"{g.reason} ({WOULD.get(g.would, g.would)})"
+    return g.reason

@@ -25,7 +25,7 @@ def test_gate_passes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
 
 
 def test_gate_missed(tmp_path: Path) -> None:
-    suite = _suite({1: {"cpu_seconds": 0.9}, 5: {"peak_rss_bytes": 0.5}})
+    suite = _suite({1: {"peak_cpu_cores": 0.9}, 5: {"peak_rss_bytes": 0.5}})
     assert main(["gate", str(_store(tmp_path, suite) / "results.json")]) == EXIT_GATE_MISSED
 
 

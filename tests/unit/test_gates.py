@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -15,7 +16,7 @@ from harness.results import Machine, Run, ScenarioInfo, Suite
 from scanner.phases import Phases, key_combinations
 
 MACHINE = Machine("3.11.7", "CPython", "Linux", 2, "0.1.0", None, None, None, None, None)
-BASE = {"cpu_seconds": 2.0, "peak_rss_bytes": 500e6, "wall_seconds": 1.5}
+BASE = {"cpu_seconds": 2.0, "peak_rss_bytes": 500e6, "wall_seconds": 1.5, "peak_cpu_cores": 1.0}
 
 
 def _suite(
@@ -54,7 +55,11 @@ def _suite(
     return suite
 
 
-GOOD = {1: {"cpu_seconds": 0.6}, 5: {"peak_rss_bytes": 0.5}, 6: {"peak_rss_bytes": 0.9}}
+GOOD = {
+    1: {"cpu_seconds": 0.6, "peak_cpu_cores": 0.6, "wall_seconds": 0.7},
+    5: {"peak_rss_bytes": 0.5},
+    6: {"peak_rss_bytes": 0.9},
+}
 
 
 def _gate(verdict: gates.Verdict, prefix: str) -> gates.Gate:
@@ -64,11 +69,14 @@ def _gate(verdict: gates.Verdict, prefix: str) -> gates.Gate:
 def test_plan_met_passes() -> None:
     verdict = gates.evaluate(_suite(GOOD))
     assert {g.name: g.status for g in verdict.gates} == {
-        "CPU ≥30% lower": gates.PASS,
-        "peak RSS ≥40% lower (large)": gates.PASS,
+        "peak CPU ≥30% lower": gates.PASS,
+        "CPU seconds (cost)": gates.INFO,
+        "peak RSS ≥40% lower": gates.PASS,
+        "wall lower (large)": gates.PASS,
         "findings": gates.PASS,
         "no crash/race": gates.PASS,
     }
+    assert [c.status for c in verdict.criteria()] == [gates.PASS] * 5
     assert verdict.exit_code == EXIT_OK
     p1 = next(p for p in verdict.phases if p.phase == 1)
     assert p1.alone is not None and p1.alone.median_ratio == pytest.approx(0.6, abs=0.02)
@@ -80,22 +88,29 @@ def test_plan_met_passes() -> None:
 
 
 def test_cpu_short_of_target_is_a_missed_gate() -> None:
-    verdict = gates.evaluate(_suite({1: {"cpu_seconds": 0.85}, 5: {"peak_rss_bytes": 0.5}}))
-    cpu = _gate(verdict, "CPU")
+    verdict = gates.evaluate(_suite({1: {"peak_cpu_cores": 0.85}, 5: {"peak_rss_bytes": 0.5}}))
+    cpu = _gate(verdict, "peak CPU")
     assert cpu.status == gates.FAIL and "above the target" in cpu.reason
     assert verdict.exit_code == EXIT_GATE_MISSED
 
 
 def test_interval_straddling_the_target_does_not_pass() -> None:
-    verdict = gates.evaluate(_suite({1: {"cpu_seconds": 0.70}, 5: {"peak_rss_bytes": 0.5}}, noise=0.05))
-    assert _gate(verdict, "CPU").status == gates.FAIL
+    verdict = gates.evaluate(_suite({1: {"peak_cpu_cores": 0.70}, 5: {"peak_rss_bytes": 0.5}}, noise=0.05))
+    assert _gate(verdict, "peak CPU").status == gates.FAIL
 
 
-def test_small_scenario_has_a_wall_gate_and_no_memory_gate() -> None:
-    verdict = gates.evaluate(_suite({1: {"cpu_seconds": 0.6, "wall_seconds": 1.3}}, resources=100))
-    names = [g.name for g in verdict.gates]
-    assert "peak RSS ≥40% lower (large)" not in names
-    assert _gate(verdict, "wall").status == gates.FAIL
+def test_small_scenario_gates_wall_and_shows_memory_as_information() -> None:
+    verdict = gates.evaluate(
+        _suite({1: {"peak_cpu_cores": 0.6, "wall_seconds": 1.3, "peak_rss_bytes": 1.2}}, resources=100)
+    )
+    memory = _gate(verdict, "peak RSS")
+    assert memory.status == gates.INFO and memory.would == gates.FAIL
+    wall = _gate(verdict, "wall")
+    assert wall.name == "wall ≤15% worse (small)" and wall.status == gates.FAIL
+    criteria = {c.number: c for c in verdict.criteria()}
+    assert criteria[2].status == gates.NOT_RUN and criteria[2].information == (memory,)
+    assert criteria[4].status == gates.FAIL
+    assert verdict.exit_code == EXIT_GATE_MISSED
     p5 = next(p for p in verdict.phases if p.phase == 5)
     assert not p5.applies and "large clusters" in assessment_text(p5.assessment)
 
@@ -116,8 +131,8 @@ def test_missing_figures_are_inconclusive_never_a_regression() -> None:
                 )
             )
     verdict = gates.evaluate(suite)
-    assert _gate(verdict, "CPU").status == gates.INCONCLUSIVE
-    assert "timeout" in _gate(verdict, "CPU").reason
+    assert _gate(verdict, "peak CPU").status == gates.INCONCLUSIVE
+    assert "timeout" in _gate(verdict, "peak CPU").reason
     assert _gate(verdict, "no crash").status == gates.INCONCLUSIVE
     assert verdict.exit_code == EXIT_ENVIRONMENT
     assert any("timeout" in line for line in verdict.missing)
@@ -153,7 +168,7 @@ def test_mismatch_wins_over_everything() -> None:
 
 def test_without_all_phases_the_gates_are_not_run() -> None:
     verdict = gates.evaluate(_suite(GOOD, combinations=[Phases(), Phases.of({1})]))
-    assert _gate(verdict, "CPU").status == gates.NOT_RUN
+    assert _gate(verdict, "peak CPU").status == gates.NOT_RUN
     assert verdict.exit_code == EXIT_OK
 
 
@@ -187,3 +202,36 @@ def test_fit_effects_recovers_main_effects() -> None:
     main, inter, _ = gates.fit_effects(logs)
     assert math.exp(main[1]) == pytest.approx(0.7) and math.exp(main[2]) == pytest.approx(0.9)
     assert inter == {}
+
+
+def test_between_small_and_large_wall_is_information_and_cpu_seconds_never_count() -> None:
+    verdict = gates.evaluate(_suite({1: {"peak_cpu_cores": 0.6, "cpu_seconds": 1.5, "wall_seconds": 1.5}}, resources=2000))
+    assert _gate(verdict, "wall").status == gates.INFO
+    assert _gate(verdict, "CPU seconds").status == gates.INFO
+    assert _gate(verdict, "peak RSS").status == gates.INFO
+    assert verdict.exit_code == EXIT_OK
+
+
+def test_large_wall_must_be_lower_than_baseline() -> None:
+    verdict = gates.evaluate(_suite({**GOOD, 1: {"peak_cpu_cores": 0.6, "wall_seconds": 1.0}}))
+    wall = _gate(verdict, "wall")
+    assert wall.name == "wall lower (large)" and wall.status == gates.FAIL
+    assert {c.number: c.status for c in verdict.criteria()}[4] == gates.FAIL
+
+
+def test_peak_gates_name_where_the_peaks_were_made() -> None:
+    suite = _suite(GOOD)
+    for run in list(suite.runs()):
+        if run.role in (results.BASELINE, results.CANDIDATE) and run.combination in ("baseline", "all"):
+            place = "evaluate C-0053 join over cluster" if run.combination == "baseline" else "report"
+            if run.repetition == 0:
+                place = "collect"
+            suite = suite.with_run(replace(run, peak_stages={"peak_cpu": place, "peak_rss": place}))
+    verdict = gates.evaluate(suite)
+    where = _gate(verdict, "peak RSS").peaks
+    assert where == (
+        gates.PeakPlace("baseline", "evaluate C-0053 join over cluster", 7, 8),
+        gates.PeakPlace("all", "report", 7, 8),
+    )
+    assert _gate(verdict, "peak CPU").peaks == where
+    assert _gate(verdict, "findings").peaks == ()
