@@ -29,8 +29,12 @@ from harness.run import runner
 from harness.run.instruments import registry
 from scanner.phases import PhasesError, parse_combinations
 
-DEFAULT_SCENARIOS = "small,medium"
-FULL_SCENARIOS = "small,medium,large"
+# The quick start judges all five criteria: `threshold` (2,600) is above the plan's 2,500, so the
+# memory and large-cluster wall criteria are judged too. It keeps the statistics (5 blocks, A/A)
+# and drops combinations: baseline vs all phases, which is what the criteria are judged on.
+DEFAULT_SCENARIOS = "small,medium,threshold"
+DEFAULT_COMBINATIONS = "baseline;all"
+FULL_SCENARIOS = "small,medium,threshold,large"
 DEFAULT_REPEAT = 5
 DEFAULT_INSTRUMENTS = ",".join(one.name for one in registry.BUILT_IN)  # clean,memray,pyspy
 # CI's gate: small enough for minutes on 2 cores; CPU is reported, not enforced, because the plan's
@@ -54,7 +58,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--combinations",
         default=None,
-        help="key (14), all (64) or a ;-separated list such as 'baseline;1;1,3;all'",
+        help=f"key (14), all (64) or a ;-separated list such as 'baseline;1;1,3;all' (default {DEFAULT_COMBINATIONS!r})",
     )
     parser.add_argument(
         "--repeat",
@@ -112,7 +116,7 @@ def build_plan(args: argparse.Namespace) -> runner.Plan:
     if not scenarios:
         raise UsageError("no scenario given")
     try:
-        chosen = parse_combinations(args.combinations or ("all" if args.full else "key"))
+        chosen = parse_combinations(args.combinations or ("all" if args.full else DEFAULT_COMBINATIONS))
     except PhasesError as exc:
         raise UsageError(str(exc)) from exc
     combinations = tuple(dict.fromkeys(["baseline", *(str(c) for c in chosen)]))

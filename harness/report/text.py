@@ -10,10 +10,24 @@ from collections.abc import Sequence
 
 from harness.judge import stats
 from harness.judge.gates import Verdict
-from harness.report.wording import assessment_text, change_text, gate_ci, gate_measured, gate_target
+from harness.report.wording import (
+    assessment_text,
+    change_text,
+    criterion_sentence,
+    gate_ci,
+    gate_measured,
+    gate_reason,
+    gate_target,
+    peak_lines,
+)
 from harness.results import Suite
 
-METRIC_LABELS = {"cpu_seconds": "CPU", "peak_rss_bytes": "peak RSS", "wall_seconds": "wall"}
+METRIC_LABELS = {
+    "cpu_seconds": "CPU",
+    "peak_cpu_cores": "peak CPU",
+    "peak_rss_bytes": "peak RSS",
+    "wall_seconds": "wall",
+}
 
 
 def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -29,21 +43,42 @@ def _percent(c: stats.Comparison | None) -> str:
 
 
 def render(verdict: Verdict, suite: Suite) -> str:
-    parts = [*_gates(verdict), "", *_phases(verdict), *_interactions(verdict), *_noise(verdict)]
+    parts = [*_criteria(verdict), "", *_gates(verdict), *_peaks(verdict), ""]
+    parts += [*_phases(verdict), *_interactions(verdict), *_noise(verdict)]
     parts += [*_comparisons_and_failures(verdict), "", _machine(suite)]
     return "\n".join(parts) + "\n"
 
 
+def _criteria(verdict: Verdict) -> list[str]:
+    """The first lines a reader sees: the plan's verdict, one sentence per criterion."""
+    return [
+        f"The plan's five criteria (exit code {verdict.exit_code}):",
+        *(criterion_sentence(c) for c in verdict.criteria()),
+    ]
+
+
 def _gates(verdict: Verdict) -> list[str]:
     return [
-        "Gates (all phases vs baseline, clean runs; pass only when the 95% CI clears the target)",
+        "Gates (all phases vs baseline, clean runs; pass only when the 95% CI clears the target;",
+        "INFO: measured where the plan does not apply the criterion, never counted)",
         table(
             ("scenario", "gate", "target", "measured", "95% CI", "result", "why"),
             [
-                (g.scenario, g.name, gate_target(g), gate_measured(g), gate_ci(g), g.status.upper(), g.reason)
+                (g.scenario, g.name, gate_target(g), gate_measured(g), gate_ci(g), g.status.upper(), gate_reason(g))
                 for g in verdict.gates
             ],
         ),
+    ]
+
+
+def _peaks(verdict: Verdict) -> list[str]:
+    lines = peak_lines(verdict)
+    if not lines:
+        return []
+    return [
+        "",
+        "Where the peaks were made (the stage most clean runs name; from /proc timelines + stage events)",
+        *(f"  {line}" for line in lines),
     ]
 
 

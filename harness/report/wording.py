@@ -117,3 +117,36 @@ def gate_reason(g: gates.Gate) -> str:
     if g.status == gates.INFO and g.would is not None:
         return f"{g.reason} ({WOULD.get(g.would, g.would)})"
     return g.reason
+
+
+def peak_place_text(places: tuple[gates.PeakPlace, ...]) -> str:
+    """`baseline: evaluate C-0053 … over the cluster (5 of 5 runs); all phases: collect (4 of 5 runs)`."""
+    return "; ".join(
+        f"{'all phases' if p.combination == gates.ALL_PHASES else p.combination}: {p.place} ({p.runs} of {p.of} runs)"
+        for p in places
+    )
+
+
+def criterion_sentence(criterion: gates.Criterion) -> str:
+    """`2. peak memory ≥40% lower above 2,500 resources: FAIL — threshold 1.153× …` in one line."""
+    head = f"{criterion.number}. {criterion.title}: {criterion.status.upper()}"
+    if not criterion.gates:
+        measured = "; ".join(f"{g.scenario} {gate_measured(g)}" for g in criterion.information)
+        where = f" (measured as information: {measured})" if measured else ""
+        return f"{head} — no scenario the plan applies it to was run{where}."
+    parts = []
+    for g in criterion.gates:
+        ci = gate_ci(g)
+        figure = gate_measured(g) if ci == "—" else f"{gate_measured(g)} {ci}"
+        why = f", {g.reason}" if g.status != gates.PASS and g.reason else ""
+        parts.append(f"{g.scenario} {figure}{why}")
+    return f"{head} — " + "; ".join(parts) + "."
+
+
+def peak_lines(verdict: gates.Verdict) -> list[str]:
+    """Where each peak the gates judge was made, per scenario, for the baseline and all phases."""
+    return [
+        f"{g.scenario} · {g.name.split(' ≥')[0]}: {peak_place_text(g.peaks)}"
+        for g in verdict.gates
+        if g.peaks and g.key in gates.PEAK_OF
+    ]
