@@ -20,6 +20,7 @@ harness layer.
 from __future__ import annotations
 
 import bisect
+import itertools
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -50,7 +51,10 @@ class Span:
     def label(self) -> str:
         if self.stage == "evaluate":
             what = " ".join(part for part in (self.control, self.rule) if part)
-            return f"evaluate {what} over {self.scope or '?'}"
+            scope = {"*": "the cluster", "": "?"}.get(
+                self.scope, self.scope
+            )  # "*": the scanner's whole-cluster scope
+            return f"evaluate {what} over {scope}"
         return f"{self.stage} ({self.scope})" if self.scope else self.stage
 
 
@@ -91,7 +95,12 @@ def spans(events: Iterable[Mapping[str, Any]]) -> tuple[Span, ...]:
             continue  # the header line, or a record this reader does not know
         t = float(record["t"])
         last = max(last, t)
-        key = (str(record["stage"]), str(record.get("rule", "")), str(record.get("control", "")), str(record.get("scope", "")))
+        key = (
+            str(record["stage"]),
+            str(record.get("rule", "")),
+            str(record.get("control", "")),
+            str(record.get("scope", "")),
+        )
         if record.get("edge") == "begin":
             opened.setdefault(key, []).append(t)
         elif record.get("edge") == "end" and opened.get(key):
@@ -124,7 +133,9 @@ def stage_over(all_spans: Sequence[Span], times: Sequence[float]) -> str:
     return counts.most_common(1)[0][0]
 
 
-def window_cores(samples: Sequence[Sample], window_seconds: float = WINDOW_SECONDS) -> list[tuple[float, float, int]]:
+def window_cores(
+    samples: Sequence[Sample], window_seconds: float = WINDOW_SECONDS
+) -> list[tuple[float, float, int]]:
     """(window end t, cores used, index of the window's first sample) for every full window.
 
     A timeline shorter than one window gives one window over all of it: its mean is its peak.
@@ -133,7 +144,7 @@ def window_cores(samples: Sequence[Sample], window_seconds: float = WINDOW_SECON
         return []
     times = [s[0] for s in samples]
     out: list[tuple[float, float, int]] = []
-    for i, (t, cpu, _rss) in enumerate(samples):
+    for t, cpu, _rss in samples:
         j = bisect.bisect_right(times, t - window_seconds) - 1  # the last sample a full window back
         if j < 0:
             continue
@@ -150,9 +161,7 @@ def window_cores(samples: Sequence[Sample], window_seconds: float = WINDOW_SECON
 def cores_series(samples: Sequence[Sample]) -> list[tuple[float, float]]:
     """(t, cores used since the previous sample): the raw utilisation curve a plot shows."""
     return [
-        (t1, (c1 - c0) / (t1 - t0))
-        for (t0, c0, _), (t1, c1, _) in zip(samples, samples[1:], strict=False)
-        if t1 > t0
+        (t1, (c1 - c0) / (t1 - t0)) for (t0, c0, _), (t1, c1, _) in itertools.pairwise(samples) if t1 > t0
     ]
 
 

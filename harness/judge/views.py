@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from harness import profiles
+from harness import timelines as timeline
 from harness.judge import gates, noise, stats
 from harness.results import (
     ALL_PHASES,
@@ -68,6 +69,30 @@ class ProfileData:
     # Artefact name → what a reader calls it: the instruments' linked artefacts, in their order.
     link_kinds: Mapping[str, str] = field(default_factory=dict)
     problems: tuple[str, ...] = ()  # artefacts that were expected but could not be read
+    # A clean run's /proc timeline and stage spans, for the first baseline and all-phases run.
+    run_timelines: Mapping[Key, RunTimeline] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RunTimeline:
+    """What one clean run's timeline artefacts hold: /proc samples and the scanner's stage spans."""
+
+    repetition: int
+    samples: tuple[timeline.Sample, ...]
+    spans: tuple[timeline.Span, ...]
+
+
+@dataclass(frozen=True)
+class StageTimeline:
+    """A clean run's CPU and RSS over time with its stage bands and peaks, ready to draw."""
+
+    scenario: str
+    combination: str
+    repetition: int
+    cores: tuple[tuple[float, float], ...]  # (end of a 1 s window, cores used in it)
+    rss: tuple[tuple[float, float], ...]  # (t, bytes)
+    bands: tuple[tuple[str, float, float], ...]  # (stage, begin, end), outer stages first
+    peaks: timeline.Peaks
 
 
 # --- the report -------------------------------------------------------------------------------
@@ -212,6 +237,8 @@ class ReportView:
     parity: tuple[ParityView, ...]
     machine: tuple[tuple[str, str], ...]
     problems: tuple[str, ...]
+    stage_timelines: tuple[StageTimeline, ...] = ()  # baseline and all phases, largest scenario
+    stage_timeline_note: str = ""
 
 
 def percent(ratio: float) -> float:
@@ -543,6 +570,7 @@ def report_view(
         for (scenario, combination), svg in profile.flamegraph_svgs.items()
         if scenario == (spy_pair or largest) and combination in ("baseline", ALL_PHASES)
     )
+    stage_timelines, stage_note = _stage_timelines(suite, profile, largest)
     commit = suite.machine.git_commit
     title = f"ksbench report — {', '.join(suite.scenario_names())}" + (f" @ {commit[:12]}" if commit else "")
     return ReportView(
@@ -563,7 +591,43 @@ def report_view(
         parity=parity(suite),
         machine=machine_rows(suite),
         problems=profile.problems,
+        stage_timelines=stage_timelines,
+        stage_timeline_note=stage_note,
     )
+
+
+def _stage_timelines(
+    suite: Suite, profile: ProfileData, largest: str | None
+) -> tuple[tuple[StageTimeline, ...], str]:
+    keys = [(largest, c) for c in ("baseline", gates.ALL_PHASES)] if largest else []
+    found = [(key, profile.run_timelines[key]) for key in keys if key in profile.run_timelines]
+    if not found:
+        return (), (
+            f"absent: no clean run of {largest or 'any scenario'} carries a /proc timeline for the baseline "
+            "and all phases (results from before timelines, or the all-phases combination was not run)."
+        )
+    out = []
+    for (scenario, combination), run in found:
+        peaks = timeline.analyse(run.samples, run.spans)
+        if peaks is None:
+            continue
+        out.append(
+            StageTimeline(
+                scenario,
+                combination,
+                run.repetition,
+                tuple((t, c) for t, c, _ in timeline.window_cores(run.samples)),
+                tuple((t, float(rss)) for t, _, rss in run.samples),
+                tuple(timeline.stage_bands(run.spans)),
+                peaks,
+            )
+        )
+    note = (
+        f"{largest} ({_count(suite, largest or '')} resources), one clean run each: cores used over a "
+        f"sliding {timeline.WINDOW_SECONDS:g} s window and RSS, sampled from /proc; shaded: the scanner's "
+        "stages. The peaks are labelled with the stage they fell in."
+    )
+    return tuple(out), note
 
 
 def _count(suite: Suite, scenario: str) -> str:

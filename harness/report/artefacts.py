@@ -5,8 +5,10 @@ combination, the first baseline or candidate run that carries the artefact), rea
 collapsed stacks (`pyspy_raw`) and flame graphs (`pyspy_flamegraph`), and memory timelines (a
 `memory_timeline` artefact, `ksbench-memory-timeline/1`: {"source", "points": [[seconds,
 rss_bytes], …]}, whichever instrument wrote it). Artefacts are found by name, not by instrument:
-a new instrument's timeline is read without a change here. An unreadable artefact is a line in
-`problems`, never an exception.
+a new instrument's timeline is read without a change here. Also the /proc timeline (`timeline`,
+`ksbench-timeline/1`) and stage events (`stage_events`) of the first clean baseline and
+all-phases run of each scenario. An unreadable artefact is a line in `problems`, never an
+exception.
 
 Must not: read a tool's binary capture (instruments summarise those at measure time), compute
 what the report shows (harness.judge.views does) or render anything.
@@ -18,9 +20,10 @@ import json
 from collections.abc import Mapping
 from pathlib import Path
 
-from harness.judge.views import Key, ProfileData
+from harness.timelines import parse_stage_events, parse_timeline, spans
+from harness.judge.views import Key, ProfileData, RunTimeline
 from harness.profiles import parse_collapsed
-from harness.results import BASELINE, CANDIDATE, Run, Suite
+from harness.results import ALL_PHASES, BASELINE, BASELINE_COMBINATION, CANDIDATE, CLEAN, Run, Suite
 
 TIMELINE_FORMAT = "ksbench-memory-timeline/1"
 FLAMEGRAPH_MAX_BYTES = 2_000_000  # larger SVGs are linked, not inlined
@@ -44,6 +47,36 @@ def _timeline(path: Path) -> tuple[tuple[tuple[float, float], ...], str]:
         raise ValueError(f"format_version {data.get('format_version')!r}")
     points = tuple((float(t), float(rss)) for t, rss in data["points"])
     return points, str(data.get("source", "a sampler"))
+
+
+def _first_clean(suite: Suite) -> dict[Key, Run]:
+    """The first measured clean run of the baseline and of all phases, per scenario."""
+    chosen: dict[Key, Run] = {}
+    for run in suite.runs():
+        wanted = (run.combination, run.role) in ((BASELINE_COMBINATION, BASELINE), (ALL_PHASES, CANDIDATE))
+        if run.instrument != CLEAN or run.variant or not wanted or not run.ok:
+            continue
+        key = (run.scenario, run.combination)
+        if key not in chosen or run.repetition < chosen[key].repetition:
+            chosen[key] = run
+    return chosen
+
+
+def _run_timelines(out: Path, suite: Suite, existing: frozenset[str], problems: list[str]) -> dict[Key, RunTimeline]:
+    found: dict[Key, RunTimeline] = {}
+    for key, run in _first_clean(suite).items():
+        path = run.artefacts.get("timeline")
+        if not path or path not in existing:
+            continue
+        try:
+            samples = parse_timeline((out / path).read_text(encoding="utf-8"))
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            problems.append(f"{path}: {exc}")
+            continue
+        events = run.artefacts.get("stage_events")
+        text = (out / events).read_text(encoding="utf-8", errors="replace") if events and events in existing else ""
+        found[key] = RunTimeline(run.repetition, samples, spans(parse_stage_events(text)))
+    return found
 
 
 def load(out: Path, suite: Suite, link_kinds: Mapping[str, str] | None = None) -> ProfileData:
@@ -77,7 +110,9 @@ def load(out: Path, suite: Suite, link_kinds: Mapping[str, str] | None = None) -
             sources.add(source)
         except (OSError, ValueError, KeyError, TypeError) as exc:
             problems.append(f"{stored}: {exc}")
+    run_timelines = _run_timelines(out, suite, existing, problems)
     return ProfileData(
+        run_timelines=run_timelines,
         stacks=stacks,
         timelines=timelines,
         timeline_source=", ".join(sorted(sources)) or "memray snapshots",

@@ -22,7 +22,15 @@ from matplotlib.patches import Patch, Rectangle
 from harness.exit_codes import EXIT_FINDINGS_MISMATCH, EXIT_GATE_MISSED, EXIT_OK
 from harness.judge import gates, stats, views
 from harness.judge.views import METRIC_LABELS, ReportView
-from harness.report.wording import assessment_text, gate_ci, gate_measured, gate_target, summary_line
+from harness.report.wording import (
+    assessment_text,
+    gate_ci,
+    gate_measured,
+    gate_reason,
+    gate_target,
+    peak_place_text,
+    summary_line,
+)
 
 MIB = 1024.0 * 1024.0
 BASELINE_COLOUR = "#6b7280"
@@ -40,7 +48,13 @@ TONE_COLOURS = {
     "higher?": "#fca5a5",
     "unclear": UNSURE_COLOUR,
 }
-STATUS_CLASS = {gates.PASS: "pass", gates.FAIL: "fail", gates.INCONCLUSIVE: "unsure", gates.NOT_RUN: "notrun"}
+STATUS_CLASS = {
+    gates.PASS: "pass",
+    gates.FAIL: "fail",
+    gates.INCONCLUSIVE: "unsure",
+    gates.NOT_RUN: "notrun",
+    gates.INFO: "notrun",
+}
 
 STYLE = """
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;color:#111827;margin:0;background:#f9fafb}
@@ -57,7 +71,7 @@ th{background:#f3f4f6;font-weight:600}
 td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 td.pass{background:#dcfce7;font-weight:600}td.fail{background:#fee2e2;font-weight:600}
 td.unsure{background:#fef3c7;font-weight:600}td.notrun{background:#f3f4f6;color:#6b7280}
-.note{color:#4b5563;margin:4px 0 8px}.absent{color:#92400e}
+.note{color:#4b5563;margin:4px 0 8px}.absent{color:#92400e}.where{color:#4b5563;font-size:12px}
 .plot{background:#fff;border:1px solid #e5e7eb;margin:8px 0;padding:4px;overflow-x:auto}
 .plot svg{max-width:100%;height:auto}
 .flame{overflow-x:auto;background:#fff;border:1px solid #e5e7eb}
@@ -223,6 +237,68 @@ def timeline_svg(timelines: Sequence[views.Timeline]) -> str:
         return _svg(fig)
 
 
+STAGE_COLOURS = {
+    "collect": "#dbeafe",
+    "match": "#fde68a",
+    "evaluate": "#fee2e2",
+    "aggregate": "#dcfce7",
+    "report": "#e9d5ff",
+}
+
+
+def _short(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def stage_timeline_svg(timelines: Sequence[views.StageTimeline]) -> str:
+    """Cores used (1 s windows) and RSS over time, one column per run, stages shaded, peaks labelled."""
+    from matplotlib.patches import Patch
+
+    with _svg_settings():
+        fig = Figure(figsize=(12.5, 5.6))
+        grid = fig.subplots(2, len(timelines), squeeze=False, sharey="row")
+        end = max(max(t for t, _ in one.rss) for one in timelines)
+        for column, one in enumerate(timelines):
+            cpu_ax, rss_ax = grid[0][column], grid[1][column]
+            colour = BASELINE_COLOUR if one.combination == "baseline" else ALL_COLOUR
+            for ax in (cpu_ax, rss_ax):
+                for stage, begin, finish in one.bands:
+                    ax.axvspan(begin, finish, color=STAGE_COLOURS.get(stage, "#f3f4f6"), lw=0, zorder=0)
+                ax.set_xlim(0, end * 1.02)
+                ax.grid(color="#e5e7eb", zorder=1)
+            cpu_ax.plot([t for t, _ in one.cores], [c for _, c in one.cores], color=colour, lw=1.2, zorder=2)
+            rss_ax.plot(
+                [t for t, _ in one.rss], [r / MIB for _, r in one.rss], color=colour, lw=1.2, zorder=2
+            )
+            peaks = one.peaks
+            cpu_ax.plot([peaks.peak_cpu_at_seconds], [peaks.peak_cpu_cores], "v", color="#111827", zorder=3)
+            cpu_ax.annotate(
+                f"peak {peaks.peak_cpu_cores:.2f} cores (p95 {peaks.peak_cpu_cores_p95:.2f})\n"
+                f"{_short(peaks.peak_cpu_stage)}",
+                (peaks.peak_cpu_at_seconds, peaks.peak_cpu_cores), xytext=(0.02, 0.04),
+                textcoords="axes fraction", fontsize=8, arrowprops={"arrowstyle": "-", "color": "#6b7280", "lw": 0.8},
+            )  # fmt: skip
+            rss_peak = peaks.sampled_peak_rss_bytes / MIB
+            rss_ax.plot([peaks.peak_rss_at_seconds], [rss_peak], "v", color="#111827", zorder=3)
+            rss_ax.annotate(
+                f"peak {rss_peak:.0f} MiB\n{_short(peaks.peak_rss_stage)}",
+                (peaks.peak_rss_at_seconds, rss_peak), xytext=(0.02, 0.04), textcoords="axes fraction",
+                fontsize=8, arrowprops={"arrowstyle": "-", "color": "#6b7280", "lw": 0.8},
+            )  # fmt: skip
+            cpu_ax.set_title(f"{one.scenario} · {one.combination} (clean run r{one.repetition})")
+            rss_ax.set_xlabel("seconds since the scanner started")
+            if column == 0:
+                cpu_ax.set_ylabel("cores used (1 s window)")
+                rss_ax.set_ylabel("RSS (MiB)")
+        grid[0][0].set_ylim(bottom=0)
+        grid[1][0].set_ylim(bottom=0)
+        handles = [Patch(color=colour, label=stage) for stage, colour in STAGE_COLOURS.items()]
+        fig.legend(
+            handles=handles, loc="lower center", ncol=len(handles), frameon=False, bbox_to_anchor=(0.5, -0.04)
+        )
+        return _svg(fig)
+
+
 def heat_map_svg(heat: views.HeatMap) -> str:
     import numpy as np
 
@@ -282,7 +358,13 @@ def _gates(view: ReportView) -> str:
                     f'<td class="num">{_e(gate_measured(g))}</td>',
                     f'<td class="num">{_e(gate_ci(g))}</td>',
                     f'<td class="{css}">{_e(g.status.upper())}</td>',
-                    f"<td>{_e(g.reason.splitlines()[0] if g.reason else '')}</td>",
+                    f"<td>{_e(gate_reason(g).splitlines()[0] if g.reason else '')}"
+                    + (
+                        f'{"<br>" if g.reason else ""}<span class="where">peak: {_e(peak_place_text(g.peaks))}</span>'
+                        if g.peaks
+                        else ""
+                    )
+                    + "</td>",
                 ]
             )
         )
@@ -343,6 +425,17 @@ def _timeline(view: ReportView) -> str:
     else:
         body = f'<p class="absent">{_e(view.timeline_note)}</p>'
     return f'<section id="memory-timeline"><h2>Memory over time</h2>{body}</section>'
+
+
+def _stage_timeline(view: ReportView) -> str:
+    if view.stage_timelines:
+        body = (
+            f'<p class="note">{_e(view.stage_timeline_note)}</p>'
+            f'<div class="plot">{stage_timeline_svg(view.stage_timelines)}</div>'
+        )
+    else:
+        body = f'<p class="absent">{_e(view.stage_timeline_note)}</p>'
+    return f'<section id="stage-timeline"><h2>CPU and memory over time, by stage</h2>{body}</section>'
 
 
 def _heat_map(view: ReportView) -> str:
@@ -500,7 +593,8 @@ def _summary_class(exit_code: int) -> str:
 
 
 SECTIONS = (
-    ("gates", "gates"), ("phases", "phases"), ("scaling", "scaling"), ("memory-timeline", "memory"),
+    ("gates", "gates"), ("stage-timeline", "timelines"), ("phases", "phases"), ("scaling", "scaling"),
+    ("memory-timeline", "memory"),
     ("heatmap", "heat map"), ("cpu-shift", "CPU shift"), ("flamegraphs", "flame graphs"),
     ("parity", "parity"), ("noise", "noise"), ("machine", "machine"),
 )  # fmt: skip
@@ -511,7 +605,7 @@ def render(view: ReportView) -> str:
     nav = "".join(f'<a href="#{anchor}">{_e(label)}</a>' for anchor, label in SECTIONS)
     body = "".join(
         [
-            _gates(view), _phases(view), _scaling(view), _timeline(view), _heat_map(view), _cpu_shift(view),
+            _gates(view), _stage_timeline(view), _phases(view), _scaling(view), _timeline(view), _heat_map(view), _cpu_shift(view),
             _flamegraphs(view), _parity(view), _extra(view), _machine(view),
         ]
     )  # fmt: skip

@@ -14,7 +14,15 @@ from typing import Any
 
 from harness.judge import stats
 from harness.judge.gates import Verdict
-from harness.report.wording import assessment_text, gate_ci, gate_measured, gate_target, summary_line
+from harness.report.wording import (
+    assessment_text,
+    criterion_sentence,
+    gate_ci,
+    gate_measured,
+    gate_target,
+    peak_place_text,
+    summary_line,
+)
 from harness.results import Suite, machine_json
 
 FORMAT_VERSION = "ksbench-verdict/1"
@@ -69,8 +77,15 @@ def render(verdict: Verdict, suite: Suite) -> dict[str, Any]:
                 "ci": gate_ci(g),
                 "status": g.status,
                 "reason": g.reason,
+                "criterion": g.criterion,
+                "would": g.would,
+                "where": peak_place_text(g.peaks),
             }
             for g in verdict.gates
+        ],
+        "criteria": [
+            {"criterion": c.number, "title": c.title, "status": c.status, "sentence": criterion_sentence(c)}
+            for c in verdict.criteria()
         ],
         "phases": [
             {

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from harness.judge import gates, stats
 from harness.judge.gates import Verdict
-from harness.report.wording import change_text, gate_ci, gate_measured, summary_line
+from harness.report.wording import change_text, gate_ci, gate_measured, gate_reason, peak_lines, summary_line
 from harness.results import Suite
 
-ICONS = {gates.PASS: "✅", gates.FAIL: "❌", gates.INCONCLUSIVE: "⚠️", gates.NOT_RUN: "➖"}
+ICONS = {gates.PASS: "✅", gates.FAIL: "❌", gates.INCONCLUSIVE: "⚠️", gates.NOT_RUN: "➖", gates.INFO: "ℹ️"}
 FOLDED_LINES = 20
 
 
@@ -59,12 +59,15 @@ def render(verdict: Verdict, suite: Suite) -> str:
         "",
         f"`{commit}` · {sizes} · {machine.cpu_count or '?'} CPUs · {machine.engine or 'engine ?'}",
         "",
+        " · ".join(f"{ICONS.get(c.status, c.status)} {c.number}. {c.title}" for c in verdict.criteria()),
+        "",
         "| | scenario | gate | measured | 95% CI |",
         "|---|---|---|---|---|",
     ]
     lines += [
         f"| {ICONS.get(g.status, g.status)} | {g.scenario} | {_cell(g.name)} | {_cell(gate_measured(g))} | {gate_ci(g)} |"
         for g in verdict.gates
+        if g.status != gates.INFO
     ]
     scenarios = list(dict.fromkeys(p.scenario for p in verdict.phases))
     cells = {(p.phase, p.scenario): p for p in verdict.phases}
@@ -89,7 +92,15 @@ def render(verdict: Verdict, suite: Suite) -> str:
     if any(not p.applies for p in verdict.phases):
         lines += ["", "¹ the promise is for clusters above 2,500 resources"]
     folded = [
-        f"- {g.scenario} · {g.name}: {_cell(g.reason.splitlines()[0])}" for g in verdict.gates if g.reason
+        f"- {g.scenario} · {g.name}: {_cell(g.reason.splitlines()[0])}"
+        for g in verdict.gates
+        if g.reason and g.status != gates.INFO
+    ]
+    folded += [f"- where: {_cell(line)}" for line in peak_lines(verdict)]
+    folded += [
+        f"- ℹ️ {g.scenario} · {g.name}: {_cell(gate_measured(g))} {gate_ci(g)} — {_cell(gate_reason(g))}"
+        for g in verdict.gates
+        if g.status == gates.INFO
     ]
     folded += [f"- note: {note}" for note in verdict.interaction_notes]
     if verdict.missing:

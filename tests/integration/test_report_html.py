@@ -13,6 +13,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 FIXTURE = Path(__file__).parent.parent / "data" / "report"
 SECTIONS = (
     "gates",
+    "stage-timeline",
     "phases",
     "scaling",
     "memory-timeline",

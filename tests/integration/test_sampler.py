@@ -23,7 +23,9 @@ MIB = 1024 * 1024
 def test_sampler_sees_the_memory_and_the_busy_core() -> None:
     sampler = ProcSampler()
     result = process.run(
-        [sys.executable, str(DATA / "busy_program.py"), "1.0", "120"], timeout_seconds=120, on_start=sampler.start
+        [sys.executable, str(DATA / "busy_program.py"), "1.0", "120"],
+        timeout_seconds=120,
+        on_start=sampler.start,
     )
     sampled = sampler.stop()
     assert result.ok, result.describe()

@@ -220,14 +220,16 @@ def test_stage_events_cover_every_stage_in_order(small_dir: Path, tmp_path: Path
     assert header["format_version"] == "ksbench-stage-events/1"
     assert header["zero"] == "process start"
     times = [r["t"] for r in records]
-    assert times == sorted(times) and 0 < times[0]
+    assert times == sorted(times) and times[0] > 0
     firsts = list(dict.fromkeys(r["stage"] for r in records))
     assert firsts == ["collect", "match", "evaluate", "aggregate", "report"]
     begins = [r for r in records if r["edge"] == "begin"]
     assert len(begins) * 2 == len(records)
     evaluated = {(r["control"], r["rule"]) for r in begins if r["stage"] == "evaluate"}
     report = json.loads((tmp_path / "r.json").read_text())
-    assert {c for c, _ in evaluated} <= {r["controlID"] for r in report["summaryDetails"]["controls"].values()}
+    assert {c for c, _ in evaluated} <= {
+        r["controlID"] for r in report["summaryDetails"]["controls"].values()
+    }
     assert report["metadata"]["counters"]["evaluations"] == sum(1 for r in begins if r["stage"] == "evaluate")
 
 

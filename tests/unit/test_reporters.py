@@ -76,8 +76,11 @@ def test_markdown_is_short_enough_for_a_phone(suite: results.Suite, verdict: gat
 def test_json_carries_format_version_and_exit_code(suite: results.Suite, verdict: gates.Verdict) -> None:
     data = json_reporter.render(verdict, suite)
     assert data["format_version"] == json_reporter.FORMAT_VERSION
-    assert data["exit_code"] == verdict.exit_code == 1  # small and medium miss the CPU gate
-    assert {g["status"] for g in data["gates"]} == {"pass", "fail"}
+    assert data["exit_code"] == verdict.exit_code == 1  # every scenario misses the peak CPU gate
+    assert {g["status"] for g in data["gates"]} == {"pass", "fail", "info"}
+    assert [c["status"] for c in data["criteria"]] == ["fail", "pass", "pass", "pass", "pass"]
+    memory = next(g for g in data["gates"] if g["scenario"] == "large" and g["criterion"] == 2)
+    assert memory["where"].startswith("baseline: evaluate C-0053 rule-workload-sa-has-rbac over the cluster")
     json.dumps(data, allow_nan=False)  # NaN never leaks into the file
 
 
@@ -87,6 +90,7 @@ def test_html_is_self_contained_with_every_section(tmp_path: Path, suite: result
     text = out.read_text(encoding="utf-8")
     for anchor in (
         "gates",
+        "stage-timeline",
         "phases",
         "scaling",
         "memory-timeline",
@@ -99,9 +103,9 @@ def test_html_is_self_contained_with_every_section(tmp_path: Path, suite: result
         assert f'id="{anchor}"' in text, anchor
     assert "<script" not in text and "<link" not in text
     assert not re.search(r"""(src|href)=["']https?:""", text), "the report must not fetch anything"
-    assert (
-        text.count("<svg") >= 8
-    )  # 3 phase-bar plots, scaling, timeline, heat map, CPU shift, 2 flame graphs
+    # 3 phase-bar plots, stage timelines, scaling, memory timeline, heat map, CPU shift, 2 flame graphs
+    assert text.count("<svg") >= 9
+    assert "peak 0.98 cores" in text and "evaluate C-0053 rule-workload-sa-has-rbac" in text
     assert "absent:" not in text  # the fixture has every input
     # Links to the profilers' files resolve from where the report was written.
     hrefs = [h for h in re.findall(r'href="([^"#]+)"', text) if not h.startswith("data:")]
@@ -119,7 +123,8 @@ def test_html_says_what_is_absent(tmp_path: Path) -> None:
     view = views.report_view(only_clean, verdict, artefacts.load(tmp_path, only_clean))
     text = html.render(view)
     assert view.scaling == () and view.timelines == () and view.cpu_shift is None
-    assert text.count("absent:") >= 4
+    assert view.stage_timelines == () and "no clean run of small carries a /proc timeline" in text
+    assert text.count("absent:") >= 5
 
 
 def test_cpu_shift_ranks_functions_by_change() -> None:
@@ -218,3 +223,17 @@ def test_report_to_stdout_and_bad_input(tmp_path: Path, capsys: pytest.CaptureFi
     assert capsys.readouterr().out.startswith("### ksbench: a gate missed")
     (tmp_path / "results.json").write_text('{"format_version": "ksbench-results/0"}')
     assert main(["report", str(tmp_path), "--format", "json"]) == 2
+
+
+def test_stage_timelines_of_the_largest_scenario(suite: results.Suite) -> None:
+    loaded = artefacts.load(FIXTURE, suite)
+    assert set(loaded.run_timelines) == {("large", "baseline"), ("large", "all")}
+    view = views.report_view(suite, gates.evaluate(suite), loaded)
+    assert [(t.scenario, t.combination) for t in view.stage_timelines] == [
+        ("large", "baseline"),
+        ("large", "all"),
+    ]
+    baseline = view.stage_timelines[0]
+    assert baseline.peaks.peak_rss_stage == "evaluate C-0053 rule-workload-sa-has-rbac over the cluster"
+    assert [band[0] for band in baseline.bands][:2] == ["collect", "aggregate"]
+    assert baseline.cores and baseline.rss

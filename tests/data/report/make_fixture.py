@@ -2,7 +2,9 @@
 
 A realistic bench (small 100, medium 1,000, large 5,000 resources; the 14 key combinations;
 8 paired blocks with A/A runs; race runs; one memray and one py-spy run of the baseline and all
-phases per scenario; a time-out and a missing profiler) made with harness.results' own values
+phases per scenario; a time-out and a missing profiler; the /proc timeline figures and peak stages
+of every clean run, with the timeline and stage events of large's first baseline and all-phases
+run) made with harness.results' own values
 and serialiser, so the fixture always has the format the harness writes. The effects are a
 model of what the plan expects (P1 pays above 2,500 resources, P2 does nothing, P5 and P6 cut
 memory on large clusters), with seeded log-normal noise. tests/unit/test_reporters.py checks
@@ -125,6 +127,81 @@ def _timeline(combination: str) -> dict[str, object]:
     return {"format_version": "ksbench-memory-timeline/1", "source": "memray snapshots", "points": points}
 
 
+PEAK_STAGES = {  # (scenario kind, combination) → where the peaks are made, as the timelines would say
+    "baseline": {
+        "peak_cpu": "evaluate C-0034 rule-workload-automounts-token over ns-3",
+        "peak_rss": "evaluate C-0053 rule-workload-sa-has-rbac over the cluster",
+    },
+    "all": {"peak_cpu": "collect", "peak_rss": "evaluate C-0053 rule-workload-sa-has-rbac over the cluster"},
+}
+
+
+def _with_peaks(figures: dict[str, float], key: str, combination: str) -> dict[str, float]:
+    """The /proc timeline's figures, from their own RNG so the older figures keep their values."""
+    rng = random.Random(f"peaks/{key}")
+    cores = (1.02 if combination == "baseline" else 0.97) * math.exp(rng.gauss(0, 0.02))
+    return {
+        **figures,
+        "peak_cpu_cores": round(cores, 4),
+        "peak_cpu_cores_p95": round(cores * 0.97, 4),
+        "peak_cpu_at_seconds": round(figures["wall_seconds"] * 0.6, 3),
+        "sampled_peak_rss_bytes": float(round(figures["peak_rss_bytes"] * 0.98)),
+        "peak_rss_at_seconds": round(figures["wall_seconds"] * 0.7, 3),
+        "timeline_samples": float(round(figures["wall_seconds"] * 20)),
+    }
+
+
+def _peak_stages(combination: str) -> dict[str, str]:
+    return PEAK_STAGES["baseline" if combination == "baseline" else "all"]
+
+
+def _stage_timeline(out: Path, base: str, combination: str, seconds: float) -> dict[str, str]:
+    """A clean run's /proc timeline and stage events, as the sampler and the scanner write them."""
+    evaluate_from, evaluate_to = 0.15 * seconds, 0.9 * seconds
+    spans: list[tuple[str, float, float, dict[str, str]]] = [
+        ("collect", 0.5, evaluate_from - 0.2, {}),
+        ("match", evaluate_from - 0.2, evaluate_from, {"scope": "namespace" if combination == "baseline" else "cluster"}),
+    ]  # fmt: skip
+    rules = ("C-0017 immutable-container-filesystem", "C-0034 rule-workload-automounts-token",
+             "C-0053 rule-workload-sa-has-rbac", "C-0260 rule-workload-without-network-policy")  # fmt: skip
+    step = (evaluate_to - evaluate_from) / len(rules)
+    for index, rule in enumerate(rules):
+        control, name = rule.split(" ")
+        spans.append(("evaluate", evaluate_from + index * step, evaluate_from + (index + 1) * step,
+                      {"control": control, "rule": name, "scope": "*" if "C-0053" in rule else "ns-3"}))  # fmt: skip
+    spans += [
+        ("aggregate", evaluate_to, evaluate_to + 0.4, {}),
+        ("report", evaluate_to + 0.4, seconds - 0.2, {}),
+    ]
+    lines = [json.dumps({"format_version": "ksbench-stage-events/1", "pid": 4242, "clock": "CLOCK_BOOTTIME",
+                         "zero": "process start"})]  # fmt: skip
+    edges = [(begin, stage, "begin", where) for stage, begin, _, where in spans]
+    edges += [(end, stage, "end", where) for stage, _, end, where in spans]
+    for t, stage, edge, where in sorted(edges, key=lambda e: e[0]):
+        lines.append(
+            json.dumps({"t": round(t, 3), "stage": stage, "edge": edge, **where}, separators=(",", ":"))
+        )
+    join_from, join_to = evaluate_from + 2 * step, evaluate_from + 3 * step
+    samples, cpu = [], 0.0
+    for i in range(int(seconds * 20) + 1):
+        t = i / 20
+        cores = 0.35 if t < 0.5 or t > evaluate_to else (0.98 if combination == "baseline" else 0.93)
+        rss = 40 + min(t / 3, 1) * (60 if combination == "baseline" else 25)
+        if join_from <= t <= join_to:
+            rss += 180 * math.sin(math.pi * (t - join_from) / (join_to - join_from))
+        samples.append([round(t, 4), round(cpu, 3), int(rss * 1048576)])
+        cpu += cores / 20
+    timeline = {"format_version": "ksbench-timeline/1", "rate_hz": 20.0,
+                "clock": "seconds since the process started (CLOCK_BOOTTIME)",
+                "columns": ["t_seconds", "cpu_seconds", "rss_bytes"], "samples": samples}  # fmt: skip
+    return {
+        "timeline": _write(
+            out, f"{base}/timeline.json", json.dumps(timeline, indent=1, sort_keys=True) + "\n"
+        ),
+        "stage_events": _write(out, f"{base}/stage-events.jsonl", "\n".join(lines) + "\n"),
+    }
+
+
 def _write(out: Path, relative: str, text: str) -> str:
     path = out / relative
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -161,8 +238,9 @@ def build(out: Path) -> Suite:
                 WARMUP,
                 -1,
                 OK,
-                metrics=_figures(rng, scenario, "baseline"),
+                metrics=_with_peaks(_figures(rng, scenario, "baseline"), f"{scenario}/warmup", "baseline"),
                 report_digest=digest,
+                peak_stages=_peak_stages("baseline"),
             )
         )
         for repetition in range(REPEAT):
@@ -175,11 +253,26 @@ def build(out: Path) -> Suite:
                     add(Run(scenario, combination, "clean", role, repetition, TIMEOUT,
                             reason="no exit within 900 s; process group killed", exit_code=-9))  # fmt: skip
                     continue
-                add(Run(scenario, combination, "clean", role, repetition, OK,
-                        metrics=_figures(rng, scenario, combination), report_digest=digest, exit_code=0))  # fmt: skip
+                figures = _with_peaks(
+                    _figures(rng, scenario, combination),
+                    f"{scenario}/{combination}/{role}/{repetition}",
+                    combination,
+                )
+                timeline = {}
+                if (
+                    scenario == "large"
+                    and repetition == 0
+                    and combination in ("baseline", "all")
+                    and role != AA
+                ):
+                    timeline = _stage_timeline(out, f"runs/{scenario}/{combination}/clean-{role}-r0", combination,
+                                               figures["wall_seconds"])  # fmt: skip
+                add(Run(scenario, combination, "clean", role, repetition, OK, metrics=figures, report_digest=digest,
+                        exit_code=0, artefacts=timeline, peak_stages=_peak_stages(combination)))  # fmt: skip
         for index, seed in enumerate((1, 2)):
             add(Run(scenario, "all", "clean", RACE, index, OK, variant=f"workers=2,order=shuffled:{seed}",
-                    metrics=_figures(rng, scenario, "all"), report_digest=digest, exit_code=0))  # fmt: skip
+                    metrics=_with_peaks(_figures(rng, scenario, "all"), f"{scenario}/race/{index}", "all"),
+                    report_digest=digest, exit_code=0, peak_stages=_peak_stages("all")))  # fmt: skip
         for combination in ("baseline", "all"):
             role = BASELINE if combination == "baseline" else CANDIDATE
             base = f"runs/{scenario}/{combination}"
