@@ -21,10 +21,10 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import json
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-import json
 from typing import Any
 
 import numpy as np

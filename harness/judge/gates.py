@@ -26,7 +26,7 @@ import itertools
 import math
 from collections import Counter
 from dataclasses import dataclass, replace
-from typing import Final, Literal, get_args
+from typing import Final, Literal
 
 import numpy as np
 
@@ -91,7 +91,14 @@ CRITERIA: dict[int, str] = {
     4: "no more than 15% slower on small clusters, faster on large ones",
     5: "no new crash or race",
 }
-CRITERION_OF: dict[GateKey, int] = {"cpu": 1, "cpu-seconds": 1, "memory": 2, "findings": 3, "wall": 4, "crash": 5}
+CRITERION_OF: dict[GateKey, int] = {
+    "cpu": 1,
+    "cpu-seconds": 1,
+    "memory": 2,
+    "findings": 3,
+    "wall": 4,
+    "crash": 5,
+}
 # Which peak a gate's PeakPlace names (a stored Run.peak_stages key).
 PEAK_OF: dict[GateKey, str] = {"cpu": "peak_cpu", "memory": "peak_rss"}
 
@@ -505,7 +512,10 @@ def _gates(suite: Suite, scenario: str, comparisons: Comparisons) -> list[Gate]:
         peak = PEAK_OF.get(key)
         return replace(gate, peaks=peak_places(suite, scenario, peak)) if peak else gate
 
-    found = [ratio("cpu"), _information(ratio("cpu-seconds"), "the plan gates peak CPU; CPU seconds are its cost")]
+    found = [
+        ratio("cpu"),
+        _information(ratio("cpu-seconds"), "the plan gates peak CPU; CPU seconds are its cost"),
+    ]
     memory = ratio("memory")
     if count is None:
         found.append(replace(memory, status=INCONCLUSIVE, reason=unknown))
@@ -518,7 +528,9 @@ def _gates(suite: Suite, scenario: str, comparisons: Comparisons) -> list[Gate]:
     elif large:
         found.append(ratio("wall", LARGE_WALL_TARGET_RATIO))
     else:
-        found.append(_information(ratio("wall"), "between 1,000 and 2,500 resources the plan promises nothing"))
+        found.append(
+            _information(ratio("wall"), "between 1,000 and 2,500 resources the plan promises nothing")
+        )
     return [*found, _findings_gate(suite, scenario), _crash_gate(suite, scenario)]
 
 

@@ -599,7 +599,7 @@ def report_view(
 def _stage_timelines(
     suite: Suite, profile: ProfileData, largest: str | None
 ) -> tuple[tuple[StageTimeline, ...], str]:
-    keys = [(largest, c) for c in ("baseline", gates.ALL_PHASES)] if largest else []
+    keys = [(largest, c) for c in ("baseline", ALL_PHASES)] if largest else []
     found = [(key, profile.run_timelines[key]) for key in keys if key in profile.run_timelines]
     if not found:
         return (), (

@@ -20,10 +20,10 @@ import json
 from collections.abc import Mapping
 from pathlib import Path
 
-from harness.timelines import parse_stage_events, parse_timeline, spans
 from harness.judge.views import Key, ProfileData, RunTimeline
 from harness.profiles import parse_collapsed
 from harness.results import ALL_PHASES, BASELINE, BASELINE_COMBINATION, CANDIDATE, CLEAN, Run, Suite
+from harness.timelines import parse_stage_events, parse_timeline, spans
 
 TIMELINE_FORMAT = "ksbench-memory-timeline/1"
 FLAMEGRAPH_MAX_BYTES = 2_000_000  # larger SVGs are linked, not inlined
@@ -62,7 +62,9 @@ def _first_clean(suite: Suite) -> dict[Key, Run]:
     return chosen
 
 
-def _run_timelines(out: Path, suite: Suite, existing: frozenset[str], problems: list[str]) -> dict[Key, RunTimeline]:
+def _run_timelines(
+    out: Path, suite: Suite, existing: frozenset[str], problems: list[str]
+) -> dict[Key, RunTimeline]:
     found: dict[Key, RunTimeline] = {}
     for key, run in _first_clean(suite).items():
         path = run.artefacts.get("timeline")
@@ -74,7 +76,11 @@ def _run_timelines(out: Path, suite: Suite, existing: frozenset[str], problems: 
             problems.append(f"{path}: {exc}")
             continue
         events = run.artefacts.get("stage_events")
-        text = (out / events).read_text(encoding="utf-8", errors="replace") if events and events in existing else ""
+        text = (
+            (out / events).read_text(encoding="utf-8", errors="replace")
+            if events and events in existing
+            else ""
+        )
         found[key] = RunTimeline(run.repetition, samples, spans(parse_stage_events(text)))
     return found
 

@@ -64,7 +64,15 @@ def _gates(verdict: Verdict) -> list[str]:
         table(
             ("scenario", "gate", "target", "measured", "95% CI", "result", "why"),
             [
-                (g.scenario, g.name, gate_target(g), gate_measured(g), gate_ci(g), g.status.upper(), gate_reason(g))
+                (
+                    g.scenario,
+                    g.name,
+                    gate_target(g),
+                    gate_measured(g),
+                    gate_ci(g),
+                    g.status.upper(),
+                    gate_reason(g),
+                )
                 for g in verdict.gates
             ],
         ),

@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from harness.exit_codes import EXIT_ENVIRONMENT, EXIT_FINDINGS_MISMATCH, EXIT_GATE_MISSED, EXIT_OK
 from harness.judge import gates, stats
+from harness.results import ALL_PHASES
 
 
 def change_text(c: stats.Comparison | None, number: Callable[[float], str]) -> str:
@@ -122,7 +123,7 @@ def gate_reason(g: gates.Gate) -> str:
 def peak_place_text(places: tuple[gates.PeakPlace, ...]) -> str:
     """`baseline: evaluate C-0053 … over the cluster (5 of 5 runs); all phases: collect (4 of 5 runs)`."""
     return "; ".join(
-        f"{'all phases' if p.combination == gates.ALL_PHASES else p.combination}: {p.place} ({p.runs} of {p.of} runs)"
+        f"{'all phases' if p.combination == ALL_PHASES else p.combination}: {p.place} ({p.runs} of {p.of} runs)"
         for p in places
     )
 

@@ -205,7 +205,9 @@ def test_fit_effects_recovers_main_effects() -> None:
 
 
 def test_between_small_and_large_wall_is_information_and_cpu_seconds_never_count() -> None:
-    verdict = gates.evaluate(_suite({1: {"peak_cpu_cores": 0.6, "cpu_seconds": 1.5, "wall_seconds": 1.5}}, resources=2000))
+    verdict = gates.evaluate(
+        _suite({1: {"peak_cpu_cores": 0.6, "cpu_seconds": 1.5, "wall_seconds": 1.5}}, resources=2000)
+    )
     assert _gate(verdict, "wall").status == gates.INFO
     assert _gate(verdict, "CPU seconds").status == gates.INFO
     assert _gate(verdict, "peak RSS").status == gates.INFO

@@ -68,7 +68,9 @@ class ProcSampler:
         self._problem: str | None = None
 
     def start(self, pid: int) -> None:
-        self._thread = threading.Thread(target=self._loop, args=(pid,), name=f"ksbench-sampler-{pid}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._loop, args=(pid,), name=f"ksbench-sampler-{pid}", daemon=True
+        )
         self._thread.start()
 
     def _loop(self, pid: int) -> None:
