@@ -91,6 +91,12 @@ def _peaks(verdict: Verdict) -> list[str]:
 
 
 def _phases(verdict: Verdict) -> list[str]:
+    if not any(p.alone or p.in_combination for p in verdict.phases):
+        # The quick start benches baseline vs all phases only: a table of dashes would say nothing.
+        return [
+            "Per phase: not measured (only the baseline and all phases ran; "
+            "--combinations key adds each phase alone and on top of the others)"
+        ]
     return [
         "Per phase: the plan's promise vs measured change (median paired ratio, 95% CI)",
         table(
