@@ -237,3 +237,22 @@ def test_stage_timelines_of_the_largest_scenario(suite: results.Suite) -> None:
     assert baseline.peaks.peak_rss_stage == "evaluate C-0053 rule-workload-sa-has-rbac over the cluster"
     assert [band[0] for band in baseline.bands][:2] == ["collect", "aggregate"]
     assert baseline.cores and baseline.rss
+
+
+def test_text_opens_with_one_sentence_per_criterion(suite: results.Suite, verdict: gates.Verdict) -> None:
+    from harness.report import text
+
+    lines = text.render(verdict, suite).splitlines()
+    assert lines[0] == "The plan's five criteria (exit code 1):"
+    assert [line.split(":")[0] for line in lines[1:6]] == [f"{n}. {t}" for n, t in gates.CRITERIA.items()]
+    assert lines[1].startswith("1. peak CPU ≥30% lower: FAIL — small 0.954×")
+    assert (
+        lines[2]
+        == "2. peak memory ≥40% lower above 2,500 resources: PASS — large 0.452× (-54.8%) [0.441, 0.459]."
+    )
+    assert any(
+        line.strip().startswith(
+            "large · peak RSS: baseline: evaluate C-0053 rule-workload-sa-has-rbac over the cluster"
+        )
+        for line in lines
+    )
