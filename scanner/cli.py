@@ -1,7 +1,9 @@
 """`ksbench scan` / `python -m scanner`: arguments → pipeline → report, errors → exit codes.
 
-Exit codes: 0 scanned; 1 --fail-threshold exceeded; 2 usage error; 4 no source could be read.
-The only module that parses arguments or prints; it computes no findings.
+Exit codes: 0 scanned; 1 --fail-threshold exceeded, or not judged because inputs were incomplete
+(fails closed); 2 usage error; 4 no source could be read. Every message is one line, and
+credentials in URLs never reach one. The only module that parses arguments or prints; it computes
+no findings.
 """
 
 from __future__ import annotations
@@ -20,9 +22,18 @@ from scanner.evaluate import DEFAULT_BATCH_SIZE, LARGE_CLUSTER_SIZE, ScanOptions
 from scanner.exceptions import ExceptionsError, load_exceptions
 from scanner.phases import ENV_VAR, Phases, PhasesError
 from scanner.policies import PolicyError, load_library
+from scanner.redact import Scrubber
 from scanner.report import ReportContext, build, render_pretty, write_json
+from scanner.results import SKIPPED
 from scanner.scan import run_scan, wanted_kinds
 from scanner.sources import Source, SourceUnavailable
+from scanner.sources.limits import (
+    DEFAULT_DEADLINE_SECONDS,
+    DEFAULT_MAX_FILE_BYTES,
+    DEFAULT_MAX_OBJECT_BYTES,
+    Deadline,
+    ReadLimits,
+)
 
 EXIT_OK, EXIT_THRESHOLD, EXIT_USAGE, EXIT_SOURCE = 0, 1, 2, 4
 PINNED_TIME = "2000-01-01T00:00:00Z"
@@ -32,7 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="ksbench scan",
         description="Scan a cluster or manifests with kubescape-style controls; writes a kubescape-shaped report.",
-        epilog="exit codes: 0 scanned, 1 --fail-threshold exceeded, 2 usage error, 4 no source could be read",
+        epilog="exit codes: 0 scanned, 1 --fail-threshold exceeded or inputs incomplete under it, "
+        "2 usage error, 4 no source could be read",
     )
     p.add_argument("paths", nargs="*", type=Path, help="manifest files or folders (omit to scan the cluster)")
     p.add_argument(
@@ -76,10 +88,34 @@ def build_parser() -> argparse.ArgumentParser:
         "--fail-threshold",
         type=float,
         metavar="PCT",
-        help="exit 1 when more than PCT percent of the resources fail a control",
+        help="exit 1 when more than PCT percent of the resources fail a control, or when a selected "
+        "control could not be evaluated or a source problem left inputs incomplete (fails closed)",
     )
     p.add_argument("--page-size", type=int, default=500, help="objects per LIST page (cluster scans)")
     p.add_argument("--timeout", type=float, default=30.0, help="seconds per API request (cluster scans)")
+    p.add_argument(
+        "--deadline",
+        type=float,
+        default=DEFAULT_DEADLINE_SECONDS,
+        metavar="SECONDS",
+        help=f"stop reading sources after this long; what is left is reported as skipped "
+        f"(default {DEFAULT_DEADLINE_SECONDS:g}; 0 for none)",
+    )
+    p.add_argument(
+        "--max-file-bytes",
+        type=int,
+        default=DEFAULT_MAX_FILE_BYTES,
+        metavar="N",
+        help=f"larger manifest files, and YAML documents whose aliases expand beyond this, are not read "
+        f"(default {DEFAULT_MAX_FILE_BYTES:,})",
+    )
+    p.add_argument(
+        "--max-object-bytes",
+        type=int,
+        default=DEFAULT_MAX_OBJECT_BYTES,
+        metavar="N",
+        help=f"larger objects are not read, like the API server's limit (default {DEFAULT_MAX_OBJECT_BYTES:,})",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress on standard error")
     p.add_argument(
         "--events",
@@ -90,9 +126,34 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+_SCRUB = Scrubber()
+
+
+def _one_line(message: str) -> str:
+    return " ".join(_SCRUB(message).split())
+
+
+def _tell(message: str) -> None:
+    print(f"ksbench scan: {_one_line(message)}", file=sys.stderr)
+
+
 def _fail(message: str, code: int) -> int:
-    print(f"ksbench scan: error: {message}", file=sys.stderr)
+    print(f"ksbench scan: error: {_one_line(message)}", file=sys.stderr)
     return code
+
+
+def _incomplete(report: dict[str, object], problems: int) -> list[str]:
+    """Why the threshold cannot be judged: selected controls not evaluated, source problems."""
+    summary = report["summaryDetails"]
+    assert isinstance(summary, dict)
+    reasons = [
+        f"{cid}: {control['statusInfo'].get('info', '')}"
+        for cid, control in sorted(summary["controls"].items())
+        if control["status"] == SKIPPED and control["statusInfo"].get("subStatus") != "irrelevant"
+    ]
+    if problems:
+        reasons.append(f"{problems} source problem(s)")
+    return reasons
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -112,12 +173,23 @@ def _main(args: argparse.Namespace) -> int:
 
     def say(message: str) -> None:
         if not args.quiet:
-            print(f"ksbench scan: {message}", file=sys.stderr)
+            print(f"ksbench scan: {_SCRUB(message)}", file=sys.stderr)
 
     try:
         phases = Phases.parse(args.phases) if args.phases is not None else Phases.from_env()
         if args.workers < 1 or args.batch_size < 1 or args.large_cluster_size < 0:
             raise PhasesError("--workers and --batch-size take a whole number of at least 1")
+        if args.max_file_bytes < 1 or args.max_object_bytes < 1 or args.page_size < 1:
+            raise PhasesError(
+                "--max-file-bytes, --max-object-bytes and --page-size take a whole number of at least 1"
+            )
+        if not args.deadline >= 0 or not args.timeout > 0:
+            raise PhasesError("--deadline takes seconds (0 for none) and --timeout seconds above 0")
+        limits = ReadLimits(
+            max_file_bytes=args.max_file_bytes,
+            max_object_bytes=args.max_object_bytes,
+            deadline=Deadline(args.deadline or None),
+        )
         options = ScanOptions(
             phases, args.workers, args.batch_size, args.large_cluster_size, args.control_order
         )
@@ -141,20 +213,26 @@ def _main(args: argparse.Namespace) -> int:
         if args.paths:
             from scanner.sources.files import FileSource
 
-            source = FileSource(args.paths)
+            source = FileSource(args.paths, limits)
         else:
             from scanner.sources.kube import KubeSource
 
             source = KubeSource(
-                args.kubeconfig, args.context, wanted_kinds(library, controls), args.page_size, args.timeout
+                args.kubeconfig,
+                args.context,
+                wanted_kinds(library, controls),
+                args.page_size,
+                args.timeout,
+                limits,
             )
         say(f"reading {source.description}")
         state = run_scan(source, library, engine, controls, options)
     except SourceUnavailable as exc:
         return _fail(str(exc), EXIT_SOURCE)
     if state.inventory.counters.objects_collected == 0 and state.problems:
+        first = state.problems[0]
         return _fail(
-            f"no object could be read from {source.description}: {state.problems[0].reason}", EXIT_SOURCE
+            f"no object could be read from {source.description}: {first.where}: {first.reason}", EXIT_SOURCE
         )
     now = PINNED_TIME if args.pin_time else datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     ctx = ReportContext(
@@ -166,14 +244,24 @@ def _main(args: argparse.Namespace) -> int:
     try:
         with events.span("report"):
             _write_report(args, report, state)
+    except OSError as exc:
+        return _fail(
+            f"cannot write the report to {args.output or 'standard output'}: {exc.strerror or exc}",
+            EXIT_USAGE,
+        )
     finally:
         state.inventory.raw.close()
     if args.fail_threshold is not None:
+        incomplete = _incomplete(report, len(state.problems) + len(state.inventory.invalid))
+        if incomplete:
+            # Fail closed: what was not evaluated might have failed.
+            _tell(f"--fail-threshold not judged, failing closed: inputs incomplete: {'; '.join(incomplete)}")
+            return EXIT_THRESHOLD
         counters = report["summaryDetails"]["ResourceCounters"]
         total = sum(counters.values())
         failed_percent = 100.0 * counters["failedResources"] / total if total else 0.0
         if failed_percent > args.fail_threshold:
-            say(f"{failed_percent:.1f}% of resources failed, above --fail-threshold {args.fail_threshold}")
+            _tell(f"{failed_percent:.1f}% of resources failed, above --fail-threshold {args.fail_threshold}")
             return EXIT_THRESHOLD
     return EXIT_OK
 

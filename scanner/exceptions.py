@@ -51,30 +51,60 @@ def _attribute_matches(
     return value is not None and pattern.fullmatch(value) is not None
 
 
-def _parse(raw: Any, where: str) -> PostureException:
-    if not isinstance(raw, dict) or not raw.get("name"):
-        raise ExceptionsError(f"{where}: each exception needs a name")
-    designators = []
-    for resource in raw.get("resources") or []:
-        attributes = (resource or {}).get("attributes") or {}
+def _designator(resource: Any, where: str) -> tuple[tuple[str, re.Pattern[str]], ...]:
+    if not isinstance(resource, dict):
+        raise ExceptionsError(f"{where}: each resources entry is an object with attributes")
+    attributes = resource.get("attributes")
+    if not isinstance(attributes, dict) or not attributes:
+        # An empty designator would match every resource: an exception must say what it covers.
+        raise ExceptionsError(f"{where}: attributes must name at least one of kind, name, namespace, a label")
+    found = []
+    for key, value in attributes.items():
+        if not isinstance(value, str | int | float | bool):
+            raise ExceptionsError(f"{where}: attribute {key!r} must be a string pattern")
         try:
-            designators.append(tuple(sorted((k, re.compile(str(v))) for k, v in attributes.items())))
-        except re.error as exc:
-            raise ExceptionsError(f"{where} ({raw['name']}): bad pattern: {exc}") from exc
+            found.append((str(key), re.compile(str(value))))
+        except (re.error, OverflowError, RecursionError) as exc:
+            raise ExceptionsError(f"{where}: attribute {key!r}: bad pattern: {exc}") from exc
+    return tuple(sorted(found, key=lambda pair: pair[0]))
+
+
+def _named(policies: list[Any], field: str) -> frozenset[str]:
+    return frozenset(str(p[field]) for p in policies if p.get(field))
+
+
+def _parse(raw: Any, where: str) -> PostureException:
+    if not isinstance(raw, dict) or not raw.get("name") or not isinstance(raw["name"], str):
+        raise ExceptionsError(f"{where}: each exception is an object with a name")
+    where = f"{where} ({raw['name']})"
+    resources = raw.get("resources") or []
+    if not isinstance(resources, list):
+        raise ExceptionsError(f"{where}: resources must be a list, got {type(resources).__name__}")
+    designators = tuple(_designator(r, f"{where} resources[{i}]") for i, r in enumerate(resources))
     policies = raw.get("posturePolicies") or []
+    if not isinstance(policies, list) or not all(isinstance(p, dict) for p in policies):
+        raise ExceptionsError(
+            f'{where}: posturePolicies must be a list of objects like {{"controlID": "C-0057"}}'
+        )
+    for policy in policies:
+        for field in ("controlID", "frameworkName"):
+            if field in policy and not isinstance(policy[field], str):
+                raise ExceptionsError(f"{where}: posturePolicies {field} must be a string")
     return PostureException(
-        name=str(raw["name"]),
-        designators=tuple(designators),
-        control_ids=frozenset(p["controlID"] for p in policies if p.get("controlID")),
-        frameworks=frozenset(p["frameworkName"] for p in policies if p.get("frameworkName")),
+        name=raw["name"],
+        designators=designators,
+        control_ids=_named(policies, "controlID"),
+        frameworks=_named(policies, "frameworkName"),
     )
 
 
 def load_exceptions(path: Path) -> list[PostureException]:
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ExceptionsError(f"{path}: {exc}") from exc
+    except RecursionError as exc:
+        raise ExceptionsError(f"{path}: nested too deeply") from exc
     if not isinstance(raw, list):
         raise ExceptionsError(f"{path}: expected a JSON list of posture exception policies")
     return [_parse(item, f"{path}[{i}]") for i, item in enumerate(raw)]

@@ -1,15 +1,20 @@
-"""Secrets never reach a report: Secret and ConfigMap data and container env values are redacted.
+"""Secrets never reach a report: Secret and ConfigMap data, container env values, command and
+args, and annotation values are redacted (keys stay, so paths still read).
 
 The API server's bookkeeping (resourceVersion, managedFields, selfLink) is dropped too, so the
-same objects read from manifests or from a cluster give the same report.
+same objects read from manifests or from a cluster give the same report. `Scrubber` removes
+credentials (URL user info, tokens, client keys) from text a source prints or stores.
 
-Pure: returns a redacted copy, never changes its argument.
+Pure: returns redacted copies, never changes its argument.
 """
 
 from __future__ import annotations
 
 import copy
+import re
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 REDACTED = "***"
 _DATA_KINDS = frozenset({"Secret", "ConfigMap"})
@@ -42,16 +47,66 @@ def redact(obj: dict[str, Any]) -> dict[str, Any]:
         for key in _SERVER_BOOKKEEPING:
             metadata.pop(key, None)
     annotations = (out.get("metadata") or {}).get("annotations")
-    if isinstance(annotations, dict) and _LAST_APPLIED in annotations:
-        annotations[_LAST_APPLIED] = REDACTED  # it repeats the whole object, data included
+    if isinstance(annotations, dict):
+        # Tools keep anything in annotations (last-applied repeats the whole object, data included).
+        out["metadata"]["annotations"] = {key: REDACTED for key in annotations}
     if out.get("kind") in _DATA_KINDS:
         for field in _DATA_FIELDS:
             if isinstance(out.get(field), dict):
                 out[field] = {key: REDACTED for key in out[field]}
     for spec in _pod_specs(out):
         for list_name in ("containers", "initContainers", "ephemeralContainers"):
-            for container in spec.get(list_name) or []:
-                for env in (container.get("env") or []) if isinstance(container, dict) else []:
+            containers = spec.get(list_name)
+            for container in containers if isinstance(containers, list) else []:
+                if not isinstance(container, dict):
+                    continue
+                envs = container.get("env")
+                for env in envs if isinstance(envs, list) else []:
                     if isinstance(env, dict) and "value" in env:
                         env["value"] = REDACTED
+                for field in ("command", "args"):  # passwords and tokens are passed on command lines
+                    if isinstance(container.get(field), list):
+                        container[field] = [REDACTED for _ in container[field]]
     return out
+
+
+# user:password@ (or token@) in any URL, whatever the scheme.
+_URL_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)[^/\s@]*@")
+
+
+@dataclass(frozen=True)
+class Scrubber:
+    """Replaces known secret strings and any URL's user info in a text with `***`."""
+
+    secrets: tuple[str, ...] = ()
+
+    def __call__(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, REDACTED)
+        return _URL_USERINFO.sub(lambda m: f"{m.group('scheme')}{REDACTED}@", text)
+
+    def with_secrets(self, *values: object) -> Scrubber:
+        # Short values would blank out ordinary words; 4 characters is no credential anyway.
+        found = {v for v in values if isinstance(v, str) and len(v) >= 4}
+        return Scrubber(tuple(sorted(set(self.secrets) | found, key=len, reverse=True)))
+
+    def with_url(self, url: str) -> Scrubber:
+        """Also scrub the password of `url` wherever it appears on its own."""
+        try:
+            parts = urlsplit(url)
+            password = parts.password
+        except ValueError:
+            return self
+        values = [password] if password else []
+        return self.with_secrets(*values, *(unquote(v) for v in values))
+
+    def with_url_passwords(self, urls: list[str]) -> Scrubber:
+        scrub = self
+        for url in urls:
+            scrub = scrub.with_url(url)
+        return scrub
+
+
+def scrub_url(url: str) -> str:
+    """`url` without user info: `http://user:pw@host` → `http://***@host`."""
+    return Scrubber()(url)

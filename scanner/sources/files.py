@@ -1,12 +1,18 @@
 """Manifest files and folders: multi-document YAML, JSON, `kind: List`.
 
-A malformed document is reported with its file and position and the rest is read.
-Reads files only.
+A malformed document is reported with its file and position and the rest is read. Every input
+is bounded (scanner.sources.limits): a file above the per-file size, an object above the
+per-object size or nesting depth, and a YAML document whose aliases expand beyond the per-file
+size are refused with a problem naming the file. YAML is read as Kubernetes reads it, as JSON
+values: timestamps and binary stay strings. Reads files only.
 """
 
 from __future__ import annotations
 
+import errno
+import hashlib
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,42 +20,110 @@ from typing import Any
 import yaml
 
 from scanner.sources import Page, Source, SourceProblem, SourceUnavailable
-from scanner.sources.objects import is_valid_object
+from scanner.sources.limits import DeadlineExceeded, ReadLimits, over_limits
+from scanner.sources.objects import identity_key, is_valid_object, owned_by_controller, resource_id
 
 SUFFIXES = (".yaml", ".yml", ".json")
+_MAX_LIST_NESTING = 4  # a List of Lists is already unusual; deeper is refused before it can recurse far
 
 
-def _manifest_paths(paths: list[Path]) -> list[Path]:
+class _ManifestLoader(yaml.SafeLoader):
+    """SafeLoader whose values are JSON values, as the API server would store them."""
+
+
+def _as_text(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+    return loader.construct_scalar(node)  # type: ignore[arg-type]
+
+
+def _set_as_mapping(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+    return loader.construct_mapping(node)  # type: ignore[arg-type]
+
+
+_ManifestLoader.add_constructor("tag:yaml.org,2002:timestamp", _as_text)
+_ManifestLoader.add_constructor("tag:yaml.org,2002:binary", _as_text)
+_ManifestLoader.add_constructor("tag:yaml.org,2002:set", _set_as_mapping)
+
+
+def _link_problem(path: Path) -> SourceProblem | None:
+    """A symbolic link that leads nowhere (broken, or a loop) is a problem, not a silent skip."""
+    try:
+        path.stat()
+    except OSError as exc:
+        why = "a symbolic link loop" if exc.errno == errno.ELOOP else f"cannot be followed: {exc.strerror}"
+        return SourceProblem(str(path), f"cannot read: {why}")
+    return None
+
+
+def _manifest_paths(paths: list[Path]) -> tuple[list[Path], list[SourceProblem]]:
     found: list[Path] = []
+    problems: list[SourceProblem] = []
     for path in paths:
         if path.is_dir():
-            found.extend(sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in SUFFIXES))
+            for entry in sorted(path.rglob("*")):
+                if entry.suffix not in SUFFIXES:
+                    continue
+                if entry.is_symlink() and (problem := _link_problem(entry)) is not None:
+                    problems.append(problem)
+                elif entry.is_file():
+                    found.append(entry)
         elif path.is_file():
             found.append(path)
+        elif path.is_symlink() and (problem := _link_problem(path)) is not None:
+            raise SourceUnavailable(f"{problem.where}: {problem.reason}")
         else:
             raise SourceUnavailable(f"{path}: no such file or folder")
-    return found
+    return found, problems
 
 
 class FileSource(Source):
-    def __init__(self, paths: list[Path]) -> None:
-        self.paths = _manifest_paths(paths)
+    def __init__(self, paths: list[Path], limits: ReadLimits | None = None) -> None:
+        self.limits = limits or ReadLimits()
+        self.paths, self.problems = _manifest_paths(paths)
         if not self.paths:
-            raise SourceUnavailable(f"no manifest (.yaml, .yml, .json) found in {', '.join(map(str, paths))}")
-        self.problems = []
+            reason = f": {self.problems[0].where}: {self.problems[0].reason}" if self.problems else ""
+            raise SourceUnavailable(
+                f"no manifest (.yaml, .yml, .json) found in {', '.join(map(str, paths))}{reason}"
+            )
         self.description = f"files: {len(self.paths)} manifest file(s)"
+        # identity → (content digest, where first read): a second manifest may not silently shadow the first
+        self._first_seen: dict[str, tuple[bytes, str]] = {}
 
     def pages(self) -> Iterator[Page]:
-        for path in self.paths:
+        for number, path in enumerate(self.paths):
+            try:
+                self.limits.deadline.check()
+            except DeadlineExceeded as exc:
+                left = len(self.paths) - number
+                self.problems.append(SourceProblem(str(path), f"not read ({left} file(s) left): {exc}"))
+                return
             objects = list(self._read(path))
             if objects:
                 yield Page(tuple(objects))
 
-    def _read(self, path: Path) -> Iterator[dict[str, Any]]:
+    def _read_text(self, path: Path) -> str | None:
+        limit = self.limits.max_file_bytes
         try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            self.problems.append(SourceProblem(str(path), f"cannot read: {exc}"))
+            with path.open("rb") as handle:
+                data = handle.read(limit + 1)  # never more than the limit, whatever stat says
+        except OSError as exc:
+            self.problems.append(SourceProblem(str(path), f"cannot read: {exc.strerror or exc}"))
+            return None
+        if len(data) > limit:
+            self.problems.append(
+                SourceProblem(
+                    str(path), f"not read: larger than --max-file-bytes {limit:,} ({_size_of(path)})"
+                )
+            )
+            return None
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            self.problems.append(SourceProblem(str(path), f"cannot read: not UTF-8 text ({exc.reason})"))
+            return None
+
+    def _read(self, path: Path) -> Iterator[dict[str, Any]]:
+        text = self._read_text(path)
+        if text is None:
             return
         if path.suffix == ".json":
             try:
@@ -58,6 +132,9 @@ class FileSource(Source):
                 self.problems.append(
                     SourceProblem(f"{path}:{exc.lineno}:{exc.colno}", f"malformed JSON: {exc.msg}")
                 )
+                return
+            except RecursionError:
+                self.problems.append(SourceProblem(str(path), "malformed JSON: nested too deeply"))
                 return
         else:
             docs = list(self._yaml_documents(path, text))
@@ -68,29 +145,110 @@ class FileSource(Source):
         # Documents are split first so one malformed document does not hide the others.
         line = 1
         for chunk in _split_documents(text):
+            start, where = line, f"{path}:{line}"
+            line += chunk.count("\n") + 2  # the chunk's lines and the `---` line after it
             try:
-                doc = yaml.safe_load(chunk)
+                doc = yaml.load(chunk, Loader=_ManifestLoader)  # a SafeLoader subclass: no arbitrary objects
             except yaml.YAMLError as exc:
                 mark = getattr(exc, "problem_mark", None)
-                where = f"{path}:{line + mark.line}:{mark.column + 1}" if mark else f"{path}:{line}"
+                at = f"{path}:{start + mark.line}:{mark.column + 1}" if mark else where
                 problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-                self.problems.append(SourceProblem(where, f"malformed YAML: {problem}"))
-            else:
-                if doc is not None:
-                    yield f"{path}:{line}", doc
-            line += chunk.count("\n") + 2  # the chunk's lines and the `---` line after it
+                self.problems.append(SourceProblem(at, f"malformed YAML: {problem}"))
+                continue
+            except RecursionError:
+                self.problems.append(SourceProblem(where, "malformed YAML: nested too deeply"))
+                continue
+            if doc is None:
+                continue
+            if (
+                "&" in chunk
+            ):  # anchors, so maybe aliases: measure what they expand to before anything copies it
+                why = over_limits(
+                    doc, self.limits.max_file_bytes, self.limits.max_depth, "document with aliases expanded"
+                )
+                if why:
+                    self.problems.append(SourceProblem(where, f"not read: {why}"))
+                    continue
+            yield where, doc
 
-    def _objects(self, where: str, doc: Any) -> Iterator[dict[str, Any]]:
+    def _objects(self, where: str, doc: Any, depth: int = 0) -> Iterator[dict[str, Any]]:
         if (isinstance(doc, dict) and doc.get("kind") == "List") or isinstance(doc, list):
-            items = doc if isinstance(doc, list) else doc.get("items") or []
+            items = doc if isinstance(doc, list) else doc.get("items")
+            if items is None:
+                items = []
+            if not isinstance(items, list) or depth >= _MAX_LIST_NESTING:
+                shape = (
+                    f"items is a {type(items).__name__}, not a list"
+                    if not isinstance(items, list)
+                    else "Lists nested too deeply"
+                )
+                self.problems.append(SourceProblem(where, f"not a Kubernetes List: {shape}"))
+                return
             for index, item in enumerate(items):
-                yield from self._objects(f"{where} item {index}", item)
+                yield from self._objects(f"{where} item {index}", item, depth + 1)
             return
-        why = is_valid_object(doc)
+        invalid = is_valid_object(doc)
+        if invalid:
+            self.problems.append(SourceProblem(where, f"not a Kubernetes object: {invalid}"))
+            return
+        why = over_limits(doc, self.limits.max_object_bytes, self.limits.max_depth)
         if why:
-            self.problems.append(SourceProblem(where, f"not a Kubernetes object: {why}"))
+            self.problems.append(
+                SourceProblem(
+                    where,
+                    f"{doc['kind']} {_name_of(doc)} not read: {why} (--max-object-bytes, nesting limit)",
+                    kind=doc["kind"],
+                    api_group=str(doc["apiVersion"]).rpartition("/")[0],
+                )
+            )
             return
-        yield doc
+        if not self._conflicts(where, doc):
+            yield doc
+
+    def _conflicts(self, where: str, doc: dict[str, Any]) -> bool:
+        """True when `doc` has the identity of an earlier object but other content (recorded as a problem).
+
+        Identical duplicates are left to the inventory, which drops them. A conflict is a problem
+        on the object's kind, so every control that reads that kind is skipped rather than
+        judged on whichever twin came first.
+        """
+        if owned_by_controller(doc):
+            return False
+        key = identity_key(doc)
+        digest = _content_digest(doc)
+        first = self._first_seen.setdefault(key, (digest, where))
+        if first[0] == digest:
+            return False
+        self.problems.append(
+            SourceProblem(
+                where,
+                f"conflicting duplicate: {resource_id(doc)} is also defined at {first[1]} with other content; "
+                f"controls that read {doc['kind']} are skipped",
+                kind=doc["kind"],
+                api_group=str(doc["apiVersion"]).rpartition("/")[0],
+            )
+        )
+        return True
+
+
+def _content_digest(doc: dict[str, Any]) -> bytes:
+    # The API version is left out: one object written under two versions is one object.
+    content = {key: value for key, value in doc.items() if key != "apiVersion"}
+    text = json.dumps(content, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.blake2b(text.encode(), digest_size=16).digest()
+
+
+def _name_of(doc: dict[str, Any]) -> str:
+    meta = doc.get("metadata") or {}
+    namespace = meta.get("namespace")
+    return f"{namespace}/{meta.get('name')}" if namespace else str(meta.get("name"))
+
+
+def _size_of(path: Path) -> str:
+    try:
+        return f"{os.stat(path).st_size:,} bytes"
+    except OSError:
+        return "size unknown"
 
 
 def _split_documents(text: str) -> list[str]:

@@ -4,6 +4,12 @@ The only scanner module that imports `kubernetes`. Responses are read as raw JSO
 (`_preload_content=False`) and handed on as plain dicts: the client's generated model objects
 would cost more than the scan itself. Each resource that cannot be listed becomes a
 SourceProblem naming the kind, so the controls that need it are skipped, never passed.
+
+Bounded like every source (scanner.sources.limits): the kubeconfig is checked before the client
+reads it; each response is read in chunks against the scan's deadline, so a server that trickles
+bytes ends at the deadline, and the kinds not read become problems; a response above page size ×
+the per-object size and an object above the per-object size or depth are refused. Credentials
+(URL user info, tokens, client keys) never appear in what this module says.
 """
 
 from __future__ import annotations
@@ -15,6 +21,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from scanner.sources import Page, Source, SourceProblem, SourceUnavailable
+from scanner.sources.kubeconfig import KubeconfigError, check_kubeconfig
+from scanner.sources.limits import DeadlineExceeded, ReadLimits, over_limits
 
 try:
     import urllib3
@@ -26,6 +34,7 @@ except ImportError as exc:  # pragma: no cover - a dependency of the package
 
 DEFAULT_PAGE_SIZE = 500
 DEFAULT_TIMEOUT_SECONDS = 30.0
+_CHUNK_BYTES = 256 * 1024
 
 
 @dataclass(frozen=True)
@@ -56,20 +65,45 @@ class KubeSource(Source):
         wanted: Iterable[tuple[str, str, str]],
         page_size: int = DEFAULT_PAGE_SIZE,
         timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
+        limits: ReadLimits | None = None,
     ) -> None:
         self.problems = []
         self.page_size = page_size
         self.timeout_seconds = timeout_seconds
+        self.limits = limits or ReadLimits()
         self.pages_read = 0
+        try:
+            self.scrub = check_kubeconfig(kubeconfig, self.limits)
+        except KubeconfigError as exc:
+            raise SourceUnavailable(str(exc)) from exc
         try:
             self._api = k8s_config.new_client_from_config(config_file=kubeconfig, context=context)  # type: ignore[no-untyped-call]
         except ConfigException as exc:
-            raise SourceUnavailable(f"kubeconfig {kubeconfig or '(default)'}: {exc}") from exc
-        except OSError as exc:
-            raise SourceUnavailable(f"kubeconfig {kubeconfig}: {exc}") from exc
+            raise SourceUnavailable(self.scrub(f"kubeconfig {kubeconfig or '(default)'}: {exc}")) from exc
+        except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
+            # The client reads shapes it does not expect with plain indexing: name the file, not its code.
+            raise SourceUnavailable(
+                self.scrub(
+                    f"kubeconfig {kubeconfig or '(default)'}: not a usable kubeconfig: {_describe(exc)}"
+                )
+            ) from exc
         host = self._api.configuration.host
-        self.description = f"cluster at {host}" + (f" (context {context})" if context else "")
-        self.resources = self._discover(list(wanted))
+        self.scrub = self.scrub.with_url(host)
+        self.description = self.scrub(f"cluster at {host}" + (f" (context {context})" if context else ""))
+        try:
+            self.resources = self._discover(list(wanted))
+        except DeadlineExceeded as exc:
+            raise SourceUnavailable(f"{self.description}: discovery not finished: {exc}") from exc
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise SourceUnavailable(
+                self.scrub(f"{self.description}: discovery answered an unexpected document: {_describe(exc)}")
+            ) from exc
+
+    def _request_timeout(self) -> tuple[float, float]:
+        self.limits.deadline.check()
+        left = self.limits.deadline.remaining_seconds()
+        seconds = self.timeout_seconds if left is None else max(0.001, min(self.timeout_seconds, left))
+        return seconds, seconds
 
     def _get(self, path: str, query: list[tuple[str, Any]] | None = None) -> dict[str, Any]:
         api = self._api
@@ -81,15 +115,16 @@ class KubeSource(Source):
                 "GET", path, query_params=query or [], header_params=headers, auth_settings=["BearerToken"]
             )
             response = api.call_api(
-                method, url, header_params, body, post_params, _request_timeout=self.timeout_seconds
+                method, url, header_params, body, post_params, _request_timeout=self._request_timeout()
             )
-            data = response.read()
+            raw = response.response
+            data = self._read_body(raw, path)
             if not 200 <= response.status < 300:
-                raise ApiException(
-                    status=response.status, reason=response.reason, http_resp=response.response
-                )
+                error = ApiException(status=response.status, reason=response.reason)
+                error.body = data.decode("utf-8", "replace")
+                raise error
         else:  # older clients
-            data = api.call_api(
+            raw = api.call_api(
                 path,
                 "GET",
                 query_params=query or [],
@@ -97,18 +132,46 @@ class KubeSource(Source):
                 auth_settings=["BearerToken"],
                 _preload_content=False,
                 _return_http_data_only=True,
-                _request_timeout=self.timeout_seconds,
-            ).data
-        parsed: dict[str, Any] = json.loads(data)
+                _request_timeout=self._request_timeout(),
+            )
+            data = self._read_body(raw, path)
+        parsed = json.loads(data)
+        if not isinstance(parsed, dict):
+            raise ValueError(f"{path}: the response is a JSON {type(parsed).__name__}, not an object")
         return parsed
+
+    def _read_body(self, raw: Any, path: str) -> bytes:
+        """The response body in chunks, checking the deadline between them and bounding its size."""
+        limit = max(self.page_size, 1) * self.limits.max_object_bytes
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            while True:
+                self.limits.deadline.check()
+                chunk = raw.read1(_CHUNK_BYTES) if hasattr(raw, "read1") else raw.read(_CHUNK_BYTES)
+                if not chunk:
+                    break
+                size += len(chunk)
+                if size > limit:
+                    raise ValueError(
+                        f"{path}: response larger than {limit:,} bytes (--page-size × --max-object-bytes)"
+                    )
+                chunks.append(chunk)
+        except BaseException:
+            raw.close()  # a half-read connection must not go back to the pool
+            raise
+        raw.release_conn()
+        return b"".join(chunks)
 
     def _discover(self, wanted: list[tuple[str, str, str]]) -> list[ApiResource]:
         """The preferred version of each wanted kind (one object served twice is listed once)."""
         try:
             core_versions = self._get("/api").get("versions") or ["v1"]
             groups = self._get("/apis").get("groups") or []
-        except (ApiException, urllib3.exceptions.HTTPError, OSError, ValueError) as exc:
-            raise SourceUnavailable(f"{self.description}: discovery failed: {_describe(exc)}") from exc
+        except (ApiException, urllib3.exceptions.HTTPError, OSError, ValueError, RecursionError) as exc:
+            raise SourceUnavailable(
+                self.scrub(f"{self.description}: discovery failed: {_describe(exc)}")
+            ) from exc
         group_versions: list[tuple[str, str, bool]] = [("", v, True) for v in core_versions]
         for group in groups:
             preferred = (group.get("preferredVersion") or {}).get("version")
@@ -124,8 +187,9 @@ class KubeSource(Source):
             path = f"/apis/{group}/{version}" if group else f"/api/{version}"
             try:
                 listed = self._get(path).get("resources") or []
-            except (ApiException, urllib3.exceptions.HTTPError, OSError, ValueError) as exc:
-                self.problems.append(SourceProblem(path, f"discovery failed: {_describe(exc)}", None, group))
+            except (ApiException, urllib3.exceptions.HTTPError, OSError, ValueError, RecursionError) as exc:
+                reason = self.scrub(f"discovery failed: {_describe(exc)}")
+                self.problems.append(SourceProblem(path, reason, None, group))
                 continue
             for item in listed:
                 if (
@@ -146,6 +210,9 @@ class KubeSource(Source):
 
     def pages(self) -> Iterator[Page]:
         for resource in self.resources:
+            if self.limits.deadline.expired:
+                self._problem(resource, f"not read: --deadline of {self.limits.deadline.seconds:g} s passed")
+                continue
             yield from self._list(resource)
 
     def _list(self, resource: ApiResource, restarted: bool = False) -> Iterator[Page]:
@@ -163,24 +230,49 @@ class KubeSource(Source):
                     return
                 self._problem(resource, _describe(exc))
                 return
-            except (urllib3.exceptions.HTTPError, OSError, ValueError) as exc:
+            except DeadlineExceeded as exc:
+                self._problem(resource, f"not read to the end: {exc}")
+                return
+            except (urllib3.exceptions.HTTPError, OSError, ValueError, RecursionError) as exc:
                 self._problem(resource, _describe(exc))
                 return
             self.pages_read += 1
             items = body.get("items") or []
-            for item in items:  # LIST items carry no kind/apiVersion of their own
+            if not isinstance(items, list):
+                self._problem(resource, f"the response's items is a {type(items).__name__}, not a list")
+                return
+            kept = [item for item in items if self._within_limits(resource, item)]
+            for item in kept:  # LIST items carry no kind/apiVersion of their own
                 item["kind"] = resource.kind
                 item["apiVersion"] = resource.api_version
-            if items:
-                yield Page(tuple(items))
-            token = (body.get("metadata") or {}).get("continue")
+            if kept:
+                yield Page(tuple(kept))
+            metadata = body.get("metadata")
+            token = metadata.get("continue") if isinstance(metadata, dict) else None
             if not token:
                 return
+
+    def _within_limits(self, resource: ApiResource, item: Any) -> bool:
+        if not isinstance(item, dict):
+            self._problem(resource, f"an item is a {type(item).__name__}, not an object")
+            return False
+        why = over_limits(item, self.limits.max_object_bytes, self.limits.max_depth)
+        if why:
+            name = (
+                (item.get("metadata") or {}).get("name") if isinstance(item.get("metadata"), dict) else None
+            )
+            self._problem(
+                resource, f"{resource.kind} {name} not read: {why} (--max-object-bytes, nesting limit)"
+            )
+        return why is None
 
     def _problem(self, resource: ApiResource, reason: str) -> None:
         self.problems.append(
             SourceProblem(
-                resource.path, f"LIST {resource.kind} failed: {reason}", resource.kind, resource.group
+                resource.path,
+                self.scrub(f"LIST {resource.kind} failed: {reason}"),
+                resource.kind,
+                resource.group,
             )
         )
 
