@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 
 from scanner.sources import Page, Source, SourceProblem, SourceUnavailable
-from scanner.sources.limits import DeadlineExceeded, ReadLimits, over_limits
+from scanner.sources.limits import DeadlineExceeded, ReadLimits, over_limits, read_bounded
 from scanner.sources.objects import identity_key, is_valid_object, owned_by_controller, resource_id
 
 SUFFIXES = (".yaml", ".yml", ".json")
@@ -103,12 +103,11 @@ class FileSource(Source):
     def _read_text(self, path: Path) -> str | None:
         limit = self.limits.max_file_bytes
         try:
-            with path.open("rb") as handle:
-                data = handle.read(limit + 1)  # never more than the limit, whatever stat says
+            data = read_bounded(path, limit)
         except OSError as exc:
             self.problems.append(SourceProblem(str(path), f"cannot read: {exc.strerror or exc}"))
             return None
-        if len(data) > limit:
+        if data is None:
             self.problems.append(
                 SourceProblem(
                     str(path), f"not read: larger than --max-file-bytes {limit:,} ({_size_of(path)})"

@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from scanner.redact import Scrubber
-from scanner.sources.limits import ReadLimits, over_limits
+from scanner.sources.limits import ReadLimits, over_limits, read_bounded
 
 _SECTIONS = (("clusters", "cluster"), ("contexts", "context"), ("users", "user"))
 # Fields of a kubeconfig user (and its auth provider) that hold credentials.
@@ -53,11 +53,10 @@ def check_kubeconfig(kubeconfig: str | None, limits: ReadLimits) -> Scrubber:
 
 def _check_file(path: Path, limits: ReadLimits, scrub: Scrubber) -> Scrubber:
     try:
-        with path.open("rb") as handle:
-            data = handle.read(limits.max_file_bytes + 1)
+        data = read_bounded(path, limits.max_file_bytes)
     except OSError as exc:
         raise KubeconfigError(f"kubeconfig {path}: cannot read: {exc.strerror or exc}") from exc
-    if len(data) > limits.max_file_bytes:
+    if data is None:
         raise KubeconfigError(f"kubeconfig {path}: larger than --max-file-bytes {limits.max_file_bytes:,}")
     try:
         config = yaml.safe_load(data.decode("utf-8"))

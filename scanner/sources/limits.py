@@ -1,13 +1,15 @@
 """Bounds on what a source reads: bytes per file, bytes and nesting per object, and a deadline.
 
 Owns the numbers and the checks; the sources apply them and record what they refuse as a
-SourceProblem. Pure apart from reading the monotonic clock.
+SourceProblem. Pure apart from reading the monotonic clock and `read_bounded`'s one file.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 MIB = 1024 * 1024
@@ -109,3 +111,14 @@ def _cost(
     active.discard(key)
     memo[key] = (total, height)
     return total, height
+
+
+def read_bounded(path: Path, limit_bytes: int) -> bytes | None:
+    """The file's bytes, or None when it holds more than `limit_bytes`; OSError as open() raises it."""
+    with path.open("rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        # A buffer of the file's size, not the limit's; a file that grows is read up to the limit.
+        data = handle.read(min(size, limit_bytes) + 1)
+        if len(data) > size:
+            data += handle.read(limit_bytes + 1 - len(data))
+    return None if len(data) > limit_bytes else data

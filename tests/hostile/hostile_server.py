@@ -1,0 +1,118 @@
+"""A tiny Kubernetes-looking HTTP server on 127.0.0.1 that misbehaves on purpose.
+
+It serves core/v1 discovery with `namespaces` and `pods`; each resource's LIST answers as
+`behaviour` says: "ok" (one object), "trickle" (headers, then one byte every 0.1 s until the
+client goes or the server stops), or an HTTP status. The embedded server's `delay` fault waits
+before answering, which a per-read timeout already ends; a trickle never leaves a read idle.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+OBJECTS = {
+    "namespaces": {"metadata": {"name": "default", "uid": "ns-1"}},
+    "pods": {
+        "metadata": {"name": "p", "namespace": "default", "uid": "pod-1"},
+        "spec": {"containers": [{"name": "c", "image": "nginx", "securityContext": {"privileged": True}}]},
+    },
+}
+KINDS = {"namespaces": ("Namespace", False), "pods": ("Pod", True)}
+
+
+@dataclass
+class Server:
+    url: str
+    stop: threading.Event
+    requests: list[str]
+
+    def kubeconfig(self, path: Path, server: str | None = None, token: str = "t0ken-of-the-test") -> Path:
+        path.write_text(
+            json.dumps(
+                {
+                    "apiVersion": "v1",
+                    "kind": "Config",
+                    "clusters": [{"name": "c", "cluster": {"server": server or self.url}}],
+                    "users": [{"name": "u", "user": {"token": token}}],
+                    "contexts": [{"name": "x", "context": {"cluster": "c", "user": "u"}}],
+                    "current-context": "x",
+                }
+            )
+        )
+        return path
+
+
+def _handler(behaviour: dict[str, str | int], stop: threading.Event, requests: list[str]) -> type:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            return
+
+        def _json(self, status: int, body: object) -> None:
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self) -> None:
+            path = self.path.split("?", 1)[0]
+            requests.append(path)
+            if path == "/api":
+                self._json(200, {"kind": "APIVersions", "versions": ["v1"]})
+            elif path == "/apis":
+                self._json(200, {"kind": "APIGroupList", "groups": []})
+            elif path == "/api/v1":
+                resources = [
+                    {"name": name, "kind": kind, "namespaced": namespaced, "verbs": ["list", "get"]}
+                    for name, (kind, namespaced) in KINDS.items()
+                ]
+                self._json(200, {"kind": "APIResourceList", "groupVersion": "v1", "resources": resources})
+            elif path.startswith("/api/v1/") and path.rsplit("/", 1)[1] in KINDS:
+                self._list(path.rsplit("/", 1)[1])
+            else:
+                self._json(404, {"kind": "Status", "message": "not found"})
+
+        def _list(self, plural: str) -> None:
+            how = behaviour.get(plural, "ok")
+            if how == "trickle":
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(10**9))
+                self.end_headers()
+                self.wfile.write(b'{"items": [')
+                while not stop.wait(0.1):
+                    try:
+                        self.wfile.write(b" ")
+                        self.wfile.flush()
+                    except OSError:
+                        return
+            elif isinstance(how, int):
+                self._json(how, {"kind": "Status", "message": f"injected {how}"})
+            else:
+                self._json(200, {"kind": "List", "metadata": {}, "items": [OBJECTS[plural]]})
+
+    return Handler
+
+
+@contextmanager
+def hostile_server(behaviour: dict[str, str | int]) -> Iterator[Server]:
+    stop = threading.Event()
+    requests: list[str] = []
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(behaviour, stop, requests))
+    httpd.daemon_threads = True
+    thread = threading.Thread(target=httpd.serve_forever, name="hostile-server", daemon=True)
+    thread.start()
+    try:
+        yield Server(f"http://127.0.0.1:{httpd.server_address[1]}", stop, requests)
+    finally:
+        stop.set()
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(timeout=10)

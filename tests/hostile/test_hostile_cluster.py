@@ -1,0 +1,104 @@
+"""`ksbench scan --kubeconfig` against servers and kubeconfigs that misbehave: one real scanner
+process per case, the real kubernetes client over HTTP, bounded in time."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hostile_server import hostile_server
+
+pytestmark = pytest.mark.integration
+PASSWORD = "S3cretPassw0rd"
+TOKEN = "t0ken-never-printed"
+
+
+def scan(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    # The time-out only guards the test run; the scanner's own --deadline is what is tested.
+    return subprocess.run(
+        [sys.executable, "-m", "scanner", *args, "--engine", "regorus"],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def report_of(path: Path) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(path.read_text())
+    return loaded
+
+
+def test_a_trickling_list_ends_at_the_deadline_and_its_kind_is_skipped(tmp_path: Path) -> None:
+    with hostile_server({"pods": "trickle"}) as server:
+        config = server.kubeconfig(tmp_path / "config")
+        out = tmp_path / "report.json"
+        done = scan(
+            "--kubeconfig", str(config), "--controls", "C-0057", "C-9106", "--deadline", "3", "--timeout", "2",
+            "--format", "json", "--output", str(out),
+        )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    controls = report_of(out)["summaryDetails"]["controls"]
+    assert controls["C-0057"]["status"] == "skipped"
+    assert "deadline" in controls["C-0057"]["statusInfo"]["info"]
+    assert controls["C-9106"]["status"] != "skipped"  # the namespaces were read before the deadline
+
+
+def test_fail_threshold_fails_closed_when_a_list_fails(tmp_path: Path) -> None:
+    with hostile_server({"pods": 403}) as server:
+        config = server.kubeconfig(tmp_path / "config")
+        done = scan(
+            "--kubeconfig",
+            str(config),
+            "--controls",
+            "C-0057",
+            "C-9106",
+            "--fail-threshold",
+            "100",
+            "--quiet",
+        )
+    assert done.returncode == 1, done.stderr
+    assert "failing closed" in done.stderr and "C-0057" in done.stderr
+
+
+def test_url_credentials_and_tokens_are_never_printed_nor_stored(tmp_path: Path) -> None:
+    with hostile_server({"pods": 500}) as server:
+        with_password = server.url.replace("http://", f"http://alice:{PASSWORD}@")
+        config = server.kubeconfig(tmp_path / "config", server=with_password, token=TOKEN)
+        out = tmp_path / "report.json"
+        done = scan("--kubeconfig", str(config), "--controls", "C-0057", "C-9106", "--format", "json",
+                    "--output", str(out))  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        pretty = scan("--kubeconfig", str(config), "--controls", "C-0057", "C-9106")
+    dead = server.kubeconfig(tmp_path / "dead", server=f"http://alice:{PASSWORD}@127.0.0.1:9", token=TOKEN)
+    unreachable = scan("--kubeconfig", str(dead))
+    assert unreachable.returncode == 4
+    for text in (done.stderr, out.read_text(), pretty.stdout, pretty.stderr, unreachable.stderr):
+        assert PASSWORD not in text and TOKEN not in text
+    assert report_of(out)["metadata"]["source"].startswith("cluster at http://***@127.0.0.1:")
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("clusters: [\n", "malformed YAML"),
+        ("- a\n- b\n", "expected a mapping"),
+        ("clusters: abc\n", "clusters must be a list"),
+        ("clusters: [{cluster: {server: x}}]\n", "needs a name"),
+        ("users: [{name: u, user: [1]}]\n", "must be a mapping"),
+        ("current-context: [x]\n", "current-context"),
+        ("a: &a [*a, *a]\n", "refers to the node that contains it"),
+        ("\xff\xfe", "not UTF-8"),
+    ],
+)
+def test_malformed_kubeconfig_is_one_line_and_exit_4(tmp_path: Path, content: str, message: str) -> None:
+    config = tmp_path / "config"
+    config.write_bytes(content.encode("latin-1"))
+    done = scan("--kubeconfig", str(config), "--quiet")
+    assert done.returncode == 4, done.stderr
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+    assert message in done.stderr and str(config) in done.stderr
