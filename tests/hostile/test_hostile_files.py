@@ -79,7 +79,9 @@ def test_alias_bomb_is_refused_without_expanding_it(tmp_path: Path) -> None:
 
 @pytest.mark.integration
 def test_alias_bomb_scan_ends_with_a_problem(tmp_path: Path) -> None:
-    bomb = write(tmp_path / "m" / "bomb.yaml", alias_bomb())
+    bomb = write(
+        tmp_path / "m" / "bomb.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n" + alias_bomb()
+    )
     write(tmp_path / "m" / "pod.yaml", POD.replace("PRIVILEGED", "true"))
     # The time-out guards the test run only: before the budget, this scan never finished.
     done = subprocess.run(
