@@ -77,9 +77,11 @@ def _parse(raw: Any, where: str) -> PostureException:
     if not isinstance(raw, dict) or not raw.get("name") or not isinstance(raw["name"], str):
         raise ExceptionsError(f"{where}: each exception is an object with a name")
     where = f"{where} ({raw['name']})"
-    resources = raw.get("resources") or []
+    resources = raw.get("resources")
     if not isinstance(resources, list):
         raise ExceptionsError(f"{where}: resources must be a list, got {type(resources).__name__}")
+    if not resources:
+        raise ExceptionsError(f"{where}: resources is empty: the exception would cover nothing")
     designators = tuple(_designator(r, f"{where} resources[{i}]") for i, r in enumerate(resources))
     policies = raw.get("posturePolicies") or []
     if not isinstance(policies, list) or not all(isinstance(p, dict) for p in policies):

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from scanner.redact import Scrubber
 from scanner.sources import Page, Source, SourceProblem, SourceUnavailable
 from scanner.sources.kubeconfig import KubeconfigError, check_kubeconfig
 from scanner.sources.limits import DeadlineExceeded, ReadLimits, over_limits
@@ -72,21 +73,7 @@ class KubeSource(Source):
         self.timeout_seconds = timeout_seconds
         self.limits = limits or ReadLimits()
         self.pages_read = 0
-        try:
-            self.scrub = check_kubeconfig(kubeconfig, self.limits)
-        except KubeconfigError as exc:
-            raise SourceUnavailable(str(exc)) from exc
-        try:
-            self._api = k8s_config.new_client_from_config(config_file=kubeconfig, context=context)  # type: ignore[no-untyped-call]
-        except ConfigException as exc:
-            raise SourceUnavailable(self.scrub(f"kubeconfig {kubeconfig or '(default)'}: {exc}")) from exc
-        except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
-            # The client reads shapes it does not expect with plain indexing: name the file, not its code.
-            raise SourceUnavailable(
-                self.scrub(
-                    f"kubeconfig {kubeconfig or '(default)'}: not a usable kubeconfig: {_describe(exc)}"
-                )
-            ) from exc
+        self.scrub, self._api = open_client(kubeconfig, context, self.limits)
         host = self._api.configuration.host
         self.scrub = self.scrub.with_url(host)
         self.description = self.scrub(f"cluster at {host}" + (f" (context {context})" if context else ""))
@@ -275,6 +262,25 @@ class KubeSource(Source):
                 resource.group,
             )
         )
+
+
+def open_client(kubeconfig: str | None, context: str | None, limits: ReadLimits) -> tuple[Scrubber, Any]:
+    """The kubeconfig checked, then the client built from it (no request yet); SourceUnavailable if not."""
+    try:
+        scrub = check_kubeconfig(kubeconfig, limits)
+    except KubeconfigError as exc:
+        raise SourceUnavailable(str(exc)) from exc
+    name = kubeconfig or "(default)"
+    try:
+        api = k8s_config.new_client_from_config(config_file=kubeconfig, context=context)  # type: ignore[no-untyped-call]
+    except ConfigException as exc:
+        raise SourceUnavailable(scrub(f"kubeconfig {name}: {exc}")) from exc
+    except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
+        # The client reads shapes it does not expect with plain indexing: name the file, not its code.
+        raise SourceUnavailable(
+            scrub(f"kubeconfig {name}: not a usable kubeconfig: {_describe(exc)}")
+        ) from exc
+    return scrub, api
 
 
 def _accepts(pattern: str, value: str) -> bool:

@@ -41,7 +41,7 @@ def test_exceptions_of_the_wrong_shape_are_usage_errors(
 ) -> None:
     path = tmp_path / "exceptions.json"
     path.write_text(json.dumps(policies))
-    with pytest.raises(ExceptionsError, match="exceptions.json"):
+    with pytest.raises(ExceptionsError, match=r"exceptions\.json"):
         load_exceptions(path)
     manifest = tmp_path / "pod.json"
     manifest.write_text(json.dumps(POD))
