@@ -20,14 +20,24 @@ POD = {
     "spec": {"containers": [{"name": "c", "image": "nginx", "securityContext": {"privileged": True}}]},
 }
 
+PODS = [{"designatorType": "Attributes", "attributes": {"kind": "Pod"}}]
+
 
 @pytest.mark.parametrize(
     ("policies", "message"),
     [
         ([{"name": "x", "resources": "abc"}], "resources must be a list, got str"),
         ([{"name": "x", "resources": ["abc"]}], "each resources entry is an object"),
-        ([{"name": "x", "posturePolicies": ["C-0057"]}], 'like {"controlID": "C-0057"}'),
-        ([{"name": "x", "posturePolicies": [{"controlID": ["C-0057"]}]}], "controlID must be a string"),
+        ([{"name": "x", "resources": PODS, "posturePolicies": ["C-0057"]}], 'like {"controlID": "C-0057"}'),
+        (
+            [{"name": "x", "resources": PODS, "posturePolicies": [{"controlID": ["C-0057"]}]}],
+            "must be a string",
+        ),
+        (
+            [{"name": "x", "posturePolicies": [{"controlID": "C-0057"}]}],
+            "resources must be a list, got NoneType",
+        ),
+        ([{"name": "x", "resources": []}], "resources is empty"),
         ([{"name": "x", "resources": [{"attributes": {}}]}], "at least one of kind"),
         ([{"name": "x", "resources": [{}]}], "at least one of kind"),
         ([{"name": "x", "resources": [{"attributes": {"kind": ["Pod"]}}]}], "must be a string pattern"),
