@@ -70,6 +70,7 @@ def redact(obj: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+_MIN_SECRET_CHARS = 8
 # user:password@ (or token@) in any URL, whatever the scheme.
 _URL_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)[^/\s@]*@")
 
@@ -86,8 +87,9 @@ class Scrubber:
         return _URL_USERINFO.sub(lambda m: f"{m.group('scheme')}{REDACTED}@", text)
 
     def with_secrets(self, *values: object) -> Scrubber:
-        # Short values would blank out ordinary words; 4 characters is no credential anyway.
-        found = {v for v in values if isinstance(v, str) and len(v) >= 4}
+        # Short values would blank out ordinary words and names (a token "ksbench" in context
+        # "ksbench-embedded"); in a URL, user info of any length is scrubbed by the pattern.
+        found = {v for v in values if isinstance(v, str) and len(v) >= _MIN_SECRET_CHARS}
         return Scrubber(tuple(sorted(set(self.secrets) | found, key=len, reverse=True)))
 
     def with_url(self, url: str) -> Scrubber:

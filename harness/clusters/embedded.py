@@ -2,8 +2,11 @@
 
 One server process per scenario, its state under $KSBENCH_HOME/clusters/embedded/<scenario>/:
 server.json (pid, port, url — written by the server once it listens), server.log, kubeconfig,
-fingerprint.json (written atomically only after populating completed). Populating is resumable:
-only missing objects are created. Owns the server's lifecycle; must not serve HTTP itself (that
+fingerprint.json (written atomically only after populating completed), live.json (the server's
+resourceVersion and object count right after populating). Populating is resumable: only missing
+objects are created. A running server is reused only when its live resourceVersion and count are
+still those of live.json: every create, update or delete moves the resourceVersion, so a
+cluster changed after `cluster up` is reloaded rather than passed off as matching its fingerprint. Owns the server's lifecycle; must not serve HTTP itself (that
 is embedded_server) nor import the kubernetes client at module level.
 """
 
@@ -230,6 +233,34 @@ def set_faults(
     return result
 
 
+_LIVE_FILE = "live.json"
+
+
+def _record_live(directory: Path, stats: Mapping[str, Any]) -> None:
+    tmp = directory / f".{_LIVE_FILE}.tmp"
+    tmp.write_text(json.dumps({"resourceVersion": stats["resourceVersion"], "objects": stats["objects"]}))
+    tmp.replace(directory / _LIVE_FILE)
+
+
+def _live_change(directory: Path, stats: Mapping[str, Any]) -> str | None:
+    """How the live server differs from what was loaded, or None when it is unchanged."""
+    try:
+        loaded = json.loads((directory / _LIVE_FILE).read_text())
+    except (OSError, ValueError):
+        return "no record of what was loaded"
+    if not isinstance(loaded, dict):
+        return "no record of what was loaded"
+    if (stats.get("resourceVersion"), stats.get("objects")) != (
+        loaded.get("resourceVersion"),
+        loaded.get("objects"),
+    ):
+        return (
+            f"resourceVersion {loaded.get('resourceVersion')} → {stats.get('resourceVersion')}, "
+            f"{loaded.get('objects')} → {stats.get('objects')} objects"
+        )
+    return None
+
+
 class EmbeddedBackend:
     name = BACKEND
 
@@ -252,23 +283,30 @@ class EmbeddedBackend:
         expected = fingerprint(scenario.name, objects)
         recorded = read_fingerprint_digest(directory)
         running = server.ready()
-        if (
-            running
-            and recorded == expected.digest
-            and server.request("GET", "/_ksbench/stats")["objects"] >= len(objects)
-        ):
-            say(f"embedded cluster for {scenario.name} is up and matches fingerprint {expected.digest[:12]}")
-            return self._handle(scenario, server, expected.digest, reused=True)
+        if running and recorded == expected.digest:
+            changed = _live_change(directory, server.request("GET", "/_ksbench/stats"))
+            if changed is None:
+                say(
+                    f"embedded cluster for {scenario.name} is up and matches fingerprint {expected.digest[:12]}"
+                )
+                return self._handle(scenario, server, expected.digest, reused=True)
+            say(
+                f"embedded cluster for {scenario.name} changed since it was loaded ({changed}); restarting it"
+            )
+            server.stop()
+            running = False
         if running and recorded is not None and recorded != expected.digest:
             say(f"embedded cluster for {scenario.name} holds other content; restarting it")
             server.stop()
             running = False
         (directory / "fingerprint.json").unlink(missing_ok=True)
+        (directory / _LIVE_FILE).unlink(missing_ok=True)
         if not running:
             server.stop()
             url = server.start(port=self.port, forbidden=scenario.forbidden)
             say(f"embedded API server started at {url}")
         self.populate(server, objects, say)
+        _record_live(directory, server.request("GET", "/_ksbench/stats"))
         write_fingerprint(directory, expected)
         return self._handle(scenario, server, expected.digest, reused=False)
 

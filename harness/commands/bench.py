@@ -27,6 +27,7 @@ from harness.judge import gates, noise
 from harness.report import reporters
 from harness.run import runner
 from harness.run.instruments import registry
+from harness.run.outlock import locked_out
 from scanner.phases import PhasesError, parse_combinations
 
 # The quick start judges all five criteria: `threshold` (2,600) is above the plan's 2,500, so the
@@ -178,19 +179,19 @@ def run(args: argparse.Namespace) -> int:
     enforced = enforced_gates(args)
     plan = build_plan(args)
     out = args.out or Path("reports") / f"bench-{datetime.now(UTC).strftime('%Y%m%d-%H%M%S')}"
-    out.mkdir(parents=True, exist_ok=True)
-    bench = runner.Bench(
-        plan,
-        out,
-        runner.ScannerParity(),
-        resume=args.resume,
-        repo=Path.cwd(),
-        repeat_policy=noise.repetitions,
-    )
-    try:
-        suite = bench.run(cluster_opener(args))
-    except FindingsMismatch as exc:
-        print(f"ksbench: findings mismatch — fail closed, no figure is used:\n{exc}", file=sys.stderr)
-        finish(bench.suite, out, enforced, html=not args.no_html)
-        return EXIT_FINDINGS_MISMATCH
-    return finish(suite, out, enforced, html=not args.no_html)
+    with locked_out(out):
+        bench = runner.Bench(
+            plan,
+            out,
+            runner.ScannerParity(),
+            resume=args.resume,
+            repo=Path.cwd(),
+            repeat_policy=noise.repetitions,
+        )
+        try:
+            suite = bench.run(cluster_opener(args))
+        except FindingsMismatch as exc:
+            print(f"ksbench: findings mismatch — fail closed, no figure is used:\n{exc}", file=sys.stderr)
+            finish(bench.suite, out, enforced, html=not args.no_html)
+            return EXIT_FINDINGS_MISMATCH
+        return finish(suite, out, enforced, html=not args.no_html)

@@ -1,16 +1,26 @@
 """The harness's commands: builds the argument parser from the command modules, maps errors to exit codes.
 
 `ksbench scan` is the scanner's own CLI; ksbench.cli dispatches it before this parser is built.
+Every error ends in one line and a documented exit code, never a traceback (and never exit 1,
+which means "a gate missed"): a damaged results file is a usage error, anything unforeseen an
+environment error. KSBENCH_TRACEBACK=1 prints the traceback as well, for a bug report.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
+import re
 import sys
+import traceback
 from collections.abc import Sequence
 
 from harness.exit_codes import EXIT_ENVIRONMENT, EXIT_USAGE, KsbenchError
+from harness.results import ResultsFormatError
+
+# user:password@ in a URL: never printed, whatever error carried it.
+_URL_USERINFO = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)[^/\s@]*@")
 
 # Each name is a module in harness/commands exposing register(subparsers).
 COMMAND_MODULES = (
@@ -48,12 +58,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = args.handler(args)
     except KsbenchError as exc:
-        print(f"ksbench: error: {exc}", file=sys.stderr)
-        return exc.exit_code
+        return _error(str(exc), exc.exit_code)
+    except ResultsFormatError as exc:
+        return _error(str(exc), EXIT_USAGE)
     except KeyboardInterrupt:
         print("ksbench: interrupted", file=sys.stderr)
         return 130
     except OSError as exc:
-        print(f"ksbench: error: {exc}", file=sys.stderr)
-        return EXIT_ENVIRONMENT
+        return _error(str(exc), EXIT_ENVIRONMENT)
+    except Exception as exc:  # the last resort: a one-line reason instead of a traceback and exit 1
+        if os.environ.get("KSBENCH_TRACEBACK"):
+            traceback.print_exc()
+        reason = " ".join(str(exc).split())
+        return _error(
+            f"unexpected {type(exc).__name__}: {reason} (KSBENCH_TRACEBACK=1 shows where)", EXIT_ENVIRONMENT
+        )
+    return code
+
+
+def _error(message: str, code: int) -> int:
+    scrubbed = _URL_USERINFO.sub(r"\1***@", message)
+    print(f"ksbench: error: {scrubbed}", file=sys.stderr)
     return code
