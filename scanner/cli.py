@@ -1,9 +1,9 @@
 """`ksbench scan` / `python -m scanner`: arguments → pipeline → report, errors → exit codes.
 
 Exit codes: 0 scanned; 1 --fail-threshold exceeded, or not judged because inputs were incomplete
-(fails closed); 2 usage error; 4 no source could be read. Every message is one line, and
-credentials in URLs never reach one. The only module that parses arguments or prints; it computes
-no findings.
+(fails closed); 2 usage error; 4 no source could be read; 5 an unexpected error (a bug: one line,
+and the traceback with KSBENCH_TRACEBACK=1). Every message is one line, and credentials in URLs
+never reach one. The only module that parses arguments or prints; it computes no findings.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import argparse
 import datetime
 import os
 import sys
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,7 @@ from scanner.sources.limits import (
     ReadLimits,
 )
 
-EXIT_OK, EXIT_THRESHOLD, EXIT_USAGE, EXIT_SOURCE = 0, 1, 2, 4
+EXIT_OK, EXIT_THRESHOLD, EXIT_USAGE, EXIT_SOURCE, EXIT_INTERNAL = 0, 1, 2, 4, 5
 PINNED_TIME = "2000-01-01T00:00:00Z"
 
 
@@ -44,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="ksbench scan",
         description="Scan a cluster or manifests with kubescape-style controls; writes a kubescape-shaped report.",
         epilog="exit codes: 0 scanned, 1 --fail-threshold exceeded or inputs incomplete under it, "
-        "2 usage error, 4 no source could be read",
+        "2 usage error, 4 no source could be read, 5 unexpected error (KSBENCH_TRACEBACK=1 shows it)",
     )
     p.add_argument("paths", nargs="*", type=Path, help="manifest files or folders (omit to scan the cluster)")
     p.add_argument(
@@ -165,6 +166,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _fail(f"cannot write stage events to {args.events}: {exc.strerror or exc}", EXIT_USAGE)
     try:
         return _main(args)
+    except KeyboardInterrupt:
+        return _fail("interrupted", 130)
+    except Exception as exc:  # the last resort: one line, not a traceback that reads like exit 1
+        if os.environ.get("KSBENCH_TRACEBACK"):
+            traceback.print_exc()
+        return _fail(
+            f"unexpected {type(exc).__name__}: {exc} (KSBENCH_TRACEBACK=1 shows where)", EXIT_INTERNAL
+        )
     finally:
         events.uninstall()
 

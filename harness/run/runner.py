@@ -470,7 +470,8 @@ class Bench:
         # shared across processes, so otherwise only the first run would pay for discovery.
         scratch = directory / "tmp"
         scratch.mkdir(exist_ok=True)
-        env = {**os.environ, "TMPDIR": str(scratch)}
+        # A crash's traceback is kept in the run's stderr.txt; a user's scan prints one line.
+        env = {**os.environ, "TMPDIR": str(scratch), "KSBENCH_TRACEBACK": "1"}
 
         def spawn(
             argv: Sequence[str],

@@ -232,3 +232,18 @@ def test_fail_threshold_fails_closed_on_incomplete_input(
     write(folder / "broken.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: [\n")
     code, _, err = run_cli(capsys, str(folder), "--controls", "C-0057", "--fail-threshold", "0", "--quiet")
     assert code == 1 and "failing closed" in err and "1 source problem(s)" in err
+
+
+def test_an_unexpected_error_is_one_line_and_exit_5(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import scanner.cli
+
+    def explode(*_args: object) -> None:
+        raise KeyError("a bug\nover two lines")
+
+    monkeypatch.delenv("KSBENCH_TRACEBACK", raising=False)
+    monkeypatch.setattr(scanner.cli, "run_scan", explode)
+    path = write(tmp_path / "pod.yaml", POD.replace("PRIVILEGED", "true"))
+    code, _, err = run_cli(capsys, str(path), "--quiet")
+    assert code == 5 and err.count("\n") == 1 and "unexpected KeyError" in err, err
