@@ -23,7 +23,6 @@ from scanner.evaluate import DEFAULT_BATCH_SIZE, LARGE_CLUSTER_SIZE, ScanOptions
 from scanner.exceptions import ExceptionsError, load_exceptions
 from scanner.phases import ENV_VAR, Phases, PhasesError
 from scanner.policies import PolicyError, load_library
-from scanner.redact import Scrubber
 from scanner.report import ReportContext, build, render_pretty, write_json
 from scanner.results import SKIPPED
 from scanner.scan import run_scan, wanted_kinds
@@ -35,6 +34,7 @@ from scanner.sources.limits import (
     Deadline,
     ReadLimits,
 )
+from scanner.sources.scrub import Scrubber
 
 EXIT_OK, EXIT_THRESHOLD, EXIT_USAGE, EXIT_SOURCE, EXIT_INTERNAL = 0, 1, 2, 4, 5
 PINNED_TIME = "2000-01-01T00:00:00Z"

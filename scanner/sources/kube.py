@@ -20,10 +20,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from scanner.redact import Scrubber
 from scanner.sources import Page, Source, SourceProblem, SourceUnavailable
 from scanner.sources.kubeconfig import KubeconfigError, check_kubeconfig
 from scanner.sources.limits import DeadlineExceeded, ReadLimits, over_limits
+from scanner.sources.scrub import Scrubber
 
 try:
     import urllib3

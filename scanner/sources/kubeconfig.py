@@ -14,8 +14,8 @@ from typing import Any
 
 import yaml
 
-from scanner.redact import Scrubber
 from scanner.sources.limits import ReadLimits, over_limits, read_bounded
+from scanner.sources.scrub import Scrubber
 
 _SECTIONS = (("clusters", "cluster"), ("contexts", "context"), ("users", "user"))
 # Fields of a kubeconfig user (and its auth provider) that hold credentials.

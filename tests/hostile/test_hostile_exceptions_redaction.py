@@ -11,7 +11,8 @@ import pytest
 from scanner.cli import main
 from scanner.exceptions import ExceptionsError, exceptions_for, load_exceptions
 from scanner.inventory import ResourceMeta
-from scanner.redact import REDACTED, Scrubber, redact
+from scanner.redact import REDACTED, redact
+from scanner.sources.scrub import Scrubber
 
 POD = {
     "apiVersion": "v1",
