@@ -99,7 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=DEFAULT_DEADLINE_SECONDS,
         metavar="SECONDS",
-        help=f"stop reading sources after this long; what is left is reported as skipped "
+        help=f"stop reading sources this long after reading starts; what is left is reported as skipped "
         f"(default {DEFAULT_DEADLINE_SECONDS:g}; 0 for none)",
     )
     p.add_argument(
@@ -194,11 +194,6 @@ def _main(args: argparse.Namespace) -> int:
             )
         if not args.deadline >= 0 or not args.timeout > 0:
             raise PhasesError("--deadline takes seconds (0 for none) and --timeout seconds above 0")
-        limits = ReadLimits(
-            max_file_bytes=args.max_file_bytes,
-            max_object_bytes=args.max_object_bytes,
-            deadline=Deadline(args.deadline or None),
-        )
         options = ScanOptions(
             phases, args.workers, args.batch_size, args.large_cluster_size, args.control_order
         )
@@ -216,6 +211,12 @@ def _main(args: argparse.Namespace) -> int:
     say(
         f"engine {engine.info.name} {engine.info.version} ({engine.info.rego_version}); phases {phases}; "
         f"{len(controls)} controls; {args.workers} worker(s)"
+    )
+    # The deadline bounds reading, so it starts here, after the policies and the engine are loaded.
+    limits = ReadLimits(
+        max_file_bytes=args.max_file_bytes,
+        max_object_bytes=args.max_object_bytes,
+        deadline=Deadline(args.deadline or None),
     )
     try:
         source: Source

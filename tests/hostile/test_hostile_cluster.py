@@ -38,7 +38,7 @@ def test_a_trickling_list_ends_at_the_deadline_and_its_kind_is_skipped(tmp_path:
         config = server.kubeconfig(tmp_path / "config")
         out = tmp_path / "report.json"
         done = scan(
-            "--kubeconfig", str(config), "--controls", "C-0057", "C-9106", "--deadline", "3", "--timeout", "2",
+            "--kubeconfig", str(config), "--controls", "C-0057", "C-9106", "--deadline", "6", "--timeout", "3",
             "--format", "json", "--output", str(out),
         )  # fmt: skip
     assert done.returncode == 0, done.stderr
