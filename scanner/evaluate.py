@@ -19,12 +19,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from scanner import events
-from scanner.engine import DENY_QUERY, CompileError, Engine
+from scanner.engine import PACKAGE_QUERY, CompileError, Engine
 from scanner.engine.cache import RuleCompiler
 from scanner.inventory import Inventory
 from scanner.match import WHOLE_CLUSTER, Grouper, KindIndex, match_key, split_by_namespace
 from scanner.phases import BASELINE, Phases
 from scanner.policies import Control, Library, Rule
+from scanner.policies.aggregators import UnknownAggregator, aggregate
 from scanner.results import FAILED, PASSED, SKIPPED, ResultsTable
 from scanner.sources import Source, SourceProblem
 from scanner.sources.objects import ResourceID, external_id, resource_id
@@ -119,7 +120,7 @@ class Evaluator:
 
     def _compiled(self, rule: Rule, control: Control, source: str | None = None) -> Any:
         name, modules, data = self._compile_args(rule, control, source)
-        return self.compiler.get(name, modules, data, DENY_QUERY)
+        return self.compiler.get(name, modules, data, PACKAGE_QUERY)
 
     def plan_compilations(self, units: list[Unit]) -> None:
         """P1: tell the compile cache how often each compiled rule will be used, so it can close it after."""
@@ -132,7 +133,7 @@ class Evaluator:
             if task not in keys:
                 sources = [None] + ([task.rule.enumerator_source] if task.rule.enumerator_source else [])
                 keys[task] = [
-                    self.compiler.key(*self._compile_args(task.rule, task.control, src), DENY_QUERY)
+                    self.compiler.key(*self._compile_args(task.rule, task.control, src), PACKAGE_QUERY)
                     for src in sources
                 ]
             for key in keys[task]:
@@ -149,6 +150,11 @@ class Evaluator:
         objects = [inventory.objects[rid] for rid in unit.ids]
         with self._lock:
             self.evaluations += 1
+        if rule.aggregator:
+            try:
+                objects = aggregate(rule.aggregator, objects)
+            except UnknownAggregator as exc:
+                return self._finish(unit, UnitOutcome(unit, error=f"rule {rule.name}: {exc}"))
         try:
             compiled = self._compiled(rule, control)
         except CompileError as exc:
@@ -182,11 +188,7 @@ class Evaluator:
             self.compiler.release(compiled)
         if outcome.error is not None:
             return (), f"rule {rule.name}: resource enumerator failed: {outcome.error}"
-        ids = [
-            resource_id(o)
-            for r in outcome.responses
-            for o in (r.get("alertObject") or {}).get("k8sApiObjects") or []
-        ]
+        ids = [resource_id(o) for r in outcome.responses for o in _alerted_objects(r.get("alertObject") or {})]
         return tuple(dict.fromkeys(ids)), None
 
     def _finish(self, unit: Unit, outcome: UnitOutcome) -> UnitOutcome:
@@ -244,13 +246,13 @@ class Evaluator:
         for task in tasks:
             rule = task.rule
             selected = self.grouper.objects_for(
-                rule.match, index, WHOLE_CLUSTER if scope_mode != "batch" else f"batch-{batch}", batch
+                rule.inputs, index, WHOLE_CLUSTER if scope_mode != "batch" else f"batch-{batch}", batch
             )
             if not selected:
                 continue
             if scope_mode == "namespace" and not rule.relational:
                 scopes = self.grouper.scopes_for(
-                    (match_key(rule.match), "namespace", batch),
+                    (match_key(rule.inputs), "namespace", batch),
                     functools.partial(split_by_namespace, selected, inventory.namespace_of, namespaces),
                 )
             else:
@@ -289,7 +291,7 @@ class Evaluator:
     def _scan_streaming(self, source: Source, inventory: Inventory, table: ResultsTable) -> bool:
         relational = [t for t in self.tasks if t.rule.relational]
         per_object = [t for t in self.tasks if not t.rule.relational]
-        joined = {key for t in relational for key in match_key(t.rule.match)}
+        joined = {key for t in relational for key in match_key(t.rule.inputs)}
         pending: list[ResourceID] = []
 
         def process(ids: list[ResourceID], final: bool) -> None:
@@ -382,7 +384,7 @@ class ReleasePlan:
         for unit in units:
             self._units_left[unit.task] = self._units_left.get(unit.task, 0) + 1
         for task in self._units_left:
-            keys = [key for key in index if _selected_by(key, match_key(task.rule.match))]
+            keys = [key for key in index if _selected_by(key, match_key(task.rule.inputs))]
             self._keys_of_task[task] = keys
             for key in keys:
                 self._readers[key] = self._readers.get(key, 0) + 1
@@ -408,7 +410,7 @@ def _read_response(
 ) -> tuple[list[ResourceID], list[tuple[str, ...]], list[ResourceID]]:
     """A rule response → (the resources it fails, its paths, the related resources)."""
     alert = response.get("alertObject") or {}
-    targets = [resource_id(o) for o in alert.get("k8sApiObjects") or [] if isinstance(o, dict)]
+    targets = [resource_id(o) for o in _alerted_objects(alert)]
     external = alert.get("externalObjects")
     for subject in (
         external if isinstance(external, list) else [external] if isinstance(external, dict) else []
@@ -430,3 +432,13 @@ def _read_response(
         if isinstance(item, dict) and isinstance(item.get("object"), dict)
     ]
     return list(dict.fromkeys(targets)), paths, related
+
+
+def _alerted_objects(alert: dict[str, Any]) -> list[dict[str, Any]]:
+    """The API objects a response fails, under either spelling kubescape accepts."""
+    objects: list[dict[str, Any]] = []
+    for key in ("k8sApiObjects", "k8SApiObjects"):
+        value = alert.get(key)
+        if isinstance(value, list):
+            objects.extend(o for o in value if isinstance(o, dict))
+    return objects

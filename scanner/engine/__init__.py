@@ -14,6 +14,8 @@ from typing import Any, Protocol
 
 ENGINE_NAMES = ("opa", "regorus", "regopy")
 DENY_QUERY = "data.armo_builtins.deny"
+# What a scan evaluates: the rule's whole package, like kubescape, so every result set counts.
+PACKAGE_QUERY = "data.armo_builtins"
 
 
 class EngineUnavailable(RuntimeError):
@@ -38,6 +40,28 @@ class EngineInfo:
     version: str
     rego_version: str
     notes: tuple[str, ...] = field(default=())
+
+
+def responses_from(value: Any) -> EvalOutcome:
+    """An evaluated document → its rule responses.
+
+    A set (one rule's values) is taken as it is. A package (an object) gives the values of each
+    of its sets, in rule-name order, as kubescape reads every result set of `armo_builtins`;
+    its other members (constants, objects) are not responses and are left out.
+    """
+    if isinstance(value, list):
+        return EvalOutcome(responses=tuple(value))
+    if isinstance(value, dict):
+        return EvalOutcome(
+            responses=tuple(
+                item
+                for _, members in sorted(value.items())
+                if isinstance(members, list)
+                for item in members
+                if isinstance(item, dict)
+            )
+        )
+    return EvalOutcome(error=f"rule returned {type(value).__name__}, expected a set")
 
 
 class CompiledRule(Protocol):

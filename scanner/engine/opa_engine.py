@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from importlib import metadata
 from typing import Any
 
-from scanner.engine import CompileError, EngineInfo, EngineUnavailable, EvalOutcome
+from scanner.engine import CompileError, EngineInfo, EngineUnavailable, EvalOutcome, responses_from
 
 try:
     from opa_bindings import OpaEngine, OpaError, OpaUndefinedError
@@ -45,9 +45,7 @@ class OpaCompiledRule:
             return EvalOutcome(responses=())
         except OpaError as exc:
             return EvalOutcome(error=f"{exc.code}: {exc.message}")
-        if not isinstance(value, list):
-            return EvalOutcome(error=f"rule returned {type(value).__name__}, expected a set")
-        return EvalOutcome(responses=tuple(value))
+        return responses_from(value)
 
     def close(self) -> None:
         self._engine.close()

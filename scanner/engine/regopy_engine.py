@@ -33,7 +33,7 @@ from importlib import metadata, util
 from pathlib import Path
 from typing import IO, Any
 
-from scanner.engine import CompileError, EngineInfo, EngineUnavailable, EvalOutcome
+from scanner.engine import CompileError, EngineInfo, EngineUnavailable, EvalOutcome, responses_from
 
 WORKER_SCRIPT = Path(__file__).with_name("regopy_worker.py")
 TIMEOUT_ENV = "KSBENCH_REGOPY_TIMEOUT"
@@ -273,10 +273,7 @@ class RegopyCompiledRule:
         results = document if isinstance(document, list) else [document]
         if not results or not results[0].get("expressions"):
             return EvalOutcome(responses=())
-        value = results[0]["expressions"][0]
-        if not isinstance(value, list):
-            return EvalOutcome(error=f"rule returned {type(value).__name__}, expected a set")
-        return EvalOutcome(responses=tuple(value))
+        return responses_from(results[0]["expressions"][0])
 
     def close(self) -> None:
         """Drop the rule from the idle workers; busy ones evict it in their own time."""

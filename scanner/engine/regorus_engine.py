@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from importlib import metadata
 from typing import Any, TypeVar
 
-from scanner.engine import CompileError, EngineInfo, EngineUnavailable, EvalOutcome
+from scanner.engine import CompileError, EngineInfo, EngineUnavailable, EvalOutcome, responses_from
 
 # When set, every engine error captures a backtrace, which is slow.
 os.environ.pop("RUST_BACKTRACE", None)
@@ -72,10 +72,7 @@ class RegorusCompiledRule:
         results = json.loads(raw).get("result") or []
         if not results:
             return EvalOutcome(responses=())
-        value = results[0]["expressions"][0]["value"]
-        if not isinstance(value, list):
-            return EvalOutcome(error=f"rule returned {type(value).__name__}, expected a set")
-        return EvalOutcome(responses=tuple(value))
+        return responses_from(results[0]["expressions"][0]["value"])
 
     def _drop(self) -> None:
         self._engine = None

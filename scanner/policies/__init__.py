@@ -1,6 +1,8 @@
 """Policies in kubescape's regolibrary layout: frameworks, controls, rules, config inputs.
 
-Loads a library folder (ours under library/, or a user's via --policies) into frozen values.
+Loads a library folder (ours under library/, or a user's via --policies, such as a checkout of
+kubescape/regolibrary as it is) into frozen values. Hidden folders and folders without a
+rule.metadata.json are not rules; duplicate rule names or control IDs are errors naming both files.
 Reads files only; never evaluates Rego (that is scanner.engine's job).
 """
 
@@ -25,6 +27,7 @@ HELPER_PACKAGES = {
 # A rule without the `relational` attribute that matches these kinds joins objects across namespaces
 # (a binding names its role and subjects elsewhere), so it must see the whole cluster at once.
 RELATIONAL_HINT_RESOURCES = frozenset({"RoleBinding", "ClusterRoleBinding"})
+SUBJECT_AGGREGATOR = "subject-role-rolebinding"
 
 
 class PolicyError(ValueError):
@@ -48,6 +51,15 @@ class Rule:
     relational: bool
     enumerator_source: str | None = None
     description: str = ""
+    # Host-sensor and cloud kinds (KubeletInfo, ClusterDescribe, ...): read from manifests or
+    # --host-data, never listed from the API server.
+    dynamic_match: tuple[MatchEntry, ...] = ()
+    aggregator: str = ""  # attributes.resourcesAggregator, e.g. subject-role-rolebinding
+
+    @property
+    def inputs(self) -> tuple[MatchEntry, ...]:
+        """Every match entry the rule's input is selected by: `match` and `dynamicMatch`."""
+        return self.match + self.dynamic_match
 
 
 @dataclass(frozen=True)
@@ -90,6 +102,7 @@ class Library:
     rules: Mapping[str, Rule]
     config_inputs: Mapping[str, Any]
     helpers: Mapping[str, str]
+    data_control_inputs: Mapping[str, Any] = field(default_factory=dict)  # e.g. {"cloudProvider": "eks"}
 
     def select(
         self, frameworks: list[str] | None = None, control_ids: list[str] | None = None
@@ -118,16 +131,19 @@ class Library:
         return self.controls[control_id]
 
     def modules_for(self, rule: Rule) -> dict[str, str]:
-        """The rule's own module plus the helper packages it depends on (file name → source)."""
+        """The rule's own module plus every helper package (file name → source).
+
+        Every helper, declared or not: kubescape loads its helper modules for every rule, and
+        regolibrary rules call data.cautils without declaring it.
+        """
         modules = {f"{rule.name}/raw.rego": rule.source}
-        for package in rule.dependencies:
-            if package not in self.helpers:
-                raise PolicyError(f"rule {rule.name} depends on unknown package {package!r}")
-            modules[f"helpers/{package}.rego"] = self.helpers[package]
+        for package, source in sorted(self.helpers.items()):
+            modules[f"helpers/{package}.rego"] = source
         return modules
 
     def data_for(self, rule: Rule, control: Control | None = None) -> dict[str, Any]:
-        """`data.postureControlInputs`: the rule's config inputs plus the control's fixed input."""
+        """`data.postureControlInputs` (the rule's config inputs plus the control's fixed input),
+        and `data.dataControlInputs` when any were given."""
         inputs: dict[str, Any] = {}
         posture = self.config_inputs
         for path in rule.config_inputs:
@@ -136,7 +152,10 @@ class Library:
                 inputs[key] = posture[key]
         if control is not None:
             inputs.update(control.fixed_input)
-        return {"postureControlInputs": inputs}
+        data: dict[str, Any] = {"postureControlInputs": inputs}
+        if self.data_control_inputs:
+            data["dataControlInputs"] = dict(self.data_control_inputs)
+        return data
 
 
 def _read_json(path: Path) -> Any:
@@ -146,54 +165,89 @@ def _read_json(path: Path) -> Any:
         raise PolicyError(f"{path}: {exc}") from exc
 
 
-def _is_relational(meta: Mapping[str, Any], match: tuple[MatchEntry, ...]) -> bool:
+def _is_relational(
+    meta: Mapping[str, Any], match: tuple[MatchEntry, ...], dynamic_match: tuple[MatchEntry, ...]
+) -> bool:
     attributes = meta.get("attributes") or {}
     if "relational" in attributes:
         return bool(attributes["relational"])
     kinds = {r for entry in match for r in entry.resources}
-    return (
-        bool(kinds & RELATIONAL_HINT_RESOURCES)
-        or attributes.get("resourcesAggregator") == "subject-role-rolebinding"
+    # A rule reading host-sensor or cloud objects joins them with whatever else it matches:
+    # it must see them all in one evaluation, like an aggregating rule.
+    return bool(kinds & RELATIONAL_HINT_RESOURCES) or bool(attributes.get("resourcesAggregator")) or bool(dynamic_match)
+
+
+def _match_entries(rule_dir: Path, raw: Any, field_name: str) -> tuple[MatchEntry, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not all(isinstance(e, dict) for e in raw):
+        raise PolicyError(f"{rule_dir / 'rule.metadata.json'}: {field_name} must be a list of objects")
+    return tuple(
+        MatchEntry(
+            api_groups=tuple(entry.get("apiGroups") or []),
+            api_versions=tuple(entry.get("apiVersions") or []),
+            resources=tuple(entry.get("resources") or []),
+        )
+        for entry in raw
     )
+
+
+def _config_input_paths(meta: Mapping[str, Any]) -> tuple[str, ...]:
+    """`configInputs` (paths), else `controlConfigInputs` (objects with a `path`)."""
+    paths = [p for p in meta.get("configInputs") or [] if isinstance(p, str)]
+    for entry in meta.get("controlConfigInputs") or []:
+        if isinstance(entry, dict) and isinstance(entry.get("path"), str):
+            paths.append(entry["path"])
+    return tuple(dict.fromkeys(paths))
+
+
+def is_rule_folder(path: Path) -> bool:
+    """A rule lives in a visible folder with a rule.metadata.json; anything else (.regal/, notes) is not one."""
+    return path.is_dir() and not path.name.startswith(".") and (path / "rule.metadata.json").is_file()
 
 
 def load_rule(rule_dir: Path) -> Rule:
     meta = _read_json(rule_dir / "rule.metadata.json")
+    if not isinstance(meta, dict):
+        raise PolicyError(f"{rule_dir / 'rule.metadata.json'}: expected a JSON object")
     try:
         source = (rule_dir / "raw.rego").read_text(encoding="utf-8")
-    except OSError as exc:
+    except (OSError, UnicodeDecodeError) as exc:
         raise PolicyError(f"rule {rule_dir.name}: {exc}") from exc
-    match = tuple(
-        MatchEntry(
-            api_groups=tuple(entry.get("apiGroups", [])),
-            api_versions=tuple(entry.get("apiVersions", [])),
-            resources=tuple(entry.get("resources", [])),
-        )
-        for entry in meta.get("match", [])
-    )
+    match = _match_entries(rule_dir, meta.get("match"), "match")
+    dynamic_match = _match_entries(rule_dir, meta.get("dynamicMatch"), "dynamicMatch")
+    attributes = meta.get("attributes") or {}
     enumerator = rule_dir / "filter.rego"
     return Rule(
-        name=meta.get("name", rule_dir.name),
+        name=str(meta.get("name") or rule_dir.name),
         source=source,
         match=match,
-        dependencies=tuple(d["packageName"] for d in meta.get("ruleDependencies", [])),
-        config_inputs=tuple(meta.get("configInputs") or meta.get("controlConfigInputs_paths") or []),
-        relational=_is_relational(meta, match),
+        dependencies=tuple(
+            d["packageName"] for d in meta.get("ruleDependencies") or [] if isinstance(d, dict) and "packageName" in d
+        ),
+        config_inputs=_config_input_paths(meta),
+        relational=_is_relational(meta, match, dynamic_match),
         enumerator_source=enumerator.read_text(encoding="utf-8") if enumerator.exists() else None,
-        description=meta.get("description", ""),
+        description=str(meta.get("description", "")),
+        dynamic_match=dynamic_match,
+        aggregator=str(attributes.get("resourcesAggregator") or "") if isinstance(attributes, dict) else "",
     )
 
 
 def _load_control(path: Path) -> Control:
     raw = _read_json(path)
+    if not isinstance(raw, dict):
+        raise PolicyError(f"{path}: a control must be a JSON object")
+    if not raw.get("controlID") or not isinstance(raw["controlID"], str):
+        raise PolicyError(f"{path}: control has no controlID")
     category = raw.get("category") or {}
     return Control(
         control_id=raw["controlID"],
-        name=raw["name"],
-        rule_names=tuple(raw.get("rulesNames", [])),
-        base_score=float(raw.get("baseScore", 0)),
-        description=raw.get("description", ""),
-        remediation=raw.get("remediation", ""),
+        name=str(raw.get("name") or raw["controlID"]),
+        rule_names=tuple(raw.get("rulesNames") or []),
+        base_score=float(raw.get("baseScore") or 0),
+        description=str(raw.get("description", "")),
+        remediation=str(raw.get("remediation", "")),
         category=category.get("name", "") if isinstance(category, dict) else str(category),
         fixed_input=raw.get("fixedInput") or {},
     )
@@ -201,8 +255,53 @@ def _load_control(path: Path) -> Control:
 
 def _load_framework(path: Path) -> Framework:
     raw = _read_json(path)
-    ids = raw.get("controlsIDs") or [c["controlID"] for c in raw.get("activeControls", [])]
+    if not isinstance(raw, dict) or not raw.get("name"):
+        raise PolicyError(f"{path}: a framework must be a JSON object with a name")
+    ids = raw.get("controlsIDs") or [
+        c["controlID"] for c in raw.get("activeControls") or [] if isinstance(c, dict) and "controlID" in c
+    ]
     return Framework(name=raw["name"], description=raw.get("description", ""), control_ids=tuple(ids or ()))
+
+
+def _unique(items: list[tuple[str, Path, Any]], what: str) -> dict[str, Any]:
+    """Key → value; a key defined twice is an error naming both files."""
+    seen: dict[str, Path] = {}
+    out: dict[str, Any] = {}
+    for key, path, value in items:
+        if key in seen:
+            raise PolicyError(f"duplicate {what} {key!r}: {seen[key]} and {path}")
+        seen[key] = path
+        out[key] = value
+    return out
+
+
+def _visible_json(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.glob("*.json") if p.is_file() and not p.name.startswith("."))
+
+
+def load_rules(root: Path) -> list[tuple[Path, Rule]]:
+    """Every rule folder under root/rules with its rule, in folder order; a name used twice is an error."""
+    rules_dir = root / "rules"
+    if not rules_dir.is_dir():
+        raise PolicyError(f"{root}: no rules/ folder")
+    loaded = [(d, load_rule(d)) for d in sorted(rules_dir.iterdir()) if is_rule_folder(d)]
+    _unique([(r.name, d / "rule.metadata.json", r) for d, r in loaded], "rule name")
+    return loaded
+
+
+def load_config_inputs(root: Path) -> dict[str, Any]:
+    """`settings.postureControlInputs` of root/default-config-inputs.json; {} without that file."""
+    config_path = root / "default-config-inputs.json"
+    config = _read_json(config_path) if config_path.exists() else {}
+    settings = config.get("settings") if isinstance(config, dict) else None
+    posture = settings.get("postureControlInputs") if isinstance(settings, dict) else None
+    return dict(posture) if isinstance(posture, dict) else {}
+
+
+def load_helpers() -> dict[str, str]:
+    return {pkg: (HELPERS_DIR / name).read_text(encoding="utf-8") for pkg, name in HELPER_PACKAGES.items()}
 
 
 def load_library(root: Path | None = None) -> Library:
@@ -210,19 +309,28 @@ def load_library(root: Path | None = None) -> Library:
     root = root or LIBRARY_DIR
     if not (root / "rules").is_dir() or not (root / "controls").is_dir():
         raise PolicyError(f"{root}: not a policy library (expected rules/ and controls/ folders)")
-    rules = {r.name: r for r in (load_rule(d) for d in sorted((root / "rules").iterdir()) if d.is_dir())}
-    controls = {
-        c.control_id: c for c in (_load_control(p) for p in sorted((root / "controls").glob("*.json")))
-    }
+    rules = {rule.name: rule for _, rule in load_rules(root)}
+    controls: dict[str, Control] = _unique(
+        [(c.control_id, p, c) for p, c in ((p, _load_control(p)) for p in _visible_json(root / "controls"))],
+        "control ID",
+    )
     for control in controls.values():
         missing = [name for name in control.rule_names if name not in rules]
         if missing:
             raise PolicyError(f"control {control.control_id} names unknown rules: {', '.join(missing)}")
-    frameworks = {
-        f.name: f for f in (_load_framework(p) for p in sorted((root / "frameworks").glob("*.json")))
-    }
-    config_path = root / "default-config-inputs.json"
-    config = _read_json(config_path) if config_path.exists() else {}
-    posture = (config.get("settings") or {}).get("postureControlInputs") or {}
-    helpers = {pkg: (HELPERS_DIR / name).read_text(encoding="utf-8") for pkg, name in HELPER_PACKAGES.items()}
+    frameworks = {f.name: f for f in (_load_framework(p) for p in _visible_json(root / "frameworks"))}
+    posture = load_config_inputs(root)
+    helpers = load_helpers()
+    for rule in rules.values():
+        unknown = [d for d in rule.dependencies if d not in helpers]
+        if unknown:
+            raise PolicyError(f"rule {rule.name} depends on unknown package(s): {', '.join(unknown)}")
     return Library(root, frameworks, controls, rules, posture, helpers)
+
+
+def load_data_control_inputs(path: Path) -> dict[str, Any]:
+    """A JSON object given to every rule as `data.dataControlInputs` (e.g. {"cloudProvider": "eks"})."""
+    raw = _read_json(path)
+    if not isinstance(raw, dict):
+        raise PolicyError(f"{path}: data control inputs must be a JSON object")
+    return raw

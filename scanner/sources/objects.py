@@ -10,6 +10,20 @@ from typing import Any, NewType
 ResourceID = NewType("ResourceID", str)
 # Objects owned by one of these are scanned through their owner, like kubescape does.
 WORKLOAD_CONTROLLERS = frozenset({"Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "CronJob"})
+# API groups of the host-sensor and cloud objects kubescape's rules read through `dynamicMatch`.
+# They are not API-server objects and often carry no metadata.name (a cluster has one
+# ClusterDescribe): such an object's identity is its group, version and kind with an empty name.
+HOST_AND_CLOUD_API_GROUPS = frozenset(
+    {
+        "hostdata.kubescape.cloud",
+        "apiserverinfo.kubescape.cloud",
+        "container.googleapis.com",
+        "eks.amazonaws.com",
+        "management.azure.com",
+        "armo.vuln.images",
+        "image.vulnscan.com",
+    }
+)
 
 
 def split_api_version(api_version: str) -> tuple[str, str]:
@@ -27,10 +41,21 @@ def resource_id(obj: dict[str, Any]) -> ResourceID:
 
 
 def external_id(subject: dict[str, Any]) -> ResourceID:
-    """ID of an object a rule reports that the cluster does not hold (a User, a Group)."""
+    """ID of an object a rule reports under externalObjects.
+
+    A subject (User, Group, ServiceAccount) carries `name` and `namespace` at the top; a
+    host-sensor or cloud object carries them under `metadata`: either is read.
+    """
+    meta = subject.get("metadata") if isinstance(subject.get("metadata"), dict) else {}
     group, version = split_api_version(str(subject.get("apiVersion", "") or "v1"))
-    namespace = subject.get("namespace") or ""
-    return ResourceID(f"{group}/{version}/{namespace}/{subject.get('kind', '')}/{subject.get('name', '')}")
+    namespace = subject.get("namespace") or meta.get("namespace") or ""
+    name = subject.get("name") or meta.get("name") or ""
+    return ResourceID(f"{group}/{version}/{namespace}/{subject.get('kind', '')}/{name}")
+
+
+def may_be_nameless(obj: dict[str, Any]) -> bool:
+    """Host-sensor and cloud objects are accepted without metadata.name."""
+    return split_api_version(str(obj.get("apiVersion", "")))[0] in HOST_AND_CLOUD_API_GROUPS
 
 
 def identity_key(obj: dict[str, Any]) -> str:
@@ -67,6 +92,10 @@ def is_valid_object(obj: Any) -> str | None:
     if not obj.get("kind") or not isinstance(obj.get("kind"), str):
         return "missing kind"
     meta = obj.get("metadata")
-    if not isinstance(meta, dict) or not meta.get("name"):
+    if meta is None and may_be_nameless(obj):
+        return None
+    if not isinstance(meta, dict):
+        return "missing metadata.name"
+    if not meta.get("name") and not may_be_nameless(obj):
         return "missing metadata.name"
     return None
