@@ -22,7 +22,7 @@ from scanner import events
 from scanner.engine import PACKAGE_QUERY, CompileError, Engine
 from scanner.engine.cache import RuleCompiler
 from scanner.inventory import Inventory
-from scanner.match import WHOLE_CLUSTER, Grouper, KindIndex, match_key, split_by_namespace
+from scanner.match import WHOLE_CLUSTER, Grouper, KindIndex, match_key, selects, split_by_namespace
 from scanner.phases import BASELINE, Phases
 from scanner.policies import Control, Library, Rule
 from scanner.policies.aggregators import UnknownAggregator, aggregate
@@ -368,8 +368,7 @@ def _accepts(pattern: str, value: str) -> bool:
 
 
 def _selected_by(key: tuple[str, str, str], wanted: Iterable[tuple[str, str, str]]) -> bool:
-    group, version, kind = key
-    return any(_accepts(g, group) and _accepts(v, version) and r == kind for g, v, r in wanted)
+    return any(selects(w, key) for w in wanted)
 
 
 class ReleasePlan:

@@ -25,6 +25,7 @@ from scanner.sources.objects import (
     owned_by_controller,
     resource_id,
     split_api_version,
+    with_metadata,
 )
 
 
@@ -129,6 +130,7 @@ class Inventory:
             self.counters.invalid_objects += 1
             self.invalid.append((str(obj)[:80], why))
             return None
+        obj = with_metadata(obj)
         if owned_by_controller(obj):
             self.counters.owned_by_controller += 1
             return None

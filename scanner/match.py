@@ -36,7 +36,19 @@ def match_key(match: tuple[MatchEntry, ...]) -> tuple[tuple[str, str, str], ...]
 
 
 def _accepts(pattern: str, value: str) -> bool:
-    return pattern == "*" or pattern == value
+    # kubescape writes the core group as "" or "core".
+    return pattern == "*" or pattern == value or (pattern == "core" and value == "")
+
+
+def selects(wanted: tuple[str, str, str], key: tuple[str, str, str]) -> bool:
+    """Whether a (group, version, resource) pattern selects an index key; kinds compare like
+    kubescape's: `*`, or equal ignoring case."""
+    group, version, resource = wanted
+    return (
+        _accepts(group, key[0])
+        and _accepts(version, key[1])
+        and (resource == "*" or resource.lower() == key[2].lower())
+    )
 
 
 def select(match: tuple[MatchEntry, ...], index: KindIndex, dedupe_with_set: bool) -> list[ResourceID]:
@@ -49,7 +61,7 @@ def select(match: tuple[MatchEntry, ...], index: KindIndex, dedupe_with_set: boo
     keys = [
         key
         for key in index
-        if any(_accepts(g, key[0]) and _accepts(v, key[1]) and r == key[2] for g, v, r in wanted)
+        if any(selects(w, key) for w in wanted)
     ]
     if dedupe_with_set:
         chosen: dict[ResourceID, None] = {}

@@ -67,19 +67,24 @@ class _Objects(Source):
             yield Page(tuple(self._objects))
 
 
-def _read_inputs(case_dir: Path) -> tuple[list[KubeObject], list[str], list[str]]:
-    """The case's input objects, what could not be read, and identities given by several files."""
+def _read_inputs(case_dir: Path) -> tuple[list[list[KubeObject]], list[str], list[str]]:
+    """The case's inputs as one or more scans, what could not be read, and the duplicate problems.
+
+    A scan holds one object per identity. Several input files with one identity are recorded as a
+    problem and scanned once per copy (scan k holds the k-th copy): kubescape's runner gives the
+    rule all of them, and picking one would silently drop the others' findings.
+    """
     input_dir = case_dir / "input"
     if not input_dir.is_dir():
-        return [], [], []
+        return [[]], [], []
     try:
         source = FileSource([input_dir])
     except SourceUnavailable:
-        return [], [], []
-    objects: list[KubeObject] = []
+        return [[]], [], []
+    copies: dict[ResourceID, list[KubeObject]] = {}
     first_file: dict[str, str] = {}
     first_id: dict[ResourceID, str] = {}
-    duplicates: list[str] = []
+    problems: list[str] = []
     unread: list[str] = []
     for path in source.paths:
         reader = FileSource([path])  # one file at a time, to say which files share an identity
@@ -87,20 +92,22 @@ def _read_inputs(case_dir: Path) -> tuple[list[KubeObject], list[str], list[str]
             for obj in page.objects:
                 rid, key = resource_id(obj), identity_key(obj)
                 if rid in first_id:
-                    duplicates.append(f"{rid} is in both {first_id[rid]} and {path.name}: the first is scanned")
-                    continue
-                if key in first_file:
+                    problems.append(f"{rid} is in both {first_id[rid]} and {path.name}: each copy is scanned on its own")
+                elif key in first_file:
                     # Test fixtures copy uids between distinct objects; kubescape's runner sees both.
-                    duplicates.append(
+                    problems.append(
                         f"{rid} in {path.name} has the uid of an object in {first_file[key]}: "
                         "scanned as a distinct object"
                     )
                     obj = {**obj, "metadata": {k: v for k, v in obj["metadata"].items() if k != "uid"}}
                     key = identity_key(obj)
-                first_file[key], first_id[rid] = path.name, path.name
-                objects.append(obj)
+                first_file.setdefault(key, path.name)
+                first_id.setdefault(rid, path.name)
+                copies.setdefault(rid, []).append(obj)
         unread.extend(f"{p.where}: {p.reason}" for p in reader.problems)
-    return objects, unread, duplicates
+    runs = max((len(c) for c in copies.values()), default=1)
+    scans = [[c[min(k, len(c) - 1)] for c in copies.values()] for k in range(runs)]
+    return scans, unread, problems
 
 
 def _identity_of(obj: dict[str, Any]) -> Identity:
@@ -185,22 +192,23 @@ def run_case(library: Library, engine: Engine, rule: Rule, case_dir: Path) -> Ca
     """One case through the pipeline, compared with its expected.json."""
     expected = _read_expected(case_dir / "expected.json")
     library, rule = _case_library(library, rule, case_dir)
-    objects, unread, duplicates = _read_inputs(case_dir)
+    scans, unread, duplicates = _read_inputs(case_dir)
     control = Control(TEST_CONTROL_ID, f"test of {rule.name}", (rule.name,), 0.0)
-    state = run_scan(_Objects(objects, str(case_dir)), library, engine, [control], ScanOptions())
     want, labels = expected_failures(expected)
     got: dict[Identity, set[tuple[str, ...]]] = {}
     skipped: list[str] = []
-    for rid, controls in state.table.rows().items():
-        record = controls.get(TEST_CONTROL_ID, {}).get(rule.name)
-        if record is None:
-            continue
-        if record.status == SKIPPED:
-            skipped.append(record.reason)
-        elif record.status == FAILED:
-            paths = {tuple(p) for p in record.paths if isinstance(p, tuple) and p and p[0] in labels}
-            got.setdefault(_split_id(rid), set()).update(paths)
-    state.inventory.raw.close()
+    for objects in scans:
+        state = run_scan(_Objects(objects, str(case_dir)), library, engine, [control], ScanOptions())
+        for rid, controls in state.table.rows().items():
+            record = controls.get(TEST_CONTROL_ID, {}).get(rule.name)
+            if record is None:
+                continue
+            if record.status == SKIPPED:
+                skipped.append(record.reason)
+            elif record.status == FAILED:
+                paths = {tuple(p) for p in record.paths if isinstance(p, tuple) and p and p[0] in labels}
+                got.setdefault(_split_id(rid), set()).update(paths)
+        state.inventory.raw.close()
     diff = [f"skipped: {reason}" for reason in dict.fromkeys(skipped)]
     diff.extend(f"unreadable input: {line}" for line in unread)
     diff.extend(_diff(want, got))

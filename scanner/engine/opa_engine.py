@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from importlib import metadata
 from typing import Any
 
+from scanner.engine.lenient import lenient_modules
 from scanner.engine import CompileError, EngineInfo, EngineUnavailable, EvalOutcome, responses_from
 
 try:
@@ -60,7 +61,7 @@ class OpaRegoEngine:
         )
 
     def compile(self, modules: Mapping[str, str], data: Mapping[str, Any], query: str) -> OpaCompiledRule:
-        return OpaCompiledRule(modules, data, query)
+        return OpaCompiledRule(lenient_modules(modules), data, query)
 
 
 def create() -> OpaRegoEngine:

@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from importlib import metadata
 from typing import Any, TypeVar
 
+from scanner.engine.lenient import lenient_modules
 from scanner.engine import CompileError, EngineInfo, EngineUnavailable, EvalOutcome, responses_from
 
 # When set, every engine error captures a backtrace, which is slow.
@@ -100,7 +101,7 @@ class RegorusRegoEngine:
         )
 
     def compile(self, modules: Mapping[str, str], data: Mapping[str, Any], query: str) -> RegorusCompiledRule:
-        return RegorusCompiledRule(modules, data, query)
+        return RegorusCompiledRule(lenient_modules(modules), data, query)
 
 
 def create() -> RegorusRegoEngine:

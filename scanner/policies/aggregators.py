@@ -2,7 +2,9 @@
 
 kubescape evaluates such rules over derived objects rather than the collected ones. Implemented:
 `subject-role-rolebinding`, one object per RBAC subject (its fields as the binding names it, plus
-`relatedObjects`: each binding that names it followed by the role that binding refers to).
+`relatedObjects`: each binding that names it followed by the role that binding refers to), and
+`apiserver-pod`, only the API server's pods (label component=kube-apiserver, or a name starting
+kube-apiserver).
 Pure functions over plain dicts; an unknown aggregator is reported by name, never guessed.
 """
 
@@ -13,7 +15,8 @@ from typing import Any
 SUBJECT_ROLE_ROLEBINDING = "subject-role-rolebinding"
 BINDING_KINDS = frozenset({"RoleBinding", "ClusterRoleBinding"})
 ROLE_KINDS = frozenset({"Role", "ClusterRole"})
-KNOWN = frozenset({SUBJECT_ROLE_ROLEBINDING})
+APISERVER_POD = "apiserver-pod"
+KNOWN = frozenset({SUBJECT_ROLE_ROLEBINDING, APISERVER_POD})
 
 
 class UnknownAggregator(ValueError):
@@ -63,8 +66,24 @@ def subject_role_rolebinding(objects: list[dict[str, Any]]) -> list[dict[str, An
     return list(subjects.values())
 
 
+def apiserver_pods(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The pods that run the API server."""
+    found = []
+    for obj in objects:
+        if obj.get("kind") != "Pod":
+            continue
+        labels = (obj.get("metadata") or {}).get("labels") or {}
+        if (isinstance(labels, dict) and labels.get("component") == "kube-apiserver") or _name(obj).startswith(
+            "kube-apiserver"
+        ):
+            found.append(obj)
+    return found
+
+
 def aggregate(name: str, objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The input a rule with aggregator `name` is evaluated on; raises UnknownAggregator."""
     if name == SUBJECT_ROLE_ROLEBINDING:
         return subject_role_rolebinding(objects)
+    if name == APISERVER_POD:
+        return apiserver_pods(objects)
     raise UnknownAggregator(f"resourcesAggregator {name!r} is not implemented")

@@ -53,6 +53,14 @@ def external_id(subject: dict[str, Any]) -> ResourceID:
     return ResourceID(f"{group}/{version}/{namespace}/{subject.get('kind', '')}/{name}")
 
 
+def with_metadata(obj: dict[str, Any]) -> dict[str, Any]:
+    """A host-sensor or cloud object without metadata gets `metadata: {name: ""}`, as kubescape's
+    object envelope gives it, so rules that copy `obj.metadata` into their alert still match."""
+    if "metadata" in obj or not may_be_nameless(obj):
+        return obj
+    return {**obj, "metadata": {"name": ""}}
+
+
 def may_be_nameless(obj: dict[str, Any]) -> bool:
     """Host-sensor and cloud objects are accepted without metadata.name."""
     return split_api_version(str(obj.get("apiVersion", "")))[0] in HOST_AND_CLOUD_API_GROUPS

@@ -7,10 +7,11 @@ list_contains(list, x) if {
 	list[_] == x
 }
 
-# unix_permissions_allow(granted, allowed) holds when every permission bit set in
-# `granted` (an octal mode as a number, e.g. 420 for 0644) is also set in `allowed`.
-unix_permissions_allow(granted, allowed) if {
-	bits.and(granted, allowed) == granted
+# unix_permissions_allow(allowed, actual) holds when every permission bit set in `actual`
+# (a mode as a number, e.g. 420 for 0644) is also set in `allowed`: allowed first, as the
+# regolibrary rules call it (`not unix_permissions_allow(allowed_perms, file.permissions)`).
+unix_permissions_allow(allowed, actual) if {
+	bits.and(actual, allowed) == actual
 }
 
 # is_subobject(sub, super) holds when every key of sub appears in super with an equal value.
