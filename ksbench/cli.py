@@ -1,4 +1,5 @@
-"""`ksbench` entry point: `scan` goes to the scanner's own CLI untouched, every other command to the harness."""
+"""`ksbench` entry point: `scan` and `policies` go to the scanner's own CLIs untouched, every other
+command to the harness."""
 
 from __future__ import annotations
 
@@ -12,6 +13,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from scanner.cli import main as scan_main  # only `scan` pays for loading the pipeline
 
         return scan_main(args[1:])
+    if args[:1] == ["policies"]:
+        from scanner.policytest import main as policies_main  # the rule test runner is the scanner's too
+
+        return policies_main(args[1:])
     from harness.commands.main import main as harness_main
 
     return harness_main(args)

@@ -9,6 +9,7 @@ never reach one. The only module that parses arguments or prints; it computes no
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime
 import os
 import sys
@@ -22,7 +23,7 @@ from scanner.engine import ENGINE_NAMES, EngineUnavailable, default_engine_name,
 from scanner.evaluate import DEFAULT_BATCH_SIZE, LARGE_CLUSTER_SIZE, ScanOptions, ScanState
 from scanner.exceptions import ExceptionsError, load_exceptions
 from scanner.phases import ENV_VAR, Phases, PhasesError
-from scanner.policies import PolicyError, load_library
+from scanner.policies import PolicyError, load_data_control_inputs, load_library
 from scanner.report import ReportContext, build, render_pretty, write_json
 from scanner.results import SKIPPED
 from scanner.scan import run_scan, wanted_kinds
@@ -60,6 +61,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--policies", type=Path, help="a policy library in kubescape's regolibrary layout (default: ours)"
     )
     p.add_argument("--exceptions", type=Path, help="posture exceptions (kubescape's JSON format)")
+    p.add_argument(
+        "--host-data",
+        type=Path,
+        metavar="DIR",
+        help="host-sensor and cloud objects (KubeletInfo, ClusterDescribe, ...) as manifests, scanned too",
+    )
+    p.add_argument(
+        "--data-control-inputs",
+        type=Path,
+        metavar="FILE",
+        help='JSON object given to rules as data.dataControlInputs, e.g. {"cloudProvider": "eks"}',
+    )
     p.add_argument("--format", choices=("pretty", "json"), default="pretty")
     p.add_argument("--output", type=Path, help="write the report here (default: standard output)")
     p.add_argument(
@@ -200,6 +213,10 @@ def _main(args: argparse.Namespace) -> int:
         if not (options.control_order == "sorted" or options.control_order.startswith("shuffled")):
             raise PhasesError(f"--control-order {options.control_order!r}: use sorted or shuffled:SEED")
         library = load_library(args.policies)
+        if args.data_control_inputs:
+            library = dataclasses.replace(
+                library, data_control_inputs=load_data_control_inputs(args.data_control_inputs)
+            )
         controls = library.select(args.framework, args.controls)
         exceptions = load_exceptions(args.exceptions) if args.exceptions else []
     except (PhasesError, PolicyError, ExceptionsError) as exc:
@@ -235,6 +252,11 @@ def _main(args: argparse.Namespace) -> int:
                 args.timeout,
                 limits,
             )
+        if args.host_data:
+            from scanner.sources.chained import ChainedSource
+            from scanner.sources.files import FileSource as HostDataSource
+
+            source = ChainedSource([source, HostDataSource([args.host_data])])
         say(f"reading {source.description}")
         state = run_scan(source, library, engine, controls, options)
     except SourceUnavailable as exc:

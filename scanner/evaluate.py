@@ -188,7 +188,9 @@ class Evaluator:
             self.compiler.release(compiled)
         if outcome.error is not None:
             return (), f"rule {rule.name}: resource enumerator failed: {outcome.error}"
-        ids = [resource_id(o) for r in outcome.responses for o in _alerted_objects(r.get("alertObject") or {})]
+        ids = [
+            resource_id(o) for r in outcome.responses for o in _alerted_objects(r.get("alertObject") or {})
+        ]
         return tuple(dict.fromkeys(ids)), None
 
     def _finish(self, unit: Unit, outcome: UnitOutcome) -> UnitOutcome:

@@ -58,11 +58,7 @@ def select(match: tuple[MatchEntry, ...], index: KindIndex, dedupe_with_set: boo
     baseline does with slices.Contains; with P3 an insertion-ordered set does it.
     """
     wanted = match_key(match)
-    keys = [
-        key
-        for key in index
-        if any(selects(w, key) for w in wanted)
-    ]
+    keys = [key for key in index if any(selects(w, key) for w in wanted)]
     if dedupe_with_set:
         chosen: dict[ResourceID, None] = {}
         for key in keys:

@@ -92,7 +92,9 @@ def _read_inputs(case_dir: Path) -> tuple[list[list[KubeObject]], list[str], lis
             for obj in page.objects:
                 rid, key = resource_id(obj), identity_key(obj)
                 if rid in first_id:
-                    problems.append(f"{rid} is in both {first_id[rid]} and {path.name}: each copy is scanned on its own")
+                    problems.append(
+                        f"{rid} is in both {first_id[rid]} and {path.name}: each copy is scanned on its own"
+                    )
                 elif key in first_file:
                     # Test fixtures copy uids between distinct objects; kubescape's runner sees both.
                     problems.append(
@@ -141,7 +143,9 @@ def _paths_of(response: dict[str, Any], labels: set[str]) -> set[tuple[str, ...]
     return paths
 
 
-def expected_failures(expected: list[dict[str, Any]]) -> tuple[dict[Identity, set[tuple[str, ...]]], set[str]]:
+def expected_failures(
+    expected: list[dict[str, Any]],
+) -> tuple[dict[Identity, set[tuple[str, ...]]], set[str]]:
     """Identity → the paths the expectation names for it, and which path lists it names at all."""
     labels = {label for r in expected for key, label in PATH_LABELS.items() if key in r}
     failures: dict[Identity, set[tuple[str, ...]]] = {}

@@ -43,6 +43,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.add_parser("scan", help="scan a cluster or manifests (see `ksbench scan --help`)", add_help=False)
+    sub.add_parser(
+        "policies",
+        help="run a policy library's rule tests (see `ksbench policies test --help`)",
+        add_help=False,
+    )
     for name in COMMAND_MODULES:
         importlib.import_module(f"harness.commands.{name}").register(sub)
     return parser

@@ -174,7 +174,11 @@ def _is_relational(
     kinds = {r for entry in match for r in entry.resources}
     # A rule reading host-sensor or cloud objects joins them with whatever else it matches:
     # it must see them all in one evaluation, like an aggregating rule.
-    return bool(kinds & RELATIONAL_HINT_RESOURCES) or bool(attributes.get("resourcesAggregator")) or bool(dynamic_match)
+    return (
+        bool(kinds & RELATIONAL_HINT_RESOURCES)
+        or bool(attributes.get("resourcesAggregator"))
+        or bool(dynamic_match)
+    )
 
 
 def _match_entries(rule_dir: Path, raw: Any, field_name: str) -> tuple[MatchEntry, ...]:
@@ -223,7 +227,9 @@ def load_rule(rule_dir: Path) -> Rule:
         source=source,
         match=match,
         dependencies=tuple(
-            d["packageName"] for d in meta.get("ruleDependencies") or [] if isinstance(d, dict) and "packageName" in d
+            d["packageName"]
+            for d in meta.get("ruleDependencies") or []
+            if isinstance(d, dict) and "packageName" in d
         ),
         config_inputs=_config_input_paths(meta),
         relational=_is_relational(meta, match, dynamic_match),

@@ -31,7 +31,9 @@ def _namespace(obj: dict[str, Any]) -> str:
     return str((obj.get("metadata") or {}).get("namespace") or "")
 
 
-def _role_of(binding: dict[str, Any], roles: dict[tuple[str, str, str], dict[str, Any]]) -> dict[str, Any] | None:
+def _role_of(
+    binding: dict[str, Any], roles: dict[tuple[str, str, str], dict[str, Any]]
+) -> dict[str, Any] | None:
     ref = binding.get("roleRef") or {}
     if not isinstance(ref, dict):
         return None
@@ -73,9 +75,9 @@ def apiserver_pods(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if obj.get("kind") != "Pod":
             continue
         labels = (obj.get("metadata") or {}).get("labels") or {}
-        if (isinstance(labels, dict) and labels.get("component") == "kube-apiserver") or _name(obj).startswith(
-            "kube-apiserver"
-        ):
+        if (isinstance(labels, dict) and labels.get("component") == "kube-apiserver") or _name(
+            obj
+        ).startswith("kube-apiserver"):
             found.append(obj)
     return found
 

@@ -1,0 +1,25 @@
+"""Several sources read one after the other as one: a cluster or manifests, then --host-data.
+
+Host-sensor and cloud objects (KubeletInfo, ClusterDescribe, ...) are not served by the API
+server; kubescape collects them separately. Owns only the chaining; each source reads itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from scanner.sources import Page, Source, SourceProblem
+
+
+class ChainedSource(Source):
+    def __init__(self, sources: list[Source]) -> None:
+        self._sources = sources
+        self.description = " + ".join(s.description for s in sources)
+
+    @property  # type: ignore[override]  # the base declares a plain attribute
+    def problems(self) -> list[SourceProblem]:
+        return [p for s in self._sources for p in s.problems]
+
+    def pages(self) -> Iterator[Page]:
+        for source in self._sources:
+            yield from source.pages()
