@@ -113,7 +113,8 @@ def _read_inputs(case_dir: Path) -> tuple[list[list[KubeObject]], list[str], lis
 
 
 def _identity_of(obj: dict[str, Any]) -> Identity:
-    meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+    raw_meta = obj.get("metadata")
+    meta: dict[str, Any] = raw_meta if isinstance(raw_meta, dict) else {}
     name = meta.get("name") or obj.get("name") or ""
     namespace = meta.get("namespace") or obj.get("namespace") or ""
     return (str(obj.get("kind", "")), str(namespace), str(name))

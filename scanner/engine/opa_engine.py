@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from importlib import metadata
 from typing import Any
 
-from scanner.engine.lenient import lenient_modules
 from scanner.engine import CompileError, EngineInfo, EngineUnavailable, EvalOutcome, responses_from
+from scanner.engine.lenient import lenient_modules
 
 try:
     from opa_bindings import OpaEngine, OpaError, OpaUndefinedError

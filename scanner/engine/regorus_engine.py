@@ -17,8 +17,8 @@ from concurrent.futures import ThreadPoolExecutor
 from importlib import metadata
 from typing import Any, TypeVar
 
-from scanner.engine.lenient import lenient_modules
 from scanner.engine import CompileError, EngineInfo, EngineUnavailable, EvalOutcome, responses_from
+from scanner.engine.lenient import lenient_modules
 
 # When set, every engine error captures a backtrace, which is slow.
 os.environ.pop("RUST_BACKTRACE", None)

@@ -15,11 +15,10 @@ class ChainedSource(Source):
     def __init__(self, sources: list[Source]) -> None:
         self._sources = sources
         self.description = " + ".join(s.description for s in sources)
-
-    @property  # type: ignore[override]  # the base declares a plain attribute
-    def problems(self) -> list[SourceProblem]:
-        return [p for s in self._sources for p in s.problems]
+        self.problems: list[SourceProblem] = []
 
     def pages(self) -> Iterator[Page]:
         for source in self._sources:
             yield from source.pages()
+            # Each source's problems become known while it is read: passed on as soon as it ends.
+            self.problems.extend(source.problems)

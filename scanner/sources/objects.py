@@ -46,7 +46,8 @@ def external_id(subject: dict[str, Any]) -> ResourceID:
     A subject (User, Group, ServiceAccount) carries `name` and `namespace` at the top; a
     host-sensor or cloud object carries them under `metadata`: either is read.
     """
-    meta = subject.get("metadata") if isinstance(subject.get("metadata"), dict) else {}
+    raw_meta = subject.get("metadata")
+    meta: dict[str, Any] = raw_meta if isinstance(raw_meta, dict) else {}
     group, version = split_api_version(str(subject.get("apiVersion", "") or "v1"))
     namespace = subject.get("namespace") or meta.get("namespace") or ""
     name = subject.get("name") or meta.get("name") or ""
