@@ -315,6 +315,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             else:
                 failed += 1
                 print(f"FAIL {name}")
+            if result.passed and args.quiet:
+                continue
             for line in result.diff:
                 print(f"    {line}")
             for line in result.problems:

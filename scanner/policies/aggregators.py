@@ -40,7 +40,9 @@ def _role_of(
     kind = str(ref.get("kind") or "")
     # A RoleBinding may grant a ClusterRole; a Role is always in the binding's namespace.
     namespace = _namespace(binding) if kind == "Role" else ""
-    return roles.get((kind, namespace, str(ref.get("name") or "")))
+    name = str(ref.get("name") or "")
+    # A manifest Role written without a namespace lands in the binding's namespace when applied.
+    return roles.get((kind, namespace, name)) or roles.get((kind, "", name))
 
 
 def subject_role_rolebinding(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:

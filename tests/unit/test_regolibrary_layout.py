@@ -328,3 +328,29 @@ def test_kubescape_regolibrary_checkout_passes_at_least_1050_cases(
     policies_main(["test", checkout, "--quiet", "--engine", "opa"])
     summary = capsys.readouterr().out.strip().splitlines()[-1]
     assert int(summary.split()[0]) >= 1050, summary
+
+
+def test_failing_builtins_are_undefined_and_strings_are_untouched() -> None:
+    engine = _opa()
+    rule = """package armo_builtins
+
+import rego.v1
+
+deny contains {"name": o.name, "note": "count(x) contains(y)"} if {
+	some o in input
+	not contains(o.text, "ok")
+	count(o.items) == 0
+}
+"""
+    compiled = engine.compile({"r.rego": rule}, {}, PACKAGE_QUERY)
+    outcome = compiled.evaluate(
+        [
+            {"name": "object-text", "text": {"not": "a string"}, "items": []},
+            {"name": "null-items", "text": "x", "items": None},
+        ]
+    )
+    compiled.close()
+    # kubescape: contains() on an object is undefined, so `not` holds; count(null) is undefined, so the body fails.
+    assert outcome.error is None
+    assert [r["name"] for r in outcome.responses] == ["object-text"]
+    assert outcome.responses[0]["note"] == "count(x) contains(y)"
