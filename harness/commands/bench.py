@@ -20,6 +20,7 @@ from harness.commands.options import (
     add_scanner_option,
     cluster_opener,
     enforced_gates,
+    policy_scan_args,
     scanner_prefix,
 )
 from harness.exit_codes import EXIT_FINDINGS_MISMATCH, FindingsMismatch, UsageError
@@ -135,7 +136,7 @@ def build_plan(args: argparse.Namespace) -> runner.Plan:
         raise UsageError(f"--repeat must be a positive number or auto, not {args.repeat!r}")
     if args.timeout <= 0:
         raise UsageError("--timeout must be positive")
-    scan_args = ("--engine", args.engine) if args.engine else ()
+    scan_args = (("--engine", args.engine) if args.engine else ()) + policy_scan_args(args)
     return runner.Plan(
         scenarios=scenarios,
         combinations=combinations,

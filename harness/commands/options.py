@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
 from harness.clusters.target import TargetOpener, opener
@@ -39,6 +40,27 @@ def add_scanner_option(parser: argparse.ArgumentParser) -> None:
         default=" ".join(runner.SCANNER_MODULE),
         help="how to start the scanner after `python` (default: '%(default)s'); e.g. a script path",
     )
+    parser.add_argument(
+        "--policies",
+        type=Path,
+        metavar="DIR",
+        help="the scanner's policy library, e.g. a checkout of kubescape/regolibrary (default: ours)",
+    )
+    parser.add_argument(
+        "--host-data", type=Path, metavar="DIR", help="host-sensor and cloud objects every scan reads too"
+    )
+
+
+def policy_scan_args(args: argparse.Namespace) -> tuple[str, ...]:
+    """--policies and --host-data as scanner arguments, made absolute: runs start in their own folders."""
+    extra: list[str] = []
+    for flag, path in (("--policies", args.policies), ("--host-data", args.host_data)):
+        if path is None:
+            continue
+        if not path.is_dir():
+            raise UsageError(f"{flag} {path}: no such folder")
+        extra += [flag, str(path.resolve())]
+    return tuple(extra)
 
 
 def scanner_prefix(args: argparse.Namespace) -> tuple[str, ...]:

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from harness.clusters import BACKENDS
-from harness.commands.options import add_scanner_option, cluster_opener, scanner_prefix
+from harness.commands.options import add_scanner_option, cluster_opener, policy_scan_args, scanner_prefix
 from harness.exit_codes import EXIT_FINDINGS_MISMATCH, EXIT_OK, EnvironmentProblem, UsageError
 from harness.run import process, runner
 from scanner.phases import PhasesError, parse_combinations
@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     out = args.out or Path("reports") / f"parity-{datetime.now(UTC).strftime('%Y%m%d-%H%M%S')}"
     parity = runner.ScannerParity()
     open_target = cluster_opener(args)
-    extra = ["--engine", args.engine] if args.engine else []
+    extra = (["--engine", args.engine] if args.engine else []) + list(policy_scan_args(args))
     checked = 0
     for scenario in args.scenarios:
         with open_target(scenario) as target:
