@@ -354,3 +354,24 @@ deny contains {"name": o.name, "note": "count(x) contains(y)"} if {
     assert outcome.error is None
     assert [r["name"] for r in outcome.responses] == ["object-text"]
     assert outcome.responses[0]["note"] == "count(x) contains(y)"
+
+
+def test_scan_reads_host_data_beside_the_manifests(library_dir: Path, tmp_path: Path) -> None:
+    _opa()
+    manifests, host_data, report = tmp_path / "manifests", tmp_path / "host", tmp_path / "report.json"
+    _write(manifests / "cm.json", _configmap("plain", {"k": "aGVsbG8="}))
+    _write(host_data / "kubelet.json", _kubelet(0o644))
+    argv = ["--policies", str(library_dir), str(manifests), "--host-data", str(host_data)]
+    assert scan_main([*argv, "--format", "json", "--output", str(report), "--quiet", "--engine", "opa"]) == 0
+    summary = json.loads(report.read_text(encoding="utf-8"))["summaryDetails"]["controls"]
+    assert summary["C-9001"]["resourceIDs"]["failed"] == ["hostdata.kubescape.cloud/v1beta0//KubeletInfo/"]
+    assert summary["C-9002"]["resourceIDs"]["passed"] == ["/v1/default/ConfigMap/plain"]
+
+
+def test_shipped_host_data_is_read_without_problems() -> None:
+    from scanner.sources.files import FileSource
+
+    source = FileSource([Path(__file__).parents[2] / "scenarios" / "host-data"])
+    kinds = sorted(o["kind"] for page in source.pages() for o in page.objects)
+    assert source.problems == []
+    assert kinds == ["ClusterDescribe", "ControlPlaneInfo", "KubeletInfo", "LinuxKernelVariables"]
