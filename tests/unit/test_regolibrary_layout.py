@@ -8,6 +8,7 @@ spellings of k8sApiObjects, lenient decoding builtins, the helpers' argument ord
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from pathlib import Path
@@ -375,3 +376,18 @@ def test_shipped_host_data_is_read_without_problems() -> None:
     kinds = sorted(o["kind"] for page in source.pages() for o in page.objects)
     assert source.problems == []
     assert kinds == ["ClusterDescribe", "ControlPlaneInfo", "KubeletInfo", "LinuxKernelVariables"]
+
+
+def test_data_control_inputs_reach_rules_from_the_flag_file(library_dir: Path, tmp_path: Path) -> None:
+    from scanner.policies import load_data_control_inputs
+
+    inputs = tmp_path / "cloud.json"
+    _write(inputs, {"cloudProvider": "eks"})
+    library = load_library(library_dir)
+    rule = library.rules["configmap-secrets"]
+    assert "dataControlInputs" not in library.data_for(rule)
+    with_cloud = dataclasses.replace(library, data_control_inputs=load_data_control_inputs(inputs))
+    assert with_cloud.data_for(rule)["dataControlInputs"] == {"cloudProvider": "eks"}
+    _write(inputs, ["not", "an", "object"])
+    with pytest.raises(PolicyError, match="must be a JSON object"):
+        load_data_control_inputs(inputs)
