@@ -165,10 +165,28 @@ def _read_json(path: Path) -> Any:
         raise PolicyError(f"{path}: {exc}") from exc
 
 
+def _strings(value: Any, where: Path, field_name: str) -> tuple[str, ...]:
+    """A JSON list of strings (null or missing is empty); anything else is a PolicyError naming the field."""
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise PolicyError(f"{where}: {field_name} must be a list of strings")
+    return tuple(value)
+
+
+def _text(value: Any, default: str = "") -> str:
+    """A display field: strings as they are, null as the default, other scalars as their JSON text."""
+    if value is None:
+        return default
+    return value if isinstance(value, str) else json.dumps(value)
+
+
 def _is_relational(
     meta: Mapping[str, Any], match: tuple[MatchEntry, ...], dynamic_match: tuple[MatchEntry, ...]
 ) -> bool:
     attributes = meta.get("attributes") or {}
+    if not isinstance(attributes, dict):
+        attributes = {}
     if "relational" in attributes:
         return bool(attributes["relational"])
     kinds = {r for entry in match for r in entry.resources}
@@ -186,11 +204,12 @@ def _match_entries(rule_dir: Path, raw: Any, field_name: str) -> tuple[MatchEntr
         return ()
     if not isinstance(raw, list) or not all(isinstance(e, dict) for e in raw):
         raise PolicyError(f"{rule_dir / 'rule.metadata.json'}: {field_name} must be a list of objects")
+    where = rule_dir / "rule.metadata.json"
     return tuple(
         MatchEntry(
-            api_groups=tuple(entry.get("apiGroups") or []),
-            api_versions=tuple(entry.get("apiVersions") or []),
-            resources=tuple(entry.get("resources") or []),
+            api_groups=_strings(entry.get("apiGroups"), where, f"{field_name}.apiGroups"),
+            api_versions=_strings(entry.get("apiVersions"), where, f"{field_name}.apiVersions"),
+            resources=_strings(entry.get("resources"), where, f"{field_name}.resources"),
         )
         for entry in raw
     )
@@ -198,8 +217,10 @@ def _match_entries(rule_dir: Path, raw: Any, field_name: str) -> tuple[MatchEntr
 
 def _config_input_paths(meta: Mapping[str, Any]) -> tuple[str, ...]:
     """`configInputs` (paths), else `controlConfigInputs` (objects with a `path`)."""
-    paths = [p for p in meta.get("configInputs") or [] if isinstance(p, str)]
-    for entry in meta.get("controlConfigInputs") or []:
+    config_inputs = meta.get("configInputs")
+    paths = [p for p in config_inputs if isinstance(p, str)] if isinstance(config_inputs, list) else []
+    control_inputs = meta.get("controlConfigInputs")
+    for entry in control_inputs if isinstance(control_inputs, list) else []:
         if isinstance(entry, dict) and isinstance(entry.get("path"), str):
             paths.append(entry["path"])
     return tuple(dict.fromkeys(paths))
@@ -222,19 +243,24 @@ def load_rule(rule_dir: Path) -> Rule:
     dynamic_match = _match_entries(rule_dir, meta.get("dynamicMatch"), "dynamicMatch")
     attributes = meta.get("attributes") or {}
     enumerator = rule_dir / "filter.rego"
+    dependencies = meta.get("ruleDependencies")
+    try:
+        enumerator_source = enumerator.read_text(encoding="utf-8") if enumerator.exists() else None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PolicyError(f"rule {rule_dir.name}: {exc}") from exc
     return Rule(
-        name=str(meta.get("name") or rule_dir.name),
+        name=_text(meta.get("name")) or rule_dir.name,
         source=source,
         match=match,
         dependencies=tuple(
             d["packageName"]
-            for d in meta.get("ruleDependencies") or []
-            if isinstance(d, dict) and "packageName" in d
+            for d in (dependencies if isinstance(dependencies, list) else [])
+            if isinstance(d, dict) and isinstance(d.get("packageName"), str)
         ),
         config_inputs=_config_input_paths(meta),
         relational=_is_relational(meta, match, dynamic_match),
-        enumerator_source=enumerator.read_text(encoding="utf-8") if enumerator.exists() else None,
-        description=str(meta.get("description", "")),
+        enumerator_source=enumerator_source,
+        description=_text(meta.get("description")),
         dynamic_match=dynamic_match,
         aggregator=str(attributes.get("resourcesAggregator") or "") if isinstance(attributes, dict) else "",
     )
@@ -247,26 +273,35 @@ def _load_control(path: Path) -> Control:
     if not raw.get("controlID") or not isinstance(raw["controlID"], str):
         raise PolicyError(f"{path}: control has no controlID")
     category = raw.get("category") or {}
+    score = raw.get("baseScore")
+    if score is not None and (isinstance(score, bool) or not isinstance(score, int | float)):
+        raise PolicyError(f"{path}: baseScore must be a number")
+    fixed_input = raw.get("fixedInput") or {}
+    if not isinstance(fixed_input, dict):
+        raise PolicyError(f"{path}: fixedInput must be a JSON object")
     return Control(
         control_id=raw["controlID"],
-        name=str(raw.get("name") or raw["controlID"]),
-        rule_names=tuple(raw.get("rulesNames") or []),
-        base_score=float(raw.get("baseScore") or 0),
-        description=str(raw.get("description", "")),
-        remediation=str(raw.get("remediation", "")),
-        category=category.get("name", "") if isinstance(category, dict) else str(category),
-        fixed_input=raw.get("fixedInput") or {},
+        name=_text(raw.get("name")) or raw["controlID"],
+        rule_names=_strings(raw.get("rulesNames"), path, "rulesNames"),
+        base_score=float(score or 0),
+        description=_text(raw.get("description")),
+        remediation=_text(raw.get("remediation")),
+        category=_text(category.get("name")) if isinstance(category, dict) else _text(category),
+        fixed_input=fixed_input,
     )
 
 
 def _load_framework(path: Path) -> Framework:
     raw = _read_json(path)
-    if not isinstance(raw, dict) or not raw.get("name"):
+    if not isinstance(raw, dict) or not isinstance(raw.get("name"), str) or not raw["name"]:
         raise PolicyError(f"{path}: a framework must be a JSON object with a name")
-    ids = raw.get("controlsIDs") or [
-        c["controlID"] for c in raw.get("activeControls") or [] if isinstance(c, dict) and "controlID" in c
-    ]
-    return Framework(name=raw["name"], description=raw.get("description", ""), control_ids=tuple(ids or ()))
+    active = raw.get("activeControls")
+    ids = _strings(raw.get("controlsIDs"), path, "controlsIDs") or tuple(
+        c["controlID"]
+        for c in (active if isinstance(active, list) else [])
+        if isinstance(c, dict) and isinstance(c.get("controlID"), str)
+    )
+    return Framework(name=raw["name"], description=_text(raw.get("description")), control_ids=ids)
 
 
 def _unique(items: list[tuple[str, Path, Any]], what: str) -> dict[str, Any]:

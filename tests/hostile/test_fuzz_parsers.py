@@ -276,14 +276,7 @@ FUZZERS: dict[str, tuple[Callable[[Path, Any], None], st.SearchStrategy[Any]]] =
 }
 
 
-# The policies loader (scanner/policies) is hardened on its own branch; until that lands, the
-# fuzzer finds its tracebacks (a control without controlID, a non-object rule.metadata.json).
-POLICIES_PENDING = pytest.mark.xfail(
-    reason="policies loader hardening pending on the regolibrary work", strict=False
-)
-PARSERS = [
-    pytest.param(name, marks=POLICIES_PENDING) if name == "policies" else name for name in sorted(FUZZERS)
-]
+PARSERS = sorted(FUZZERS)
 
 
 @pytest.mark.parametrize("parser", PARSERS)
