@@ -1,7 +1,7 @@
 """The calibration's power curves as a PNG for docs/measuring.md: `python -m harness.report.power_curves OUT.png`.
 
-Renders harness.judge.calibration's simulated power (a lone true change in the quick start's
-per-phase family, paired blocks with drift and slow outliers) against the number of blocks.
+Renders harness.judge.calibration's simulated power (a lone true change in a per-phase
+family of 24 tests, paired blocks with drift and slow outliers) against the number of blocks.
 Computes nothing itself; writes only the file it is given.
 """
 
@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 
 from harness.judge import calibration, power
 
-FAMILY_SIZE = 24  # the quick start's per-phase table: 12 tests on each of small and medium
+FAMILY_SIZE = 24  # the per-phase table of --combinations key: 12 tests on each of two scenarios
 SIGMAS_LOG = (0.05, 0.10)
 BLOCKS = tuple(range(5, 31))
 SIMULATIONS = 1000
