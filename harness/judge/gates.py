@@ -657,7 +657,8 @@ def evaluate(suite: Suite) -> Verdict:
     heat_map, heat_family = _adjusted(comparisons, "heat map")
     phases, phase_family = _phase_family(phases)
     interactions, interaction_family = _interaction_family(interactions)
-    gate_family = stats.Family("gates", sum(1 for g in gates if g.status != NOT_RUN), "intersection–union")
+    counted = sum(1 for g in gates if g.status not in (NOT_RUN, INFO))  # INFO gates are shown, never claimed
+    gate_family = stats.Family("gates", counted, "intersection–union")
     families = (gate_family, phase_family, heat_family, *((interaction_family,) if interactions else ()))
     return Verdict(
         heat_map,
