@@ -14,7 +14,7 @@ from scanner.phases import Phases
 def test_each_table_is_its_own_family() -> None:
     verdict = gates.evaluate(_suite(GOOD))
     names = {f.name: f for f in verdict.families}
-    assert names["heat map"].tests == len(verdict.comparisons) == 13 * 3
+    assert names["heat map"].tests == len(verdict.comparisons) == 13 * 3 + 1  # peak CPU: all phases only
     assert names["heat map"].method == names["per-phase"].method == stats.BH
     assert names["per-phase"].tests == 12  # six phases, alone and on top of the others
     assert names["gates"].method == "intersection–union"
@@ -27,7 +27,7 @@ def test_the_text_verdict_names_each_family_beside_its_table() -> None:
     check = power.check(stats.Family("per-phase", 12, stats.BH), 5, 5.0, None)
     rendered = text.render(replace(verdict, power=(check,)), _suite(GOOD))
     assert "family: gates, " in rendered and "family: per-phase, 12 tests, BH at 5%" in rendered
-    assert "family: heat map, 39 tests, BH at 5%" in rendered
+    assert "family: heat map, 40 tests, BH at 5%" in rendered
     assert rendered.index("family: per-phase") < rendered.index("scenario  phase")
     assert "power (per-phase, 12 tests, BH at 5%): with 5 blocks no per-phase comparison" in rendered
 
@@ -48,8 +48,8 @@ def test_family_sizes_of_a_planned_bench() -> None:
     key = ["baseline", "P1", "P2", "P3", "P4", "P5", "P6", "all"] + [
         "+".join(f"P{k}" for k in range(1, 7) if k != skip) for skip in range(1, 7)
     ]
-    assert gates.family_sizes(2, key) == {"per-phase": 24, "heat map": 78}
-    assert gates.family_sizes(1, ["baseline", "P5", "all"]) == {"per-phase": 1, "heat map": 6}
+    assert gates.family_sizes(2, key) == {"per-phase": 24, "heat map": 80}  # 78 + peak CPU on all phases
+    assert gates.family_sizes(1, ["baseline", "P5", "all"]) == {"per-phase": 1, "heat map": 7}
 
 
 def test_interactions_are_tested_block_by_block_as_their_own_family() -> None:
