@@ -24,7 +24,7 @@ from harness.commands.options import (
     scanner_prefix,
 )
 from harness.exit_codes import EXIT_FINDINGS_MISMATCH, FindingsMismatch, UsageError
-from harness.judge import gates, noise
+from harness.judge import gates, noise, planning
 from harness.report import reporters
 from harness.run import runner
 from harness.run.instruments import registry
@@ -65,7 +65,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--repeat",
         default=str(DEFAULT_REPEAT),
-        help=f"clean blocks per scenario, or auto (default {DEFAULT_REPEAT})",
+        help=f"clean blocks per scenario, or auto: enough to resolve the smallest promised change "
+        f"({gates.SMALLEST_PROMISE_PERCENT:g}%%) at the measured noise, within --budget-minutes "
+        f"(default {DEFAULT_REPEAT})",
+    )
+    parser.add_argument(
+        "--budget-minutes",
+        type=float,
+        default=30.0,
+        help="--repeat auto: at most this long per scenario (default 30)",
     )
     parser.add_argument(
         "--instruments", default=DEFAULT_INSTRUMENTS, help=f"any of {', '.join(registry.names())}"
@@ -136,6 +144,8 @@ def build_plan(args: argparse.Namespace) -> runner.Plan:
         raise UsageError(f"--repeat must be a positive number or auto, not {args.repeat!r}")
     if args.timeout <= 0:
         raise UsageError("--timeout must be positive")
+    if args.budget_minutes <= 0:
+        raise UsageError("--budget-minutes must be positive")
     scan_args = (("--engine", args.engine) if args.engine else ()) + policy_scan_args(args)
     return runner.Plan(
         scenarios=scenarios,
@@ -157,7 +167,7 @@ def finish(
 ) -> int:
     """Verdict table on stdout and in verdict.txt, exports next to results.json; the exit code."""
     suite = suite.with_late_mismatches()
-    verdict = gates.evaluate(suite)
+    verdict = planning.with_power(gates.evaluate(suite))
     subject = reporters.Subject(suite, verdict, out, None, registry.linked_artefacts())
     for name in EXPORTS:
         reporter = reporters.get(name)
@@ -175,6 +185,36 @@ def finish(
     return verdict.exit_code_for(enforced)
 
 
+def repeat_policy(args: argparse.Namespace, plan: runner.Plan) -> runner.RepeatPolicy:
+    """`--repeat auto`: the power plan for this bench's per-phase family, announced once per scenario."""
+    family_size = max(1, gates.family_sizes(len(plan.scenarios), plan.combinations)["per-phase"])
+    announced: set[str] = set()
+
+    def policy(suite: results.Suite, scenario: str) -> int:
+        blocks, why = noise.auto_plan(
+            suite,
+            scenario,
+            family_size=family_size,
+            effect_percent=gates.SMALLEST_PROMISE_PERCENT,
+            budget_seconds=args.budget_minutes * 60.0,
+        )
+        if why != "the pilot blocks first" and scenario not in announced:
+            announced.add(scenario)
+            print(f"--repeat auto on {scenario}: {blocks} blocks — {why}", file=sys.stderr)
+        return blocks
+
+    return policy
+
+
+def power_before(plan: runner.Plan, suite: results.Suite) -> list[str]:
+    """Before running: can the planned blocks resolve the smallest promised change in each table?"""
+    if plan.repeat is None:
+        return []  # --repeat auto plans for it after the pilot blocks
+    sigma = planning.measured_sigma(gates.evaluate(suite)) if suite.series else None
+    checks = planning.before(len(plan.scenarios), plan.combinations, plan.repeat, sigma)
+    return [check.message() for check in checks]
+
+
 def run(args: argparse.Namespace) -> int:
     apply_ci_gate(args)
     enforced = enforced_gates(args)
@@ -187,8 +227,10 @@ def run(args: argparse.Namespace) -> int:
             runner.ScannerParity(),
             resume=args.resume,
             repo=Path.cwd(),
-            repeat_policy=noise.repetitions,
+            repeat_policy=repeat_policy(args, plan),
         )
+        for line in power_before(plan, bench.suite):
+            print(line, file=sys.stderr)
         try:
             suite = bench.run(cluster_opener(args))
         except FindingsMismatch as exc:

@@ -1,7 +1,8 @@
 """`ksbench compare OLD NEW`: the same combinations measured twice (e.g. two commits), compared.
 
-Per (scenario, combination, metric) of clean runs: NEW/OLD median ratio with a bootstrap CI,
-Mann-Whitney U, Holm–Bonferroni across the table. Warns when the machines differ (then the
+Per (scenario, combination, metric) of clean runs: NEW/OLD Hodges–Lehmann ratio with its exact
+interval, the Wilcoxon signed-rank test, Holm–Bonferroni across the table (one confirmatory family:
+any figure significantly worse sets the exit code). Warns when the machines differ (then the
 figures are not comparable). Exit codes: 0 nothing got significantly worse, 1 something did,
 3 the baseline's findings differ between OLD and NEW, 2 unreadable input.
 """
@@ -14,7 +15,7 @@ from pathlib import Path
 
 from harness import results
 from harness.exit_codes import EXIT_FINDINGS_MISMATCH, EXIT_GATE_MISSED, EXIT_OK
-from harness.judge import stats
+from harness.judge import power, stats
 from harness.report import text
 
 METRICS = ("cpu_seconds", "peak_rss_bytes", "wall_seconds")
@@ -50,7 +51,7 @@ def compare_suites(old: results.Suite, new: results.Suite) -> list[tuple[str, st
                     stats.compare(metric, dict(enumerate(a[:n])), dict(enumerate(b[:n]))),
                 )
             )
-    adjusted = stats.adjust([c for *_, c in rows])
+    adjusted, _ = stats.adjust([c for *_, c in rows], family="compare", method=stats.HOLM)
     return [(s, c, m, adj) for (s, c, m, _), adj in zip(rows, adjusted, strict=True)]
 
 
@@ -61,6 +62,15 @@ def run(args: argparse.Namespace) -> int:
     rows = compare_suites(old, new)
     print(f"NEW ({args.new}) vs OLD ({args.old}); commit {old.machine.git_commit} → {new.machine.git_commit}")
     print(text.render_comparisons(rows))
+    tested = sum(1 for *_, c in rows if c.verdict != stats.TOO_FEW)
+    print(stats.Family("compare", tested, stats.HOLM).describe())
+    pairs = min((c.pairs for *_, c in rows if c.verdict != stats.TOO_FEW), default=0)
+    if tested and power.smallest_p(pairs) > power.lone_threshold(tested):
+        print(
+            f"with {pairs} pairs no comparison can reach significance across {tested} tests "
+            f"(smallest signed-rank p {power.smallest_p(pairs):.3g} > {power.lone_threshold(tested):.3g}): "
+            "bench both with more --repeat"
+        )
     mismatched = [
         s.name
         for s in new.scenarios

@@ -25,13 +25,14 @@ from __future__ import annotations
 import itertools
 import math
 from collections import Counter
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from typing import Final, Literal
 
 import numpy as np
 
 from harness.exit_codes import EXIT_ENVIRONMENT, EXIT_FINDINGS_MISMATCH, EXIT_GATE_MISSED, EXIT_OK
-from harness.judge import noise, stats
+from harness.judge import noise, power, stats
 from harness.results import (
     ALL_PHASES,
     BASELINE,
@@ -138,6 +139,7 @@ PROMISES = (
     Promise(5, "peak_rss_bytes", 30, 50, True),
     Promise(6, "peak_rss_bytes", 10, 20, False),
 )
+SMALLEST_PROMISE_PERCENT = min(p.low_percent for p in PROMISES)  # what the bench must be able to resolve
 
 
 @dataclass(frozen=True)
@@ -211,6 +213,8 @@ class Assessment:
     kind: AssessmentKind
     applies: bool  # False: the promise is for large clusters and this scenario is not one
     pairs: int = 0  # paired runs behind the comparison
+    direction: str = ""  # not-significant: "lower" or "higher", the side its interval is on
+    family: str = ""  # the family whose correction it was judged in
 
 
 @dataclass(frozen=True)
@@ -231,6 +235,7 @@ class Interaction:
     metric: str
     phases: tuple[int, int]
     effect_percent: float  # extra change when both are on, beyond their main effects
+    test: stats.Comparison | None = None  # the per-block fits' coefficients, tested (ratio = exp of it)
 
 
 @dataclass(frozen=True)
@@ -243,6 +248,12 @@ class Verdict:
     interaction_notes: tuple[str, ...]
     missing: tuple[str, ...]  # one line per run without figures: what and why
     mismatches: tuple[str, ...]
+    # Gates, per-phase, heat map, interactions: how each table's tests were adjusted.
+    families: tuple[stats.Family, ...] = ()
+    power: tuple[power.PowerCheck, ...] = field(default=(), compare=False)  # harness.judge.planning fills it
+
+    def family(self, name: str) -> stats.Family | None:
+        return next((f for f in self.families if f.name == name), None)
 
     @property
     def exit_code(self) -> int:
@@ -411,14 +422,15 @@ def _assess(promise: Promise, c: stats.Comparison | None, applies: bool) -> Asse
     if c.ci_high <= promised_ratio:
         kind: AssessmentKind = "delivers"
     elif c.verdict == stats.NOT_SIGNIFICANT:
-        kind = "no-effect" if c.ci_low <= 1.0 <= c.ci_high else "not-significant"
+        # An interval that excludes 0 is never "no effect": its family did not confirm it.
+        kind = "not-significant" if c.interval_excludes_one else "no-effect"
     elif c.verdict == stats.HIGHER:
         kind = "worse"
     elif c.ci_low > promised_ratio:
         kind = "helps-less"
     else:
         kind = "helps-unresolved"
-    return Assessment(kind, applies, c.pairs)
+    return Assessment(kind, applies, c.pairs, "lower" if c.ci_high < 1.0 else "higher", c.family)
 
 
 def fit_effects(
@@ -474,7 +486,7 @@ Fit = tuple[dict[int, float], dict[tuple[int, int], float], str]  # fit_effects'
 
 
 def _comparisons(suite: Suite) -> tuple[Comparisons, dict[tuple[str, str], stats.NoiseFloor]]:
-    """Every candidate against the baseline, paired by block, Holm-adjusted together; the A/A floors."""
+    """Every candidate against the baseline, paired by block (not yet adjusted); the A/A floors."""
     comparisons: Comparisons = {}
     floors: dict[tuple[str, str], stats.NoiseFloor] = {}
     for scenario in suite.scenario_names():
@@ -490,11 +502,15 @@ def _comparisons(suite: Suite) -> tuple[Comparisons, dict[tuple[str, str], stats
                 if not base and not cand:
                     continue  # a metric these runs do not have (results from before timelines)
                 if metric in GATE_ONLY_METRICS and combination != ALL_PHASES:
-                    continue  # judged on all phases only: more tests would only widen Holm's family
+                    continue  # judged on all phases only: more tests would only widen the heat map's family
                 comparisons[(scenario, combination, metric)] = stats.compare(metric, cand, base)
+    return comparisons, floors
+
+
+def _adjusted(comparisons: Comparisons, family: str) -> tuple[Comparisons, stats.Family]:
     keys = list(comparisons)
-    adjusted = stats.adjust([comparisons[k] for k in keys])
-    return dict(zip(keys, adjusted, strict=True)), floors
+    adjusted, described = stats.adjust([comparisons[k] for k in keys], family=family)
+    return dict(zip(keys, adjusted, strict=True)), described
 
 
 def _gates(suite: Suite, scenario: str, comparisons: Comparisons) -> list[Gate]:
@@ -535,7 +551,7 @@ def _gates(suite: Suite, scenario: str, comparisons: Comparisons) -> list[Gate]:
 
 
 def _fits(
-    scenario: str, by_numbers: dict[frozenset[int], str], comparisons: Comparisons
+    suite: Suite, scenario: str, by_numbers: dict[frozenset[int], str], comparisons: Comparisons
 ) -> tuple[dict[str, Fit], list[Interaction], list[str]]:
     """Main effects and pairwise interactions of CPU and memory, with notes on what is not estimable."""
     fits: dict[str, Fit] = {}
@@ -552,9 +568,40 @@ def _fits(
         _, inter, note = fits[metric]
         if note:
             notes.append(f"{scenario} {metric}: {note}")
+        blocks = _interactions_per_block(suite, scenario, metric, by_numbers) if inter else {}
         for (a, b), value in inter.items():
-            interactions.append(Interaction(scenario, metric, (a, b), math.expm1(value) * 100.0))
+            tested = stats.compare_logs(metric, blocks.get((a, b), []))
+            interactions.append(Interaction(scenario, metric, (a, b), math.expm1(value) * 100.0, tested))
     return fits, interactions, notes
+
+
+def _interactions_per_block(
+    suite: Suite, scenario: str, metric: str, by_numbers: dict[frozenset[int], str]
+) -> dict[tuple[int, int], list[float]]:
+    """Each block's own fit (its candidates over its baseline): one interaction estimate per block."""
+    base = _baseline(suite, scenario, metric)
+    values = {n: suite.paired_values(scenario, c, metric, CANDIDATE) for n, c in by_numbers.items() if n}
+    estimates: dict[tuple[int, int], list[float]] = {}
+    for block, reference in base.items():
+        logs = {
+            n: math.log(v[block] / reference) for n, v in values.items() if v.get(block, 0) > 0 < reference
+        }
+        for pair, value in fit_effects(logs)[1].items():
+            estimates.setdefault(pair, []).append(value)
+    return estimates
+
+
+def family_sizes(scenarios: int, combinations: Sequence[str]) -> dict[str, int]:
+    """How many tests the per-phase and heat-map families of a planned bench will hold."""
+    numbers = {n for c in combinations if (n := combination_numbers(c)) is not None}
+    per_scenario = sum(
+        (frozenset({p.phase}) in numbers)
+        + (ALL_PHASE_NUMBERS in numbers and ALL_PHASE_NUMBERS - {p.phase} in numbers)
+        for p in PROMISES
+    )
+    cells = sum(1 for n in numbers if n) * (len(METRICS) - len(GATE_ONLY_METRICS))
+    cells += len(GATE_ONLY_METRICS) if ALL_PHASE_NUMBERS in numbers else 0  # compared on all phases only
+    return {"per-phase": per_scenario * scenarios, "heat map": cells * scenarios}
 
 
 def _phase_effects(
@@ -566,7 +613,7 @@ def _phase_effects(
     combos = _combinations(suite, scenario)
     has_all = ALL_PHASES in combos
     by_numbers = {n: c for c in combos if (n := combination_numbers(c)) is not None}
-    fits, interactions, notes = _fits(scenario, by_numbers, comparisons)
+    fits, interactions, notes = _fits(suite, scenario, by_numbers, comparisons)
     phases: list[PhaseEffect] = []
     for promise in PROMISES:
         applies = not promise.large_only or (count is not None and count > LARGE_ABOVE_RESOURCES)
@@ -607,8 +654,14 @@ def evaluate(suite: Suite) -> Verdict:
         if not r.ok and r.status != MISMATCH
     )
     mismatches = tuple(f"{run_label(r)}: {r.reason}" for r in suite.runs() if r.status == MISMATCH)
+    heat_map, heat_family = _adjusted(comparisons, "heat map")
+    phases, phase_family = _phase_family(phases)
+    interactions, interaction_family = _interaction_family(interactions)
+    counted = sum(1 for g in gates if g.status not in (NOT_RUN, INFO))  # INFO gates are shown, never claimed
+    gate_family = stats.Family("gates", counted, "intersection–union")
+    families = (gate_family, phase_family, heat_family, *((interaction_family,) if interactions else ()))
     return Verdict(
-        comparisons,
+        heat_map,
         floors,
         tuple(gates),
         tuple(phases),
@@ -616,4 +669,28 @@ def evaluate(suite: Suite) -> Verdict:
         tuple(notes),
         missing,
         mismatches,
+        families,
     )
+
+
+def _phase_family(phases: list[PhaseEffect]) -> tuple[list[PhaseEffect], stats.Family]:
+    """The per-phase table is its own family: both columns of every row, adjusted together, then assessed."""
+    tested = [c for p in phases for c in (p.alone, p.in_combination) if c is not None]
+    adjusted, family = stats.adjust(tested, family="per-phase")
+    settled = iter(adjusted)
+    out = []
+    for p in phases:
+        alone = next(settled) if p.alone is not None else None
+        in_comb = next(settled) if p.in_combination is not None else None
+        assessment = _assess(p.promise, alone if alone is not None else in_comb, p.applies)
+        out.append(replace(p, alone=alone, in_combination=in_comb, assessment=assessment))
+    return out, family
+
+
+def _interaction_family(interactions: list[Interaction]) -> tuple[list[Interaction], stats.Family]:
+    """The interactions table is a third exploratory family: each coefficient tested block by block."""
+    adjusted, family = stats.adjust(
+        [i.test for i in interactions if i.test is not None], family="interactions"
+    )
+    settled = iter(adjusted)
+    return [replace(i, test=next(settled)) if i.test is not None else i for i in interactions], family

@@ -112,7 +112,7 @@ class Bar:
 
     @property
     def tone(self) -> str:
-        """lower/higher: significant after Holm; lower?/higher?: the CI excludes 0 but Holm does not
+        """lower/higher: significant after BH in the table's family; lower?/higher?: the CI excludes 0 but BH does not
         confirm it; unclear: the CI straddles 0 or there are too few runs."""
         if self.verdict in (stats.LOWER, stats.HIGHER):
             return self.verdict

@@ -175,10 +175,10 @@ def phase_bars_svg(bars: views.PhaseBars) -> str:
         axes[0].set_yticks(list(ys.values()), list(ys.keys()))
         axes[0].set_ylim(-0.6, len(labels) - 0.4)
         handles = [
-            Patch(color=LOWER_COLOUR, label="lower (Holm)"),
-            Patch(color=TONE_COLOURS["lower?"], label="CI below 0, not after Holm"),
-            Patch(color=HIGHER_COLOUR, label="higher (Holm)"),
-            Patch(color=TONE_COLOURS["higher?"], label="CI above 0, not after Holm"),
+            Patch(color=LOWER_COLOUR, label="lower (BH)"),
+            Patch(color=TONE_COLOURS["lower?"], label="CI below 0, not after BH"),
+            Patch(color=HIGHER_COLOUR, label="higher (BH)"),
+            Patch(color=TONE_COLOURS["higher?"], label="CI above 0, not after BH"),
             Patch(color=UNSURE_COLOUR, label="CI straddles 0"),
             Patch(
                 facecolor=PROMISE_COLOUR, alpha=0.3, edgecolor=PROMISE_COLOUR, label="plan's promised range"
@@ -374,10 +374,17 @@ def _gates(view: ReportView) -> str:
     return (
         '<section id="gates"><h2>Gates: the plan\'s success criteria</h2>'
         '<p class="note">All phases vs baseline, clean runs only; a gate passes only when the whole '
-        "95% confidence interval of the median paired ratio clears its target. Inconclusive means "
+        "95% interval of the paired ratio (Hodges–Lehmann) clears its target; exit 0 claims every gate at "
+        "once, an intersection–union test that needs no adjustment. Inconclusive means "
         "figures are missing — a failure to measure, not a regression.</p>"
+        f'<p class="note">{_e(_family(view, "gates"))}</p>'
         f"{table}</section>"
     )
+
+
+def _family(view: ReportView, name: str) -> str:
+    family = view.verdict.family(name)
+    return family.describe() if family is not None else ""
 
 
 def _phases(view: ReportView) -> str:
@@ -390,8 +397,9 @@ def _phases(view: ReportView) -> str:
     ]  # fmt: skip
     parts = [
         '<section id="phases"><h2>Per phase: promised vs measured</h2>',
-        '<p class="note">Median change of the paired candidate/baseline ratio with its 95% bootstrap CI. '
-        "“On top of the others”: all phases vs all phases without this one.</p>",
+        '<p class="note">Hodges–Lehmann change of the paired candidate/baseline ratios with its exact 95% '
+        "interval (Wilcoxon signed-rank). “On top of the others”: all phases vs all phases without this "
+        f"one. {_e(_family(view, 'per-phase'))}.</p>",
         _table(
             ("scenario", "phase", "promise", "alone", "on top of the others", "main effect", "assessment"),
             rows,
@@ -443,7 +451,8 @@ def _heat_map(view: ReportView) -> str:
         body = '<p class="absent">No combination besides the baseline was run.</p>'
     else:
         body = (
-            '<p class="note">Median change vs baseline in percent; bold: significant after Holm–Bonferroni; '
+            '<p class="note">Hodges–Lehmann change vs baseline in percent; bold: significant after '
+            f"Benjamini–Hochberg across the map ({_e(_family(view, 'heat map'))}); "
             "“?”: not significant or too few runs; blue is lower (better), red higher. The memray column (the "
             "Python side at the peak, mmap and Go-runtime records left out) compares one deterministic "
             f'profiled run each.</p><div class="plot">{heat_map_svg(view.heat_map)}</div>'

@@ -47,6 +47,8 @@ def _comparison(c: stats.Comparison | None) -> dict[str, Any] | None:
         "p_value": _number(c.p_value),
         "p_adjusted": _number(c.p_adjusted),
         "verdict": c.verdict,
+        "confidence": _number(c.confidence),  # the exact interval's achieved level
+        "family": c.family,
     }
 
 
@@ -110,6 +112,9 @@ def render(verdict: Verdict, suite: Suite) -> dict[str, Any]:
             {"scenario": scenario, "combination": combination, **(_comparison(c) or {})}
             for (scenario, combination, _metric), c in verdict.comparisons.items()
         ],
+        "families": [
+            {"name": f.name, "tests": f.tests, "method": f.method, "alpha": f.alpha} for f in verdict.families
+        ],
         "noise_floor": [
             {
                 "scenario": scenario,
@@ -126,6 +131,7 @@ def render(verdict: Verdict, suite: Suite) -> dict[str, Any]:
                 "metric": i.metric,
                 "phases": [f"P{i.phases[0]}", f"P{i.phases[1]}"],
                 "effect_percent": _number(i.effect_percent),
+                "block_by_block": _comparison(i.test),
             }
             for i in verdict.interactions
         ],

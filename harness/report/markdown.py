@@ -40,7 +40,7 @@ ASSESSMENT_ICONS: dict[gates.AssessmentKind, str] = {
 }
 LEGEND = (
     "✅ delivers the promise · 🔸 helps, promise not met or not resolved · ➖ no measurable effect · "
-    "❔ not significant after Holm (repeat more) · ❌ makes it worse · ⚠️ figures missing"
+    "❔ not significant or not confirmed across the family (repeat more) · ❌ makes it worse · ⚠️ figures missing"
 )
 
 
@@ -73,8 +73,10 @@ def render(verdict: Verdict, suite: Suite) -> str:
     cells = {(p.phase, p.scenario): p for p in verdict.phases}
     lines += [
         "",
-        "**Per phase: promised vs measured alone** (median change vs baseline, 95% CI)",
+        "**Per phase: promised vs measured alone** (Hodges–Lehmann change vs baseline, 95% CI)",
         "",
+        *[f"_{f.describe()}_" for f in verdict.families if f.name == "per-phase"],
+        *([""] if verdict.family("per-phase") else []),
         "| phase | promise | " + " | ".join(scenarios) + " |",
         "|---|---|" + "---|" * len(scenarios),
     ]

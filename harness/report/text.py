@@ -42,6 +42,11 @@ def _percent(c: stats.Comparison | None) -> str:
     return change_text(c, lambda value: f"{value:+.1f}")
 
 
+def _family(verdict: Verdict, name: str) -> list[str]:
+    family = verdict.family(name)
+    return [family.describe()] if family is not None else []
+
+
 def render(verdict: Verdict, suite: Suite) -> str:
     parts = [*_criteria(verdict), "", *_gates(verdict), *_peaks(verdict), ""]
     parts += [*_phases(verdict), *_interactions(verdict), *_noise(verdict)]
@@ -61,6 +66,7 @@ def _gates(verdict: Verdict) -> list[str]:
     return [
         "Gates (all phases vs baseline, clean runs; pass only when the 95% CI clears the target;",
         "INFO: measured where the plan does not apply the criterion, never counted)",
+        *_family(verdict, "gates"),
         table(
             ("scenario", "gate", "target", "measured", "95% CI", "result", "why"),
             [
@@ -98,7 +104,8 @@ def _phases(verdict: Verdict) -> list[str]:
             "--combinations key adds each phase alone and on top of the others)"
         ]
     return [
-        "Per phase: the plan's promise vs measured change (median paired ratio, 95% CI)",
+        "Per phase: the plan's promise vs measured change (Hodges–Lehmann paired ratio, 95% CI)",
+        *_family(verdict, "per-phase"),
         table(
             ("scenario", "phase", "promise", "alone", "on top of the others", "main effect", "assessment"),
             [
@@ -122,16 +129,19 @@ def _interactions(verdict: Verdict) -> list[str]:
     if verdict.interactions:
         parts.append("")
         parts.append("Pairwise interactions (extra change when both are on, beyond their main effects)")
+        parts += _family(verdict, "interactions")
         strong = sorted(verdict.interactions, key=lambda i: -abs(i.effect_percent))[:15]
         parts.append(
             table(
-                ("scenario", "metric", "pair", "interaction"),
+                ("scenario", "metric", "pair", "interaction", "block by block, 95% CI", "verdict"),
                 [
                     (
                         i.scenario,
                         METRIC_LABELS.get(i.metric, i.metric),
                         f"P{i.phases[0]}×P{i.phases[1]}",
                         f"{i.effect_percent:+.1f}%",
+                        _percent(i.test),
+                        i.test.verdict if i.test is not None else "too few blocks",
                     )
                     for i in strong
                 ],
@@ -162,8 +172,10 @@ def _comparisons_and_failures(verdict: Verdict) -> list[str]:
     ]
     parts = [
         "",
-        f"{len(verdict.comparisons)} comparisons (Holm–Bonferroni across all of them): "
+        f"{len(verdict.comparisons)} comparisons of every combination (the heat map): "
         f"{len(significant)} significant, the rest not significant or too few runs",
+        *_family(verdict, "heat map"),
+        *(check.message() for check in verdict.power),
     ]
     if verdict.missing:
         parts.append("")

@@ -77,7 +77,8 @@ ASSESSMENT_TEXT: dict[gates.AssessmentKind, str] = {
     "helps-less": "helps, less than promised",
     "helps-unresolved": "helps; promise not resolved",
     "no-effect": "no measurable effect",
-    "not-significant": "not significant after Holm (n={pairs}: repeat more)",
+    # The interval excludes 0 but the family's correction does not confirm it: never "no effect".
+    "not-significant": "{direction}, not confirmed in the {family} family (n={pairs}: repeat more)",
     "worse": "makes it worse",
     "missing": "inconclusive (missing figures)",
 }
@@ -85,7 +86,7 @@ ASSESSMENT_TEXT: dict[gates.AssessmentKind, str] = {
 
 def assessment_text(a: gates.Assessment) -> str:
     """One phrase: how the measurement stands against the promise (and whether the promise applies)."""
-    text = ASSESSMENT_TEXT[a.kind].format(pairs=a.pairs)
+    text = ASSESSMENT_TEXT[a.kind].format(pairs=a.pairs, direction=a.direction, family=a.family or "test")
     if a.kind == "missing" or a.applies:
         return text
     return text + " (promise is for large clusters)"

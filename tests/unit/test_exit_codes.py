@@ -64,11 +64,23 @@ def test_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
 def test_compare_warns_about_machines_and_flags_regressions(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    old = _store(tmp_path, _suite(GOOD), "old")
-    same = _store(tmp_path, _suite(GOOD), "same")
+    # 12 pairs: the smallest signed-rank p (2^-11) survives Holm across the table's 42 tests.
+    old = _store(tmp_path, _suite(GOOD, repeat=12), "old")
+    same = _store(tmp_path, _suite(GOOD, repeat=12), "same")
     assert main(["compare", str(old), str(same)]) == EXIT_OK
-    slower = _suite({1: {"cpu_seconds": 0.6}, 5: {"peak_rss_bytes": 0.5}, 2: {"cpu_seconds": 1.5}})
+    slower = _suite({1: {"cpu_seconds": 0.6}, 5: {"peak_rss_bytes": 0.5}, 2: {"cpu_seconds": 1.5}}, repeat=12)
     machine = results.Machine(**{**vars(slower.machine), "cpu_count": 8})
     new = _store(tmp_path, results.Suite(machine, slower.config, slower.scenarios, slower.series), "new")
     assert main(["compare", str(old), str(new)]) == EXIT_GATE_MISSED
     assert "machines differ" in capsys.readouterr().err
+
+
+def test_compare_says_when_its_pairs_cannot_reach_significance(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    old = _store(tmp_path, _suite(GOOD, repeat=6), "old")
+    new = _store(tmp_path, _suite({1: {"cpu_seconds": 1.5}}, repeat=6), "new")
+    assert main(["compare", str(old), str(new)]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert "family: compare, 42 tests, Holm at 5%" in out
+    assert "with 6 pairs no comparison can reach significance" in out

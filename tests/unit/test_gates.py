@@ -215,7 +215,8 @@ def test_between_small_and_large_wall_is_information_and_cpu_seconds_never_count
 
 
 def test_large_wall_must_be_lower_than_baseline() -> None:
-    verdict = gates.evaluate(_suite({**GOOD, 1: {"peak_cpu_cores": 0.6, "wall_seconds": 1.0}}))
+    # 3% slower: with no change at all, 8 noisy blocks can clear 1.0 by chance (5% of the time).
+    verdict = gates.evaluate(_suite({**GOOD, 1: {"peak_cpu_cores": 0.6, "wall_seconds": 1.03}}))
     wall = _gate(verdict, "wall")
     assert wall.name == "wall lower (large)" and wall.status == gates.FAIL
     assert {c.number: c.status for c in verdict.criteria()}[4] == gates.FAIL

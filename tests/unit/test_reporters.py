@@ -245,10 +245,10 @@ def test_text_opens_with_one_sentence_per_criterion(suite: results.Suite, verdic
     lines = text.render(verdict, suite).splitlines()
     assert lines[0] == "The plan's five criteria (exit code 1):"
     assert [line.split(":")[0] for line in lines[1:6]] == [f"{n}. {t}" for n, t in gates.CRITERIA.items()]
-    assert lines[1].startswith("1. peak CPU ≥30% lower: FAIL — small 0.954×")
+    assert lines[1].startswith("1. peak CPU ≥30% lower: FAIL — small 0.947×")
     assert (
         lines[2]
-        == "2. peak memory ≥40% lower above 2,500 resources: PASS — large 0.452× (-54.8%) [0.441, 0.459]."
+        == "2. peak memory ≥40% lower above 2,500 resources: PASS — large 0.451× (-54.9%) [0.443, 0.459]."
     )
     assert any(
         line.strip().startswith(
