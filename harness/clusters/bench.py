@@ -18,7 +18,7 @@ from typing import Any
 from harness.clusters import kubeclient
 from harness.clusters.embedded import CONTEXT, ServerProcess, kubeconfig_text
 from harness.scenarios.format import Scenario, list_scenarios, load_scenario
-from harness.scenarios.objects import generate
+from harness.scenarios.source import scenario_objects
 
 
 def scenario_of_size(size: int) -> Scenario:
@@ -49,7 +49,7 @@ def bench_size(
 ) -> dict[str, Any]:
     say = progress or (lambda _message: None)
     scenario = scenario_of_size(size)
-    objects = generate(scenario)
+    objects = scenario_objects(scenario)
     total_objects = len(objects)
     with tempfile.TemporaryDirectory(prefix="ksbench-bench-") as tmp:
         server = ServerProcess(Path(tmp))

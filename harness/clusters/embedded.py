@@ -40,7 +40,7 @@ from harness.clusters.embedded_server import STATE_FILE
 from harness.exit_codes import EnvironmentProblem
 from harness.scenarios.fingerprint import canonical_json, fingerprint
 from harness.scenarios.format import Scenario
-from harness.scenarios.objects import generate
+from harness.scenarios.source import scenario_objects
 
 BACKEND = "embedded"
 CONTEXT = "ksbench-embedded"
@@ -279,7 +279,7 @@ class EmbeddedBackend:
         say = progress or (lambda _message: None)
         directory = self.directory(scenario.name)
         server = ServerProcess(directory)
-        objects = generate(scenario)
+        objects = scenario_objects(scenario)
         expected = fingerprint(scenario.name, objects)
         recorded = read_fingerprint_digest(directory)
         running = server.ready()

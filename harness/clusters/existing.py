@@ -13,7 +13,7 @@ from pathlib import Path
 from harness.clusters import ClusterHandle, ClusterStatus
 from harness.scenarios.fingerprint import fingerprint
 from harness.scenarios.format import Scenario
-from harness.scenarios.objects import generate
+from harness.scenarios.source import scenario_objects
 
 BACKEND = "existing"
 
@@ -36,7 +36,7 @@ class ExistingBackend:
         api = kubeclient.api_client(self.kubeconfig, context)
         version = kubeclient.server_version(api)
         url = str(api.configuration.host)
-        expected = fingerprint(scenario.name, generate(scenario)).digest
+        expected = fingerprint(scenario.name, scenario_objects(scenario)).digest
         found = kubeclient.read_fingerprint_configmap(api)
         if found == expected:
             say(

@@ -22,7 +22,7 @@ from harness.clusters import (
 from harness.scenarios.fingerprint import fingerprint
 from harness.scenarios.format import Scenario
 from harness.scenarios.manifests import render
-from harness.scenarios.objects import generate
+from harness.scenarios.source import scenario_objects
 
 BACKEND = "files"
 
@@ -34,7 +34,7 @@ class FilesBackend:
         say = progress or (lambda _message: None)
         directory = state_dir(BACKEND, scenario.name)
         manifests = directory / "manifests"
-        expected = fingerprint(scenario.name, generate(scenario))
+        expected = fingerprint(scenario.name, scenario_objects(scenario))
         if read_fingerprint_digest(directory) == expected.digest and manifests.is_dir():
             say(f"manifests of {scenario.name} are up to date")
             return ClusterHandle(BACKEND, scenario.name, None, None, None, manifests, expected.digest, True)

@@ -20,7 +20,7 @@ from harness.clusters import ClusterHandle, ClusterStatus, state_dir, write_fing
 from harness.exit_codes import EnvironmentProblem
 from harness.scenarios.fingerprint import fingerprint
 from harness.scenarios.format import Scenario
-from harness.scenarios.objects import generate
+from harness.scenarios.source import scenario_objects
 
 BACKEND = "kind"
 CLUSTER_PREFIX = "ksbench-"
@@ -119,7 +119,7 @@ class KindBackend:
         kubeclient.check_context(kubeconfig, context)
         api = kubeclient.api_client(kubeconfig, context, pool_size=self.workers)
         url = str(api.configuration.host)
-        objects = generate(scenario)
+        objects = scenario_objects(scenario)
         expected = fingerprint(scenario.name, objects)
         if kubeclient.read_fingerprint_configmap(api) == expected.digest:
             say(f"kind cluster {name} already holds {scenario.name} (fingerprint {expected.digest[:12]})")

@@ -11,12 +11,13 @@ import os
 import sys
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from harness.exit_codes import UsageError
-from harness.scenarios.kinds import GENERATED_KINDS, KIND_BY_NAME, POD_SPEC_OWNERS, WIDGET
+from harness.scenarios.kinds import CUSTOM_KINDS, GENERATED_KINDS, KIND_BY_NAME, POD_SPEC_OWNERS, WIDGET
+from harness.scenarios.sizes import SIZED_KINDS, SizeTarget, default_sizes
 
 # Kinds whose count is a share of the remainder; Namespaces and Nodes are given as counts and
 # the CustomResourceDefinition comes with the adversarial widgets.
@@ -61,7 +62,24 @@ _TOP_LEVEL_FIELDS = (
     "kinds",
     "misconfigurations",
     "adversarial",
+    "compact",
+    "realistic",
+    "sizes",
+    "imported",
+    "counts",
 )
+_IMPORTED_FIELDS = (
+    "name",
+    "description",
+    "imported",
+    "total_resources",
+    "namespaces",
+    "nodes",
+    "counts",
+    "forbidden",
+    "seed",
+)
+_REALISTIC_FIELDS = ("helm_release_share", "crds", "custom_resources")
 _ADVERSARIAL_FIELDS = ("widgets", "hub_role_bindings", "duplicates", "exceptions")
 _SHARE_TOLERANCE = 1e-6
 
@@ -83,6 +101,14 @@ class Scenario:
     hub_role_bindings: int = 0  # adversarial: RoleBindings in one namespace → other namespaces' SAs
     duplicates: int = 0  # adversarial: objects written twice in the rendered manifests
     exceptions_file: Path | None = None
+    # compact: today's small objects (quick tests); otherwise objects as a real API server returns them.
+    compact: bool = False
+    helm_release_share: float = 0.0  # share of the Secrets that are Helm release Secrets
+    crds: int = 0  # CustomResourceDefinitions beyond the adversarial Widget's
+    custom_resources: int = 0  # objects of those CRDs' kinds
+    sizes: tuple[tuple[str, SizeTarget], ...] = ()  # JSON bytes per object, median and p90
+    imported: Path | None = None  # an imported dump's objects file: served as is, nothing generated
+    counts: tuple[tuple[str, int], ...] = ()  # an imported dump's objects per kind
     source_path: Path | None = field(default=None, compare=False)
 
     def kind_share(self, kind: str) -> float:
@@ -90,6 +116,9 @@ class Scenario:
 
     def misconfiguration_share(self, name: str) -> float:
         return dict(self.misconfiguration_shares).get(name, 0.0)
+
+    def size(self, kind: str) -> SizeTarget:
+        return dict(self.sizes).get(kind) or default_sizes()[kind]
 
 
 def scenarios_dir() -> Path:
@@ -108,8 +137,11 @@ def list_scenarios() -> list[Scenario]:
     return [load_scenario(path) for path in sorted(scenarios_dir().glob("*.toml"))]
 
 
-def load_scenario(name_or_path: str | Path) -> Scenario:
-    """Load a scenario by name (scenarios_dir()/NAME.toml) or by path; UsageError when unknown or invalid."""
+def load_scenario(name_or_path: str | Path, *, compact: bool | None = None) -> Scenario:
+    """Load a scenario by name (scenarios_dir()/NAME.toml) or by path; UsageError when unknown or invalid.
+
+    `compact` overrides the file's choice (tests of logic rather than realism use compact objects).
+    """
     text = str(name_or_path)
     if isinstance(name_or_path, Path) or text.endswith(".toml") or os.sep in text:
         path = Path(name_or_path)
@@ -124,7 +156,10 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise UsageError(f"{path}: not valid TOML: {exc}") from exc
-    return parse_scenario(data, path)
+    scenario = parse_scenario(data, path)
+    if compact is not None and compact != scenario.compact:
+        return replace(scenario, compact=compact)
+    return scenario
 
 
 def _fail(path: Path | None, field_name: str, problem: str) -> UsageError:
@@ -172,6 +207,8 @@ def parse_scenario(data: Mapping[str, Any], path: Path | None = None) -> Scenari
     description = data.get("description", "")
     if not isinstance(description, str):
         raise _fail(path, "description", "must be a string")
+    if "imported" in data:
+        return _parse_imported(data, path, name, description)
     total = _int(data, "total_resources", path, minimum=1)
     seed = _int(data, "seed", path, minimum=0)
     namespaces = _int(data, "namespaces", path, minimum=1)
@@ -204,6 +241,29 @@ def parse_scenario(data: Mapping[str, Any], path: Path | None = None) -> Scenari
         if not isinstance(exceptions_name, str):
             raise _fail(path, "adversarial.exceptions", "a file name beside the scenario file")
         exceptions_file = (path.parent if path else Path.cwd()) / exceptions_name
+    compact = data.get("compact", False)
+    if not isinstance(compact, bool):
+        raise _fail(path, "compact", "must be true or false")
+    realistic = data.get("realistic", {})
+    if not isinstance(realistic, dict):
+        raise _fail(path, "realistic", "must be a table")
+    for key in realistic:
+        if key not in _REALISTIC_FIELDS:
+            raise _fail(path, f"realistic.{key}", f"unknown field; allowed: {', '.join(_REALISTIC_FIELDS)}")
+    helm_share = dict(
+        _shares(
+            {"helm_release_share": realistic.get("helm_release_share", 0.0)},
+            ("helm_release_share",),
+            path,
+            "realistic",
+        )
+    )["helm_release_share"]
+    crds = _int(realistic, "crds", path, minimum=0, default=0)
+    if crds > len(CUSTOM_KINDS):
+        raise _fail(path, "realistic.crds", f"{crds} is not allowed; at most {len(CUSTOM_KINDS)}")
+    custom_resources = _int(realistic, "custom_resources", path, minimum=0, default=0)
+    if custom_resources and not crds:
+        raise _fail(path, "realistic.custom_resources", "needs realistic.crds >= 1 to define their kinds")
     scenario = Scenario(
         name=name,
         description=description,
@@ -218,10 +278,79 @@ def parse_scenario(data: Mapping[str, Any], path: Path | None = None) -> Scenari
         hub_role_bindings=_int(adversarial, "hub_role_bindings", path, minimum=0, default=0),
         duplicates=_int(adversarial, "duplicates", path, minimum=0, default=0),
         exceptions_file=exceptions_file,
+        compact=compact,
+        helm_release_share=helm_share,
+        crds=crds,
+        custom_resources=custom_resources,
+        sizes=_sizes(data.get("sizes", {}), path),
         source_path=path,
     )
     _check_counts(scenario)
     return scenario
+
+
+def _parse_imported(data: Mapping[str, Any], path: Path | None, name: str, description: str) -> Scenario:
+    """An imported dump (`ksbench scenario import`): its objects file beside the scenario file, its counts."""
+    for key in data:
+        if key not in _IMPORTED_FIELDS:
+            raise _fail(
+                path, key, f"not allowed in an imported scenario; allowed: {', '.join(_IMPORTED_FIELDS)}"
+            )
+    objects_file = data["imported"]
+    if not isinstance(objects_file, str) or "/" in objects_file:
+        raise _fail(path, "imported", "the name of the objects file beside the scenario file")
+    counts = data.get("counts", {})
+    if not isinstance(counts, dict) or not all(
+        isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in counts.values()
+    ):
+        raise _fail(path, "counts", "a table of KIND = number of objects")
+    forbidden = data.get("forbidden", [])
+    if not isinstance(forbidden, list) or not all(isinstance(item, str) for item in forbidden):
+        raise _fail(path, "forbidden", "a list of resource ids like 'v1/pods'")
+    return Scenario(
+        name=name,
+        description=description,
+        total_resources=_int(data, "total_resources", path, minimum=1),
+        seed=_int(data, "seed", path, minimum=0, default=0),
+        namespaces=_int(data, "namespaces", path, minimum=0, default=0),
+        nodes=_int(data, "nodes", path, minimum=0, default=0),
+        kind_shares=(),
+        misconfiguration_shares=(),
+        forbidden=tuple(forbidden),
+        imported=(path.parent if path else Path.cwd()) / objects_file,
+        counts=tuple(sorted(counts.items())),
+        source_path=path,
+    )
+
+
+def _sizes(table: Any, path: Path | None) -> tuple[tuple[str, SizeTarget], ...]:
+    if not isinstance(table, dict):
+        raise _fail(path, "sizes", "must be a table of KIND = { median = BYTES, p90 = BYTES }")
+    result: list[tuple[str, SizeTarget]] = []
+    for kind, value in table.items():
+        where = f"sizes.{kind}"
+        if kind not in SIZED_KINDS:
+            raise _fail(path, where, f"unknown kind; allowed: {', '.join(SIZED_KINDS)}")
+        if not isinstance(value, dict) or set(value) != {"median", "p90"}:
+            raise _fail(path, where, "must be { median = BYTES, p90 = BYTES }")
+        median, p90 = value["median"], value["p90"]
+        if not all(isinstance(v, int) and not isinstance(v, bool) for v in (median, p90)):
+            raise _fail(path, where, "median and p90 must be integers (bytes)")
+        if not 0 < median <= p90 < 1_000_000:
+            raise _fail(
+                path, where, "needs 0 < median <= p90 < 1000000 (the API server's object limit is 1 MiB)"
+            )
+        result.append((kind, SizeTarget(median, p90)))
+    return tuple(sorted(result))
+
+
+def custom_kind_counts(scenario: Scenario) -> dict[str, int]:
+    """Custom resources per kind: spread evenly over the first CRDs' kinds (at most eight carry objects)."""
+    kinds = [info.kind for info in CUSTOM_KINDS[: min(scenario.crds, 8)]]
+    if scenario.compact or not kinds:
+        return {}
+    base, extra = divmod(scenario.custom_resources, len(kinds))
+    return {kind: base + (1 if i < extra else 0) for i, kind in enumerate(kinds)}
 
 
 def _largest_remainder(total: int, shares: Sequence[tuple[str, float]]) -> dict[str, int]:
@@ -236,17 +365,23 @@ def _largest_remainder(total: int, shares: Sequence[tuple[str, float]]) -> dict[
 
 
 def kind_counts(scenario: Scenario) -> dict[str, int]:
-    """Exact number of objects of each kind the generator emits; they sum to total_resources."""
+    """Exact number of objects of each kind the generator emits (or an import holds); they sum to total_resources."""
+    if scenario.imported is not None:
+        return dict(scenario.counts)
     fixed = {"Namespace": scenario.namespaces, "Node": scenario.nodes}
+    crds = (1 if scenario.widgets else 0) + (0 if scenario.compact else scenario.crds)
+    if crds:
+        fixed["CustomResourceDefinition"] = crds
     if scenario.widgets:
-        fixed["CustomResourceDefinition"] = 1
         fixed[WIDGET.kind] = scenario.widgets
+    custom = custom_kind_counts(scenario)
+    fixed.update(custom)
     remainder = scenario.total_resources - sum(fixed.values())
     counts = _largest_remainder(remainder, scenario.kind_shares) if remainder > 0 else {}
     counts.update(fixed)
     return {
         kind: counts.get(kind, 0)
-        for kind in [*KIND_BY_NAME, WIDGET.kind]
+        for kind in [*KIND_BY_NAME, WIDGET.kind, *custom]
         if counts.get(kind, 0) or kind in fixed
     }
 
@@ -259,6 +394,8 @@ def misconfigured_count(share: float, eligible: int) -> int:
 def _check_counts(scenario: Scenario) -> None:
     path = scenario.source_path
     fixed = scenario.namespaces + scenario.nodes + (scenario.widgets + 1 if scenario.widgets else 0)
+    if not scenario.compact:
+        fixed += scenario.crds + scenario.custom_resources
     if fixed >= scenario.total_resources:
         raise _fail(
             path,

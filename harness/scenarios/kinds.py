@@ -99,3 +99,36 @@ WIDGET_GROUP = "ksbench.example.com"
 WIDGET_VERSIONS = ("v1", "v1beta1")
 WIDGET = KindInfo("Widget", WIDGET_GROUP, "v1", "widgets", True, ("wdg",))
 SERVED_VERSIONS_ANNOTATION = "ksbench.io/served-versions"
+
+# Custom kinds of the realistic scenarios' CRDs (operators' kinds, in made-up groups). Each plural is
+# the kind lower-cased plus "s", which is what the creating client assumes for custom kinds.
+CUSTOM_KINDS: tuple[KindInfo, ...] = tuple(
+    KindInfo(kind, f"{area}.ksbench.example.com", version, f"{kind.lower()}s", True)
+    for kind, area, version in (
+        ("Certificate", "certs", "v1"),
+        ("Monitor", "monitoring", "v1"),
+        ("Backup", "backup", "v1"),
+        ("Route", "gateway", "v1beta1"),
+        ("Alert", "monitoring", "v1"),
+        ("Scaler", "autoscaling", "v1alpha1"),
+        ("Database", "data", "v1"),
+        ("Topic", "streaming", "v1beta2"),
+        ("Issuer", "certs", "v1"),
+        ("Dashboard", "monitoring", "v1"),
+        ("Snapshot", "backup", "v1"),
+        ("Gateway", "gateway", "v1beta1"),
+        ("Queue", "streaming", "v1beta2"),
+        ("Tenant", "platform", "v1"),
+        ("Probe", "monitoring", "v1"),
+        ("Bucket", "data", "v1"),
+        ("Pipeline", "ci", "v1"),
+        ("Task", "ci", "v1"),
+        ("Secretstore", "secrets", "v1beta1"),
+        ("Rollout", "delivery", "v1alpha1"),
+        ("Experiment", "delivery", "v1alpha1"),
+        ("Mesh", "network", "v1"),
+        ("Sidecar", "network", "v1"),
+        ("Profile", "security", "v1"),
+    )
+)
+CUSTOM_KIND_BY_NAME: dict[str, KindInfo] = {info.kind: info for info in CUSTOM_KINDS}

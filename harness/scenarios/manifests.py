@@ -13,7 +13,7 @@ from typing import Any
 from harness.scenarios.fingerprint import Fingerprint, canonical_json, fingerprint
 from harness.scenarios.format import Scenario
 from harness.scenarios.kinds import KIND_BY_NAME, WIDGET
-from harness.scenarios.objects import generate
+from harness.scenarios.source import scenario_objects
 
 
 def manifest_groups(objects: Sequence[Mapping[str, Any]]) -> list[tuple[str, list[Mapping[str, Any]]]]:
@@ -32,7 +32,7 @@ def render(scenario: Scenario, out_dir: Path, *, with_duplicates: bool = True) -
     With `with_duplicates`, the adversarial scenario's duplicated objects are written a second
     time in the same file (the scanner's file mode must count them once).
     """
-    objects = generate(scenario)
+    objects = scenario_objects(scenario)
     out_dir.mkdir(parents=True, exist_ok=True)
     duplicated = _duplicated_keys(objects, scenario.duplicates) if with_duplicates else set()
     for stem, group in manifest_groups(objects):

@@ -23,6 +23,7 @@ from harness.scenarios.kinds import (
     WIDGET,
     WIDGET_VERSIONS,
 )
+from harness.scenarios.realistic import make_realistic
 
 Obj = dict[str, Any]
 
@@ -773,10 +774,24 @@ def _place(pod: Obj) -> None:
 _KIND_RANK = {kind: rank for rank, kind in enumerate([*KIND_BY_NAME, WIDGET.kind])}
 
 
-def generate(scenario: Scenario) -> list[Obj]:
-    """The scenario's objects, plain dicts; same scenario → same objects. Sorted by kind in creation order (owners first), then namespace and name."""
-    objects = _Generator(scenario).run()
-    return sorted(
-        objects,
-        key=lambda o: (_KIND_RANK[o["kind"]], o["metadata"].get("namespace", ""), o["metadata"]["name"]),
+def _creation_order(o: Obj) -> tuple[int, str, str, str]:
+    # Custom resources after every built-in kind (their CRDs come early), by kind name.
+    rank = _KIND_RANK.get(o["kind"], len(_KIND_RANK))
+    return (
+        rank,
+        o["kind"] if rank == len(_KIND_RANK) else "",
+        o["metadata"].get("namespace", ""),
+        o["metadata"]["name"],
     )
+
+
+def generate(scenario: Scenario) -> list[Obj]:
+    """The scenario's objects, plain dicts; same scenario → same objects. Sorted by kind in creation order (owners first), then namespace and name.
+
+    Compact scenarios stop at the generator's objects; the others are completed as a real API
+    server returns them (realistic.py), which never changes a field the misconfigurations set.
+    """
+    objects = sorted(_Generator(scenario).run(), key=_creation_order)
+    if scenario.compact:
+        return objects
+    return sorted(make_realistic(scenario, objects), key=_creation_order)

@@ -33,13 +33,15 @@ REPO = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def medium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterHandle]:
-    with embedded_cluster(load_scenario("medium"), tmp_path_factory.mktemp("medium")) as handle:
+    with embedded_cluster(load_scenario("medium", compact=True), tmp_path_factory.mktemp("medium")) as handle:
         yield handle
 
 
 @pytest.fixture(scope="module")
 def adversarial(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterHandle]:
-    with embedded_cluster(load_scenario("adversarial"), tmp_path_factory.mktemp("adversarial")) as handle:
+    with embedded_cluster(
+        load_scenario("adversarial", compact=True), tmp_path_factory.mktemp("adversarial")
+    ) as handle:
         yield handle
 
 
@@ -53,7 +55,7 @@ def api(medium: ClusterHandle) -> Iterator[client.ApiClient]:
 
 def _expected(scenario: str) -> dict[str, list[tuple[str, str, str]]]:
     expected: dict[str, list[tuple[str, str, str]]] = {}
-    for obj in generate(load_scenario(scenario)):
+    for obj in generate(load_scenario(scenario, compact=True)):
         meta = obj["metadata"]
         expected.setdefault(obj["kind"], []).append((meta.get("namespace", ""), meta["name"], meta["uid"]))
     return expected
@@ -281,7 +283,7 @@ def test_kubectl_get_works(medium: ClusterHandle, tmp_path: Path) -> None:
 
 
 def test_client_populate_stores_what_bulk_load_stores(tmp_path: Path, medium: ClusterHandle) -> None:
-    scenario = load_scenario("small")
+    scenario = load_scenario("small", compact=True)
     with embedded_cluster(scenario, tmp_path / "client", populate="client") as handle:
         assert handle.kubeconfig is not None
         with kubeclient.api_client(handle.kubeconfig, handle.context) as api:
@@ -310,7 +312,7 @@ def test_server_starts_fast_and_reports_a_port_in_use(tmp_path: Path) -> None:
 
 
 def test_populate_resumes_and_writes_the_fingerprint_only_when_complete(tmp_path: Path) -> None:
-    scenario = load_scenario("small")
+    scenario = load_scenario("small", compact=True)
     backend = EmbeddedBackend(root=tmp_path)
     directory = backend.directory("small")
     server = ServerProcess(directory)
