@@ -1,4 +1,4 @@
-"""`ksbench scenario list|render|fingerprint|exceptions`: argument handling only; the work is in harness.scenarios."""
+"""`ksbench scenario list|render|fingerprint|stats|import|exceptions`: argument handling only; the work is in harness.scenarios."""
 
 from __future__ import annotations
 
@@ -10,9 +10,11 @@ from pathlib import Path
 from harness.exit_codes import EXIT_OK, EXIT_USAGE
 from harness.scenarios.exceptions import exceptions_json
 from harness.scenarios.fingerprint import fingerprint
-from harness.scenarios.format import kind_counts, list_scenarios, load_scenario
+from harness.scenarios.format import kind_counts, list_scenarios, load_scenario, scenarios_dir
+from harness.scenarios.importer import import_dump
 from harness.scenarios.manifests import render
-from harness.scenarios.objects import generate
+from harness.scenarios.source import scenario_objects
+from harness.scenarios.stats import render_stats, scenario_stats
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -32,6 +34,29 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     fp_parser.add_argument("scenario")
     fp_parser.add_argument("--json", action="store_true", help="print the fingerprint as JSON")
     fp_parser.set_defaults(handler=_fingerprint)
+    stats_parser = sub.add_parser(
+        "stats",
+        help="per kind: count, median, p90 and total JSON bytes; managedFields, last-applied, status shares",
+    )
+    stats_parser.add_argument("scenario")
+    stats_parser.add_argument("--json", action="store_true", help="print the statistics as JSON")
+    stats_parser.set_defaults(handler=_stats)
+    import_parser = sub.add_parser(
+        "import",
+        help="turn a cluster dump (kubectl get -A -o json, a manifest folder, or a resource-ID map) into a scenario",
+    )
+    import_parser.add_argument("source", type=Path, help="a dump file or a folder of manifests")
+    import_parser.add_argument("--name", required=True, help="the new scenario's name")
+    import_parser.add_argument(
+        "--no-anonymise", action="store_true", help="keep names, values and annotations as they are"
+    )
+    import_parser.add_argument(
+        "--scenarios-dir",
+        type=Path,
+        default=None,
+        help="where to write NAME.toml (default: the scenarios folder)",
+    )
+    import_parser.set_defaults(handler=_import)
     ex_parser = sub.add_parser("exceptions", help="print (or --write) the scenario's posture exceptions file")
     ex_parser.add_argument("scenario")
     ex_parser.add_argument("--write", action="store_true", help="write it beside the scenario file")
@@ -62,7 +87,7 @@ def _render(args: argparse.Namespace) -> int:
 
 def _fingerprint(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario)
-    result = fingerprint(scenario.name, generate(scenario))
+    result = fingerprint(scenario.name, scenario_objects(scenario))
     if args.json:
         print(json.dumps(result.to_json(), indent=2, sort_keys=True))
         return EXIT_OK
@@ -70,6 +95,35 @@ def _fingerprint(args: argparse.Namespace) -> int:
     for kind in result.kinds:
         print(f"  {kind.kind:<26} {kind.count:>7} objects {kind.json_bytes:>11} bytes")
     print(f"digest sha256:{result.digest}")
+    return EXIT_OK
+
+
+def _stats(args: argparse.Namespace) -> int:
+    scenario = load_scenario(args.scenario)
+    stats = scenario_stats(scenario.name, scenario_objects(scenario))
+    if args.json:
+        print(json.dumps(stats.to_json(), indent=2, sort_keys=True))
+    else:
+        print(render_stats(stats))
+    return EXIT_OK
+
+
+def _import(args: argparse.Namespace) -> int:
+    out_dir = args.scenarios_dir or scenarios_dir()
+    result = import_dump(args.source, args.name, out_dir, anonymise=not args.no_anonymise)
+    for kind, count in result.skipped.items():
+        print(
+            f"skipped {count} objects of {kind}: the embedded server does not serve that kind",
+            file=sys.stderr,
+        )
+    if result.added_namespaces:
+        print(f"added {result.added_namespaces} Namespaces the dump's objects are in", file=sys.stderr)
+    print(
+        f"imported {result.fingerprint.total_resources} objects as scenario {args.name} "
+        f"(digest {result.fingerprint.digest[:12]}); bench it with: ksbench bench --scenarios {result.scenario_file}",
+        file=sys.stderr,
+    )
+    print(result.scenario_file)
     return EXIT_OK
 
 
