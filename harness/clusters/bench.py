@@ -17,15 +17,16 @@ from typing import Any
 
 from harness.clusters import kubeclient
 from harness.clusters.embedded import CONTEXT, ServerProcess, kubeconfig_text
+from harness.scenarios.fingerprint import canonical_json
 from harness.scenarios.format import Scenario, list_scenarios, load_scenario
 from harness.scenarios.source import scenario_objects
 
 
-def scenario_of_size(size: int) -> Scenario:
+def scenario_of_size(size: int, *, compact: bool = False) -> Scenario:
     for scenario in list_scenarios():
         if scenario.total_resources == size and scenario.name != "adversarial":
-            return scenario
-    base = load_scenario("large")
+            return dataclasses.replace(scenario, compact=compact)
+    base = load_scenario("large", compact=compact)
     namespaces = max(2, size // 100)
     return dataclasses.replace(
         base, name=f"bench-{size}", total_resources=size, namespaces=namespaces, nodes=max(1, size // 500)
@@ -46,9 +47,11 @@ def bench_size(
     page_size: int = 500,
     list_repeats: int = 3,
     progress: Callable[[str], None] | None = None,
+    scenario: Scenario | None = None,
+    compact: bool = False,
 ) -> dict[str, Any]:
     say = progress or (lambda _message: None)
-    scenario = scenario_of_size(size)
+    scenario = scenario or scenario_of_size(size, compact=compact)
     objects = scenario_objects(scenario)
     total_objects = len(objects)
     with tempfile.TemporaryDirectory(prefix="ksbench-bench-") as tmp:
@@ -79,7 +82,9 @@ def bench_size(
             server.stop()
     return {
         "scenario": scenario.name,
+        "shape": "imported" if scenario.imported else "compact" if scenario.compact else "realistic",
         "objects": total_objects,
+        "json_bytes": sum(len(canonical_json(obj)) for obj in objects),
         "server_startup_seconds": round(startup_seconds, 3),
         "create_workers": workers,
         "create_seconds": round(created.seconds, 2),
@@ -96,9 +101,17 @@ def bench_size(
 
 
 def run_bench(
-    sizes: list[int], *, workers: int = 8, progress: Callable[[str], None] | None = None
+    sizes: list[int],
+    *,
+    workers: int = 8,
+    progress: Callable[[str], None] | None = None,
+    scenario: str | None = None,
+    compact: bool = False,
 ) -> dict[str, Any]:
-    return {
-        "format_version": "ksbench-cluster-bench/1",
-        "results": [bench_size(size, workers=workers, progress=progress) for size in sizes],
-    }
+    """Figures per size; with `scenario`, for that scenario alone (an imported one included)."""
+    if scenario is not None:
+        chosen = load_scenario(scenario, compact=compact or None)
+        results = [bench_size(chosen.total_resources, workers=workers, progress=progress, scenario=chosen)]
+    else:
+        results = [bench_size(size, workers=workers, progress=progress, compact=compact) for size in sizes]
+    return {"format_version": "ksbench-cluster-bench/2", "results": results}

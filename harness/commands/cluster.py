@@ -65,6 +65,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     bench.add_argument("--sizes", default="5000,50000", help="object counts, comma-separated")
     bench.add_argument("--workers", type=int, default=8)
     bench.add_argument("--json", type=Path, help="also write the figures as JSON here")
+    bench.add_argument("--scenario", help="bench this scenario (name or .toml) instead of one per size")
+    bench.add_argument("--compact", action="store_true", help="the scenarios' compact objects (the old shape)")
     bench.set_defaults(handler=_bench)
     parser.set_defaults(handler=lambda _args: _usage(parser))
 
@@ -147,7 +149,9 @@ def _bench(args: argparse.Namespace) -> int:
         sizes = [int(size) for size in args.sizes.split(",")]
     except ValueError as exc:
         raise UsageError(f"--sizes {args.sizes!r}: comma-separated integers") from exc
-    figures = run_bench(sizes, workers=args.workers, progress=_say)
+    figures = run_bench(
+        sizes, workers=args.workers, progress=_say, scenario=args.scenario, compact=args.compact
+    )
     text = json.dumps(figures, indent=2)
     print(text)
     if args.json:
