@@ -66,7 +66,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     bench.add_argument("--workers", type=int, default=8)
     bench.add_argument("--json", type=Path, help="also write the figures as JSON here")
     bench.add_argument("--scenario", help="bench this scenario (name or .toml) instead of one per size")
-    bench.add_argument("--compact", action="store_true", help="the scenarios' compact objects (the old shape)")
+    bench.add_argument(
+        "--compact", action="store_true", help="the scenarios' compact objects (the old shape)"
+    )
     bench.set_defaults(handler=_bench)
     parser.set_defaults(handler=lambda _args: _usage(parser))
 
