@@ -125,16 +125,17 @@ def scenario_stats(name: str, objects: Iterable[Mapping[str, Any]]) -> ScenarioS
 
 
 def render_stats(stats: ScenarioStats) -> str:
-    """The text table `ksbench scenario stats` prints."""
+    """The text table `ksbench scenario stats` prints; "with mF" counts the objects that carry managedFields."""
     lines = [
         f"scenario {stats.scenario}: {stats.count} objects, {stats.total_bytes:,} bytes of JSON",
         f"{'kind':<26} {'count':>7} {'median B':>10} {'p90 B':>10} {'max B':>10} {'total B':>13}"
-        f" {'managedF':>9} {'last-app':>9} {'status':>7}",
+        f" {'managedF':>9} {'last-app':>9} {'status':>7} {'with mF':>8}",
     ]
     for k in stats.kinds:
         lines.append(
             f"{k.kind:<26} {k.count:>7} {k.median_bytes:>10,} {k.p90_bytes:>10,} {k.max_bytes:>10,}"
             f" {k.total_bytes:>13,} {k.share(k.managed_fields_bytes):>9.0%}"
             f" {k.share(k.last_applied_bytes):>9.0%} {k.share(k.status_bytes):>7.0%}"
+            f" {k.with_managed_fields:>8}"
         )
     return "\n".join(lines)

@@ -214,7 +214,8 @@ def test_a_manifest_folder_imports_without_anonymisation(tmp_path: Path) -> None
 def test_a_15000_object_dump_is_served_scanned_and_benched(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    base = load_scenario("large")
+    # Compact objects keep the four scans of 15,000 objects within the slow suite's minutes.
+    base = load_scenario("large", compact=True)
     scenario = dataclasses.replace(base, name="dump15k", total_resources=15_000, namespaces=150, nodes=30)
     dump = _dump(generate(scenario), tmp_path / "dump.json")
     done = run_ksbench(capsys, "scenario", "import", str(dump), "--name", "dump15k",
@@ -226,4 +227,4 @@ def test_a_15000_object_dump_is_served_scanned_and_benched(
                           "--repeat", "1", "--instruments", "clean", "--no-html", "--enforce", "findings",
                           "--out", str(tmp_path / "bench"))  # fmt: skip
     assert benched.returncode == 0, benched.stderr[-2000:]
-    assert "findings identical" in benched.stdout.lower() or "identical" in benched.stdout.lower()
+    assert "identical" in benched.stdout.lower()
