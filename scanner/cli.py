@@ -137,6 +137,9 @@ def build_parser() -> argparse.ArgumentParser:
         default=os.environ.get(events.ENV_VAR),
         help=f"write stage events (JSON lines, {events.FORMAT_VERSION}) to FILE (default: ${events.ENV_VAR})",
     )
+    p.add_argument(
+        "--audit", action="store_true", help="also count objects one rule evaluated twice in one scope"
+    )
     return p
 
 
@@ -208,7 +211,7 @@ def _main(args: argparse.Namespace) -> int:
         if not args.deadline >= 0 or not args.timeout > 0:
             raise PhasesError("--deadline takes seconds (0 for none) and --timeout seconds above 0")
         options = ScanOptions(
-            phases, args.workers, args.batch_size, args.large_cluster_size, args.control_order
+            phases, args.workers, args.batch_size, args.large_cluster_size, args.control_order, args.audit
         )
         if not (options.control_order == "sorted" or options.control_order.startswith("shuffled")):
             raise PhasesError(f"--control-order {options.control_order!r}: use sorted or shuffled:SEED")

@@ -41,6 +41,7 @@ class ScanOptions:
     batch_size: int = DEFAULT_BATCH_SIZE
     large_cluster_size: int = LARGE_CLUSTER_SIZE
     control_order: str = "sorted"  # or "shuffled:SEED"
+    audit: bool = False  # count objects evaluated twice by one rule in one scope (costs a set per rule)
 
 
 @dataclass(frozen=True, eq=False)  # one Task per (control, rule) in the schedule: identity is equality
@@ -76,6 +77,7 @@ class ScanState:
     problems: list[SourceProblem]
     skipped_rules: dict[tuple[str, str], str] = field(default_factory=dict)
     counters: dict[str, int] = field(default_factory=dict)
+    audit: dict[str, Any] = field(default_factory=dict)
     large_cluster: bool = False
 
 
@@ -105,6 +107,8 @@ class Evaluator:
         self.batches = 0
         self._lock = threading.Lock()
         self._release_plan: ReleasePlan | None = None
+        self.repeated_evaluations = 0
+        self._evaluated: dict[tuple[Task, str], set[ResourceID]] | None = {} if options.audit else None
 
     # -- one evaluation ---------------------------------------------------------------
 
@@ -203,6 +207,17 @@ class Evaluator:
 
     # -- recording --------------------------------------------------------------------
 
+    def _audit(self, unit: Unit) -> None:
+        """Audit: an object a rule already evaluated in this scope (batches are one scope) is counted."""
+        if self._evaluated is None:
+            return
+        scope = WHOLE_CLUSTER if unit.scope.startswith("batch-") else unit.scope
+        seen = self._evaluated.setdefault((unit.task, scope), set())
+        for rid in unit.ids:
+            if rid in seen:
+                self.repeated_evaluations += 1
+            seen.add(rid)
+
     @staticmethod
     def record(outcome: UnitOutcome, table: ResultsTable) -> None:
         unit = outcome.unit
@@ -232,10 +247,12 @@ class Evaluator:
         if self.options.workers <= 1:
             outcomes: Iterable[UnitOutcome] = map(run, units)
             for outcome in outcomes:
+                self._audit(outcome.unit)
                 self.record(outcome, table)
             return
         with ThreadPoolExecutor(max_workers=self.options.workers, thread_name_prefix="ksbench-eval") as pool:
             for outcome in pool.map(run, units):
+                self._audit(outcome.unit)
                 self.record(outcome, table)
 
     # -- schedules --------------------------------------------------------------------
@@ -271,6 +288,7 @@ class Evaluator:
         self._skip_incomplete(state)
         self.compiler.close()
         state.counters = self.counters(inventory)
+        state.audit = self.audit(inventory)
         return state
 
     def _scan_whole(self, source: Source, inventory: Inventory, table: ResultsTable) -> bool:
@@ -362,6 +380,22 @@ class Evaluator:
             "evaluations": self.evaluations,
             "evaluation_errors": self.evaluation_errors,
             "batches": self.batches,
+        }
+
+    def audit(self, inventory: Inventory) -> dict[str, Any]:
+        """What the parity invariants read (`metadata.audit`): closes, distinct compile keys, repeats, kinds."""
+        kinds: dict[str, int] = {}
+        for rid in inventory.meta:
+            group, version, _, kind, _ = rid.split("/", 4)
+            name = f"{group}/{version}/{kind}" if group else f"{version}/{kind}"
+            kinds[name] = kinds.get(name, 0) + 1
+        return {
+            "compiled_opened": self.compiler.compiled_opened,
+            "compiled_closed": self.compiler.compiled_closed,
+            "closes_unmatched": self.compiler.closes_unmatched,
+            "distinct_compile_keys": self.compiler.distinct_keys if self.options.phases.p1 else None,
+            "repeated_evaluations": self.repeated_evaluations if self.options.audit else None,
+            "kind_counts": dict(sorted(kinds.items())),
         }
 
 

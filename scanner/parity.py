@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 # Metadata that describes how the scan ran, not what it found.
-RUN_METADATA = ("phases", "workers", "engine", "options", "counters", "source")
+RUN_METADATA = ("phases", "workers", "engine", "options", "counters", "audit", "source")
 
 
 def normalise(report: dict[str, Any]) -> dict[str, Any]:
@@ -152,3 +152,50 @@ def differences(baseline: dict[str, Any], candidate: dict[str, Any], limit: int 
         _walk(sa.get(cid), sb.get(cid), ["summaryDetails"], out, limit, cid, "")
     _walk(a, b, [], out, limit, "", "")
     return out[:limit]
+
+
+def violations(baseline: dict[str, Any] | None, candidate: dict[str, Any]) -> list[str]:
+    """Invariants beside the digest, one message each; [] when all hold.
+
+    Read from `metadata.counters` and `metadata.audit` (absent in reports of scanners that do not
+    record them: those invariants are then not checked). With a baseline, `resourceCount` and the
+    per-kind counts must also equal the baseline's.
+    """
+    meta = candidate.get("metadata") or {}
+    counters = meta.get("counters") or {}
+    audit = meta.get("audit") or {}
+    found: list[str] = []
+    if audit:
+        opened, closed = audit.get("compiled_opened", 0), audit.get("compiled_closed", 0)
+        if opened != closed:
+            found.append(f"compiled rules not closed exactly once: {opened} compiled, {closed} closed")
+        if audit.get("closes_unmatched", 0):
+            found.append(f"compiled rules closed twice (or never opened): {audit['closes_unmatched']} closes")
+        keys = audit.get("distinct_compile_keys")
+        if keys is not None and counters.get("compilations") != keys:
+            found.append(
+                f"compilations with P1 ({counters.get('compilations')}) differ from the distinct"
+                f" (rule, config, variant) count ({keys})"
+            )
+        if audit.get("repeated_evaluations"):
+            found.append(
+                f"objects evaluated twice by one rule in one scope: {audit['repeated_evaluations']} repeats"
+            )
+    released, collected = counters.get("objects_released", 0), counters.get("objects_collected", 0)
+    if released > collected:
+        found.append(f"objects released ({released}) exceed objects collected ({collected})")
+    if baseline is not None:
+        base_meta = baseline.get("metadata") or {}
+        if base_meta.get("resourceCount") != meta.get("resourceCount"):
+            found.append(
+                f"resourceCount {meta.get('resourceCount')} differs from the baseline's {base_meta.get('resourceCount')}"
+            )
+        base_kinds = (base_meta.get("audit") or {}).get("kind_counts")
+        kinds = audit.get("kind_counts")
+        if base_kinds is not None and kinds is not None and base_kinds != kinds:
+            changed = sorted(k for k in set(base_kinds) | set(kinds) if base_kinds.get(k) != kinds.get(k))
+            found.append(
+                "per-kind counts differ from the baseline's: "
+                + ", ".join(f"{k} {base_kinds.get(k, 0)} vs {kinds.get(k, 0)}" for k in changed[:5])
+            )
+    return found

@@ -98,11 +98,31 @@ def key_combinations() -> list[Phases]:
     return [BASELINE, *alone, *all_but_one, ALL]
 
 
+# Six distinct 3-element subsets of {1..5}, one per phase: row r of the array turns phase n on iff
+# r is in its subset. Two distinct 3-subsets of a 5-set always meet and never contain each other,
+# and row 0 is in none, so every pair of phases is seen off/off, on/on, on/off and off/on.
+_PAIRWISE_COLUMNS: tuple[frozenset[int], ...] = tuple(
+    frozenset(c) for c in ((1, 2, 3), (1, 2, 4), (1, 2, 5), (1, 3, 4), (1, 3, 5), (1, 4, 5))
+)
+
+
+def pairwise_combinations() -> list[Phases]:
+    """A pairwise covering array of the six phases in 6 rows: baseline, all, P1+P2+P3, P1+P4+P5,
+    P2+P4+P6, P3+P5+P6 (each pair of phases in all four on/off settings)."""
+    rows = range(len(PHASE_NAMES))
+    return [
+        Phases.of({n for n, column in zip(PHASE_NAMES, _PAIRWISE_COLUMNS, strict=True) if r in column})
+        for r in rows
+    ]
+
+
 def parse_combinations(text: str) -> list[Phases]:
-    """`key`, `all` (the 64), or a `;`-separated list such as `baseline;1;1,3,5`."""
+    """`key`, `pairwise` (6), `all` (the 64), or a `;`-separated list such as `baseline;1;1,3,5`."""
     spelled = text.strip().lower()
     if spelled == "key":
         return key_combinations()
+    if spelled == "pairwise":
+        return pairwise_combinations()
     if spelled in ("all", "64"):
         return list(all_combinations())
     chosen = [Phases.parse(part) for part in spelled.split(";") if part.strip()]

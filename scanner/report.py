@@ -71,6 +71,7 @@ def _metadata(state: ScanState, ctx: ReportContext) -> dict[str, Any]:
         + [{"where": str(w), "reason": r} for w, r in inventory.invalid],
         "resourceCount": inventory.counters.objects_collected,
         "counters": state.counters,
+        "audit": state.audit,
     }
 
 

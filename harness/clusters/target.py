@@ -32,6 +32,7 @@ class Target:
     backend: str | None = None
     # None while the cluster answers; otherwise why not (the cluster disappeared).
     check_alive: Callable[[], str | None] | None = field(default=None, compare=False)
+    server_url: str | None = None  # the embedded server's URL (its fault hooks), else None
 
 
 # Stands a scenario's cluster up (or reuses it) for the duration of its runs.
@@ -73,13 +74,16 @@ def opener(
         scenario = load_scenario(name)
         backend = get_backend(backend_name, **options)
         handle = backend.up(scenario, progress=progress)
+        # The scenario's posture exceptions are part of what it tests: every scan of it uses them.
+        exceptions = ("--exceptions", str(scenario.exceptions_file)) if scenario.exceptions_file else ()
         yield Target(
             scenario.name,
             scenario.total_resources,
-            source_args(handle),
+            source_args(handle) + exceptions,
             handle.fingerprint_digest,
             backend_name,
             _liveness(backend, backend_name, scenario.name),
+            handle.server_url if backend_name == "embedded" else None,
         )
 
     return open_target

@@ -57,6 +57,8 @@ class ParityChecker(Protocol):
 
     def differences(self, baseline: Path, candidate: Path, limit: int) -> list[str]: ...
 
+    def violations(self, baseline: Path | None, candidate: Path) -> list[str]: ...
+
 
 class ScannerParity:
     """Reports read through the scanner's own readers (scanner.report, scanner.parity)."""
@@ -85,6 +87,11 @@ class ScannerParity:
     def differences(self, baseline: Path, candidate: Path, limit: int) -> list[str]:
         found = self._parity.differences(self._load(baseline), self._load(candidate), limit=limit)
         return [str(d) for d in found]
+
+    def violations(self, baseline: Path | None, candidate: Path) -> list[str]:
+        """The parity invariants beside the digest (closes, compilations, releases, counts)."""
+        base = self._load(baseline) if baseline is not None else None
+        return [str(v) for v in self._parity.violations(base, self._load(candidate))]
 
 
 # How many clean blocks a scenario needs under `--repeat auto`, from the results so far
@@ -510,17 +517,23 @@ class Bench:
         return results.OK, ""
 
     def _check(self, step: Step, report: Path, digest: str) -> str:
-        """'' when the report matches the scenario's reference, else the minimal diff."""
+        """'' when the report matches the scenario's reference and keeps the invariants, else why not."""
         reference = self.suite.reference(step.scenario)
-        if reference is None:
+        where = f"{step.scenario} · {step.combination}{' [' + step.variant + ']' if step.variant else ''}"
+        base_report = self.out / reference.artefacts["report"] if reference is not None else None
+        try:
+            broken = self.parity.violations(base_report, report)
+        except ReportUnreadable as exc:
+            broken = [f"(cannot check: {exc})"]
+        if broken:
+            return "\n".join([f"{where}: invariants broken", *(f"  {b}" for b in broken)])
+        if reference is None or base_report is None:
             return ""  # this run becomes the reference (a baseline) or is checked by late_mismatches
         if reference.report_digest == digest:
             return ""
-        base_report = self.out / reference.artefacts["report"]
         try:
             diff = self.parity.differences(base_report, report, 10)
         except ReportUnreadable as exc:
             diff = [f"(cannot diff: {exc})"]
-        where = f"{step.scenario} · {step.combination}{' [' + step.variant + ']' if step.variant else ''}"
         lines = [f"{where}: findings differ from the baseline ({len(diff)} shown)", *(f"  {d}" for d in diff)]
         return "\n".join(lines)

@@ -791,7 +791,30 @@ def generate(scenario: Scenario) -> list[Obj]:
     Compact scenarios stop at the generator's objects; the others are completed as a real API
     server returns them (realistic.py), which never changes a field the misconfigurations set.
     """
-    objects = sorted(_Generator(scenario).run(), key=_creation_order)
+    objects = _Generator(scenario).run()
+    if scenario.widgets:  # the adversarial scenario
+        _non_ascii(objects)
+    objects = sorted(objects, key=_creation_order)
     if scenario.compact:
         return objects
     return sorted(make_realistic(scenario, objects), key=_creation_order)
+
+
+def _non_ascii(objects: list[Obj]) -> None:
+    """Parity fixture: non-ASCII names, labels, annotations and data on a few objects of each kind
+    (a byte-vs-character slip in keys, digests, redaction or paging then changes a finding)."""
+    seen: dict[str, int] = {}
+    for obj in objects:
+        kind = obj["kind"]
+        seen[kind] = seen.get(kind, 0) + 1
+        if seen[kind] > 2 or kind in ("Namespace", "Node", "CustomResourceDefinition"):
+            continue
+        meta = obj["metadata"]
+        meta.setdefault("labels", {})["équipe"] = "données-ß"
+        meta.setdefault("annotations", {})["ksbench.example.com/описание"] = "検査 — Überprüfung ✓ 🚀"
+        if kind in ("ConfigMap", "Secret") and seen[kind] == 1:
+            meta["name"] = f"{meta['name']}-größe-設定"
+            if kind == "ConfigMap":
+                obj.setdefault("data", {})["grüße.txt"] = "こんにちは, naïve café"
+            else:
+                obj.setdefault("data", {})["clé"] = _b64("mot de passe: ñandú-密码")

@@ -39,6 +39,12 @@ class RuleCompiler:
     cache_enabled: bool
     compilations: int = 0
     cache_hits: int = 0
+    # Audit counters for the parity invariants: each compiled rule closed exactly once; with the
+    # cache, one compilation per distinct key.
+    compiled_closed: int = 0
+    closes_unmatched: int = 0
+    _open: dict[int, CompiledRule] = field(default_factory=dict)
+    _keys_seen: set[str] = field(default_factory=set)
     _cache: dict[str, CompiledRule | CompileError] = field(default_factory=dict)
     _uses_left: dict[str, int] = field(default_factory=dict)
     _key_of: dict[int, str] = field(default_factory=dict)
@@ -51,9 +57,28 @@ class RuleCompiler:
         with self._lock:
             self.compilations += 1
         try:
-            return self.engine.compile(modules, data, query)
+            compiled = self.engine.compile(modules, data, query)
         except CompileError as exc:
             return exc
+        with self._lock:
+            self._open[id(compiled)] = compiled
+        return compiled
+
+    def _closed(self, compiled: CompiledRule) -> None:
+        """Close `compiled` and count it (the caller holds `_lock`); closing what is not open is counted apart."""
+        if self._open.pop(id(compiled), None) is None:
+            self.closes_unmatched += 1
+        else:
+            self.compiled_closed += 1
+        compiled.close()
+
+    @property
+    def compiled_opened(self) -> int:
+        return self.compiled_closed + len(self._open)
+
+    @property
+    def distinct_keys(self) -> int:
+        return len(self._keys_seen)
 
     def key(self, rule_name: str, modules: Mapping[str, str], data: Mapping[str, Any], query: str) -> str:
         return compile_key(self.engine, rule_name, modules, data, query)
@@ -72,7 +97,7 @@ class RuleCompiler:
         compiled = self._cache.pop(key, None)
         if compiled is not None and not isinstance(compiled, CompileError):
             self._key_of.pop(id(compiled), None)
-            compiled.close()
+            self._closed(compiled)
 
     def get(
         self, rule_name: str, modules: Mapping[str, str], data: Mapping[str, Any], query: str
@@ -83,6 +108,7 @@ class RuleCompiler:
         else:
             key = self.key(rule_name, modules, data, query)
             with self._lock:
+                self._keys_seen.add(key)
                 cached = self._cache.get(key)
                 if cached is not None:
                     self.cache_hits += 1
@@ -107,7 +133,8 @@ class RuleCompiler:
     def release(self, compiled: CompiledRule) -> None:
         """One evaluation is done with `compiled`: close it now, or after its last planned use."""
         if not self.cache_enabled:
-            compiled.close()
+            with self._lock:
+                self._closed(compiled)
             return
         with self._lock:
             key = self._key_of.get(id(compiled))
@@ -119,7 +146,8 @@ class RuleCompiler:
                 self._close_key(key)
 
     def close(self) -> None:
-        for compiled in self._cache.values():
-            if not isinstance(compiled, CompileError):
-                compiled.close()
-        self._cache.clear()
+        with self._lock:
+            for compiled in self._cache.values():
+                if not isinstance(compiled, CompileError):
+                    self._closed(compiled)
+            self._cache.clear()

@@ -39,6 +39,9 @@ class FakeParity:
             self.on_digest(self.calls)
         return hashlib.sha256(json.dumps(self._load(report)["results"], sort_keys=True).encode()).hexdigest()
 
+    def violations(self, baseline: Path | None, candidate: Path) -> list[str]:
+        return []
+
     def differences(self, baseline: Path, candidate: Path, limit: int) -> list[str]:
         a, b = self._load(baseline)["results"], self._load(candidate)["results"]
         return [

@@ -1,0 +1,101 @@
+"""Which scans a parity run makes: the fast plan (a pairwise covering array of the phases, with
+the sweep axes spread over its rows) and the explicit grid (combinations × workers × orders).
+
+Owns `ParityCase` (one scan's settings and the scanner arguments they become). Pure: runs,
+measures and judges nothing (harness.commands.parity runs the cases).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from scanner.phases import pairwise_combinations
+
+# Batch sizes that split every kind of a scenario of a few hundred objects (1: one object per
+# batch; 7 and 50: kinds cut mid-way), besides the scanner's default (500).
+FAST_BATCH_SIZES = (1, 7, 50)
+# Page sizes that put the two API versions of one object, and duplicated objects, in different pages.
+FAST_PAGE_SIZES = (2, 3, 7)
+
+
+@dataclass(frozen=True)
+class ParityCase:
+    combination: str
+    workers: int = 1
+    order: str = "sorted"
+    batch_size: int | None = None  # None: the scanner's default
+    page_size: int | None = None
+
+    @property
+    def label(self) -> str:
+        parts = [self.combination, f"workers={self.workers}", f"order={self.order}"]
+        parts += [f"batch={self.batch_size}"] if self.batch_size else []
+        parts += [f"page={self.page_size}"] if self.page_size else []
+        return " · ".join(parts)
+
+    @property
+    def directory(self) -> str:
+        return self.label.replace(" · ", "-").replace(":", "_").replace("=", "")
+
+    def scanner_args(self) -> list[str]:
+        args = ["--phases", self.combination, "--workers", str(self.workers), "--control-order", self.order]
+        if self.batch_size:
+            args += ["--batch-size", str(self.batch_size)]
+        if self.page_size:
+            args += ["--page-size", str(self.page_size)]
+        return args
+
+
+REFERENCE = ParityCase("baseline")
+
+
+def fast_plan(seed: int = 1) -> list[ParityCase]:
+    """The reference, then the pairwise array's rows with the axes spread over them.
+
+    Every streaming row (P5) gets a batch size from FAST_BATCH_SIZES, so each one splits every kind;
+    workers 1 and 2 and sorted/shuffled order alternate; each row but one reads small pages. The
+    baseline and `all` are run again with the other settings, so the gated combination is also seen
+    at the defaults and the baseline's own result is shown not to depend on workers, order or pages.
+    """
+    shuffled = f"shuffled:{seed}"
+    batches = iter(FAST_BATCH_SIZES * 2)
+    pages = iter(FAST_PAGE_SIZES * 2)
+    cases = [REFERENCE]
+    for index, phases in enumerate(pairwise_combinations()):
+        if str(phases) == "baseline":
+            cases.append(ParityCase("baseline", 2, shuffled, page_size=next(pages)))
+            continue
+        cases.append(
+            ParityCase(
+                str(phases),
+                workers=2 if index % 2 else 1,
+                order=shuffled if index % 3 != 2 else "sorted",
+                batch_size=next(batches) if phases.p5 else None,
+                page_size=next(pages) if index != 3 else None,
+            )
+        )
+    cases.append(ParityCase("all"))  # the gated combination at the scanner's defaults
+    return cases
+
+
+def edge_plan(seed: int = 1) -> list[ParityCase]:
+    """Threshold-edge scenarios (thousands of objects): the reference and two rows that decide the
+    scope differently — streaming (count known only when the stream ends) and collect-then-release."""
+    return [
+        REFERENCE,
+        ParityCase("all", 2, f"shuffled:{seed}", batch_size=50, page_size=7),
+        ParityCase("P2+P4+P6", 1, f"shuffled:{seed}"),
+    ]
+
+
+def grid_plan(combinations: list[str], workers: list[int], orders: list[str]) -> list[ParityCase]:
+    """Every (combination, worker count, order), the reference first."""
+    cases = [REFERENCE]
+    cases += [
+        ParityCase(c, w, o)
+        for c in combinations
+        for w in workers
+        for o in orders
+        if (c, w, o) != ("baseline", 1, "sorted")
+    ]
+    return cases
