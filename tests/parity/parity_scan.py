@@ -96,13 +96,14 @@ def scan_source(
     exceptions: Iterable[PostureException] = (),
     with_state: bool = False,
     policy_library: Library | None = None,
+    audit: bool = False,
 ) -> Any:
     """One scan, as the CLI runs it; returns the report dict (and the state when `with_state`)."""
     chosen = phases if isinstance(phases, Phases) else Phases.parse(phases)
     lib = policy_library or library()
     eng = engine(engine_name)
     selected = lib.select(None, list(controls))
-    options = ScanOptions(chosen, workers, batch_size, large_cluster_size, control_order)
+    options = ScanOptions(chosen, workers, batch_size, large_cluster_size, control_order, audit)
     state: ScanState = run_scan(source, lib, eng, selected, options)
     try:
         ctx = ReportContext(lib, eng.info, options, (), tuple(exceptions), PINNED_TIME, source.description)
