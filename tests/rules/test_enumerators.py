@@ -30,7 +30,12 @@ def test_the_library_ships_enumerators_and_shared_rules_with_different_inputs() 
     shared = {
         name: ids
         for name, ids in users.items()
-        if len({json.dumps(LIBRARY.data_for(LIBRARY.rules[name], LIBRARY.controls[c]), sort_keys=True) for c in ids})
+        if len(
+            {
+                json.dumps(LIBRARY.data_for(LIBRARY.rules[name], LIBRARY.controls[c]), sort_keys=True)
+                for c in ids
+            }
+        )
         > 1
     }
     assert len(shared) >= 2
