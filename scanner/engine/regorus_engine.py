@@ -33,6 +33,15 @@ _T = TypeVar("_T")
 _REGORUS_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ksbench-regorus")
 
 
+def _thread_for_child() -> None:
+    """A forked child (mutation testing forks per mutant) has no copy of the thread: start its own."""
+    global _REGORUS_THREAD
+    _REGORUS_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ksbench-regorus")
+
+
+os.register_at_fork(after_in_child=_thread_for_child)
+
+
 def _on_regorus_thread(fn: Callable[..., _T], *args: Any) -> _T:
     return _REGORUS_THREAD.submit(fn, *args).result()
 

@@ -4,13 +4,11 @@ each assertion pins a behaviour a parity run depends on, on the real regorus eng
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 
-from scanner.engine import DENY_QUERY, CompileError, load_engine, regorus_engine
+from scanner.engine import DENY_QUERY, CompileError, load_engine
 from scanner.engine.cache import RuleCompiler, compile_key
 from scanner.match import WHOLE_CLUSTER, Grouper, match_key, select, split_by_namespace
 from scanner.policies import MatchEntry
@@ -21,13 +19,8 @@ BROKEN = {"r/raw.rego": "package armo_builtins\ndeny contains x if {"}
 
 
 @pytest.fixture
-def engine(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    # regorus calls run on one module-level thread, which a fork (mutmut forks per mutant) does not
-    # copy: each test gets a thread of its own process.
-    thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ksbench-regorus")
-    monkeypatch.setattr(regorus_engine, "_REGORUS_THREAD", thread)
-    yield load_engine("regorus")
-    thread.shutdown(wait=True)
+def engine() -> Any:
+    return load_engine("regorus")
 
 
 def test_the_compile_key_changes_with_every_input(engine: Any) -> None:
