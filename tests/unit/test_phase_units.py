@@ -171,8 +171,9 @@ def test_the_grouper_caches_by_match_scope_and_batch(cached: bool) -> None:
     grouper.objects_for(PODS_AND_NODES, INDEX, "a", 1)
     assert (grouper.computations, grouper.cache_hits) == ((3, 1) if cached else (4, 0))
     grouper.forget_batch(1)
-    grouper.objects_for(PODS_AND_NODES, INDEX, "*", 1)
-    grouper.objects_for(PODS_AND_NODES, INDEX, "*", 2)
+    grouper.objects_for(PODS_AND_NODES, INDEX, "*", 2)  # another batch's selection stays cached
+    assert (grouper.computations, grouper.cache_hits) == ((3, 2) if cached else (5, 0))
+    grouper.objects_for(PODS_AND_NODES, INDEX, "*", 1)  # the forgotten batch's is computed again
     assert (grouper.computations, grouper.cache_hits) == ((4, 2) if cached else (6, 0))
 
 
@@ -191,7 +192,89 @@ def test_the_grouper_caches_scopes_until_their_batch_is_forgotten(cached: bool) 
     grouper.scopes_for(key_2, compute)
     assert len(calls) == (2 if cached else 3)
     assert grouper.cache_hits == (1 if cached else 0)
-    grouper.forget_batch(1)
-    grouper.scopes_for(key_1, compute)
     grouper.scopes_for(key_2, compute)
-    assert len(calls) == (3 if cached else 5)
+    assert grouper.cache_hits == (2 if cached else 0)
+    grouper.forget_batch(1)
+    grouper.scopes_for(key_2, compute)  # another batch's split stays cached
+    assert len(calls) == (2 if cached else 5)
+    grouper.scopes_for(key_1, compute)  # the forgotten batch's is computed again
+    assert len(calls) == (3 if cached else 6)
+
+
+# Mutation-testing fixtures: each kills mutants that survived the tests above (docs/mutation.md).
+
+
+def test_the_compile_key_ignores_the_order_of_the_data(engine: Any) -> None:
+    assert compile_key(engine, "r", MODULE, {"a": 1, "b": 2}, DENY_QUERY) == compile_key(
+        engine, "r", MODULE, {"b": 2, "a": 1}, DENY_QUERY
+    )
+
+
+@pytest.mark.parametrize("cached", [False, True])
+def test_a_compiled_rule_answers_its_own_query(engine: Any, cached: bool) -> None:
+    compiler = RuleCompiler(engine, cache_enabled=cached)
+    compiled = compiler.get("r", MODULE, {"n": 3}, DENY_QUERY)
+    assert compiled.evaluate([{"kind": "Pod"}]).responses == ({"n": 3},)
+    compiler.release(compiled)
+    compiler.close()
+
+
+def test_every_hit_and_every_stray_close_is_counted(engine: Any) -> None:
+    compiler = RuleCompiler(engine, cache_enabled=True)
+    compiled = compiler.get("r", MODULE, {"n": 1}, DENY_QUERY)
+    for _ in range(3):
+        compiler.get("r", MODULE, {"n": 1}, DENY_QUERY)
+    assert compiler.cache_hits == 3
+    uncached = RuleCompiler(engine, cache_enabled=False)
+    for _ in range(3):
+        uncached.release(compiled)  # never opened by `uncached`
+    assert uncached.closes_unmatched == 3
+    compiler.close()
+
+
+def test_a_plan_drops_a_cached_compile_error_without_closing_it(engine: Any) -> None:
+    compiler = RuleCompiler(engine, cache_enabled=True)
+    with pytest.raises(CompileError):
+        compiler.get("bad", BROKEN, {}, DENY_QUERY)
+    compiler.plan({})  # the error is stale: dropped, and there is nothing to close
+    with pytest.raises(CompileError):
+        compiler.get("bad", BROKEN, {}, DENY_QUERY)
+    assert compiler.compilations == 2 and compiler.closes_unmatched == 0
+
+
+class _SlowEngine:
+    """The real engine, with compile held until `go` is set (to line threads up on one key)."""
+
+    def __init__(self, engine: Any) -> None:
+        self.info = engine.info
+        self._engine = engine
+        self.started = threading.Event()
+        self.go = threading.Event()
+
+    def compile(self, modules: Any, data: Any, query: str) -> Any:
+        self.started.set()
+        self.go.wait(timeout=30)
+        return self._engine.compile(modules, data, query)
+
+
+def test_threads_that_waited_for_a_compilation_each_count_a_hit(engine: Any) -> None:
+    slow = _SlowEngine(engine)
+    compiler = RuleCompiler(slow, cache_enabled=True)  # type: ignore[arg-type]
+    got: list[Any] = []
+
+    def get() -> None:
+        got.append(compiler.get("r", MODULE, {"n": 1}, DENY_QUERY))
+
+    first = threading.Thread(target=get)
+    first.start()
+    assert slow.started.wait(timeout=30)
+    waiting = [threading.Thread(target=get) for _ in range(2)]
+    for thread in waiting:
+        thread.start()
+    threading.Event().wait(0.2)  # both reach the key's lock while the first compiles
+    slow.go.set()
+    for thread in [first, *waiting]:
+        thread.join(timeout=30)
+    assert compiler.compilations == 1 and compiler.cache_hits == 2
+    assert len(got) == 3 and all(g is got[0] for g in got)
+    compiler.close()
