@@ -348,7 +348,8 @@ def test_invalid_scenarios_name_the_field_and_what_is_allowed(change: dict[str, 
 
 def test_unknown_scenario_lists_the_known_ones(tmp_path: Path) -> None:
     with pytest.raises(
-        UsageError, match=r"unknown scenario 'nope'; known scenarios: adversarial, edge-2500, edge-2501, huge, large"
+        UsageError,
+        match=r"unknown scenario 'nope'; known scenarios: adversarial, edge-2500, edge-2501, huge, large",
     ):
         load_scenario("nope")
     bad = tmp_path / "bad.toml"
