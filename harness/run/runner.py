@@ -59,32 +59,29 @@ class ParityChecker(Protocol):
 
 
 class ScannerParity:
-    """Reports read through the scanner's own readers (scanner.report, scanner.parity)."""
+    """Reports read through the scanner's report reader: a ksbench report, or kubescape's own by its shape."""
 
     def __init__(self) -> None:
         try:
-            from scanner import parity, reader
+            from scanner import reader
         except ImportError as exc:
             from harness.exit_codes import EnvironmentProblem
 
             raise EnvironmentProblem(f"the scanner's report readers are not available ({exc})") from exc
-        self._parity: Any = parity
         self._reader: Any = reader
 
     def _load(self, path: Path) -> Any:
         try:
-            return self._reader.load_report(path)
-        except (OSError, ValueError) as exc:
-            raise ReportUnreadable(f"{path.name}: {exc}") from exc
-        except Exception as exc:  # ReportError and friends: a wrong format_version
+            return self._reader.load_findings(path)
+        except Exception as exc:  # ReportError and friends: unreadable, or a wrong format_version
             raise ReportUnreadable(f"{path.name}: {exc}") from exc
 
     def digest(self, report: Path) -> str:
-        return str(self._parity.digest(self._load(report)))
+        return str(self._load(report).digest())
 
     def differences(self, baseline: Path, candidate: Path, limit: int) -> list[str]:
-        found = self._parity.differences(self._load(baseline), self._load(candidate), limit=limit)
-        return [str(d) for d in found]
+        found: list[str] = self._reader.differences(self._load(baseline), self._load(candidate), limit)
+        return found
 
 
 # How many clean blocks a scenario needs under `--repeat auto`, from the results so far
