@@ -12,9 +12,9 @@ from pathlib import Path
 
 from harness import results
 from harness.commands.bench import finish
-from harness.commands.gate import add_enforce_option, enforced_gates, load
+from harness.commands.options import add_enforce_option, enforced_gates
 from harness.exit_codes import UsageError
-from harness.run import runner, shards
+from harness.run import shards
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -35,11 +35,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run(args: argparse.Namespace) -> int:
     enforced = enforced_gates(args)
-    given = [shards.Shard((p if p.is_dir() else p.parent).resolve(), load(p)) for p in args.shards]
+    given = [
+        shards.Shard((p if p.is_dir() else p.parent).resolve(), results.load_given(p)) for p in args.shards
+    ]
     args.out.mkdir(parents=True, exist_ok=True)
     try:
         suite = shards.merge(given, args.out.resolve(), force=args.force)
     except shards.ShardsDisagree as exc:
         raise UsageError(str(exc)) from exc
-    results.dump(suite, args.out / runner.RESULTS_FILE)
+    results.dump(suite, args.out / results.RESULTS_FILE)
     return finish(suite, args.out, enforced, html=not args.no_html)
