@@ -69,7 +69,7 @@ class Clean:
         result = call.spawn(
             (clean_argv if call.python else exec_argv)(call.target, stats_path),
             stats_path=stats_path,
-            on_start=proc_sampler.start,
+            on_start=proc_sampler.start if call.python else proc_sampler.start_exec_child,
             extra_env={STAGE_EVENTS_ENV: str(events_path)},
         )
         problem = None
