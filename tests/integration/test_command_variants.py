@@ -89,7 +89,9 @@ def test_a_slower_variant_fails_the_wall_gate_and_memory_is_measured_from_wait4(
     stats = (out / "runs" / "small" / "slow" / "clean-candidate-r0" / "child-stats.txt").read_text()
     assert "peak_rss_source=ru_maxrss-exec" in stats
     slow = next(r for r in suite.runs() if r.combination == "slow" and r.repetition == 0)
-    assert slow.metrics.get("peak_cpu_cores", 0.0) > 0.0  # the timeline sampled the program, not the trampoline
+    assert (
+        slow.metrics.get("peak_cpu_cores", 0.0) > 0.0
+    )  # the timeline sampled the program, not the trampoline
 
 
 @pytest.mark.slow
