@@ -11,8 +11,8 @@ subStatus,info}` and `rules[]` with `status`, `paths[]` of `failedPath`/`fixPath
 here are kept as they are, so a newer kubescape's additions still count as findings.
 
 Normalising means: results by resource ID, controls by ID, rules by name, paths, exceptions and
-related IDs as sets, frameworks by name, floats rounded (their last digits depend on summation
-order); dropped are what describes the run rather than the findings (time stamps, GUIDs, the
+related IDs as sets, frameworks by name, floats to 4 significant digits (kubescape sums scores
+in float32 in map order: one build's scores differ in the 7th digit run to run); dropped are what describes the run rather than the findings (time stamps, GUIDs, the
 kubescape version and output options). The result has the shape `scanner.parity.differences`
 walks. Pure; must not import the scan pipeline: reading a report never loads an engine.
 """
@@ -42,7 +42,7 @@ RUN_SCAN_METADATA = (
     "omitRawResources",
     "hostScanner",
 )
-FLOAT_DIGITS = 6
+FLOAT_SIGNIFICANT_DIGITS = 4
 
 
 def is_kubescape_report(data: object) -> bool:
@@ -57,7 +57,9 @@ def is_kubescape_report(data: object) -> bool:
 
 def _round_floats(value: Any) -> Any:
     if isinstance(value, float):
-        return round(value, FLOAT_DIGITS)
+        rounded = float(f"{value:.{FLOAT_SIGNIFICANT_DIGITS}g}")
+        # 100 and 99.99999 (written as 100.0 after rounding) are the same score.
+        return int(rounded) if rounded.is_integer() else rounded
     if isinstance(value, dict):
         return {k: _round_floats(v) for k, v in value.items()}
     if isinstance(value, list):
