@@ -19,7 +19,7 @@ from harness.clusters import BACKENDS
 from harness.commands.options import add_scanner_option, cluster_opener, policy_scan_args, scanner_prefix
 from harness.exit_codes import EXIT_FINDINGS_MISMATCH, EXIT_OK, EnvironmentProblem, UsageError
 from harness.run import process, runner
-from scanner.phases import PhasesError, parse_combinations
+from scanner.phases import Phases, PhasesError, parse_combinations
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -94,7 +94,11 @@ def run(args: argparse.Namespace) -> int:
                 result = process.run(
                     argv,
                     timeout_seconds=args.timeout,
-                    env={**os.environ, "TMPDIR": str(scratch)},
+                    env={
+                        **os.environ,
+                        "TMPDIR": str(scratch),
+                        **Phases.parse(combination).runtime_environment(),
+                    },
                     stderr_path=directory / "stderr.txt",
                 )
                 if not result.ok:

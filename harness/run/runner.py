@@ -480,7 +480,7 @@ class Bench:
             self.out,
             f"{step.scenario} · {step.combination}",
             self.plan.timeout_seconds,
-            self._spawner(directory, dict(variant.env) if variant else {}),
+            self._spawner(directory, step.combination, dict(variant.env) if variant else {}),
             python=variant is None or variant.is_python,
         )
         measured = instrument.measure(call)
@@ -508,14 +508,17 @@ class Bench:
             dict(measured.peak_stages) if kept else {},
         )  # fmt: skip
 
-    def _spawner(self, directory: Path, variant_env: dict[str, str]) -> Spawn:
-        """process.run bound to this run's output files, time-out, private temp directory and env."""
+    def _spawner(self, directory: Path, combination: str, variant_env: dict[str, str]) -> Spawn:
+        """process.run bound to this run's output files, time-out, private temp directory and environment."""
         # A private temp dir per run: the kubernetes client caches discovery in the temp dir,
         # shared across processes, so otherwise only the first run would pay for discovery.
         scratch = directory / "tmp"
         scratch.mkdir(exist_ok=True)
+        phases = results.phases_of(combination)
+        # X3 is the Go runtime's GC target, read once at process start: it travels in the environment.
+        runtime = phases.runtime_environment() if phases is not None else {}
         # A crash's traceback is kept in the run's stderr.txt; a user's scan prints one line.
-        env = {**os.environ, "TMPDIR": str(scratch), "KSBENCH_TRACEBACK": "1", **variant_env}
+        env = {**os.environ, "TMPDIR": str(scratch), "KSBENCH_TRACEBACK": "1", **runtime, **variant_env}
 
         def spawn(
             argv: Sequence[str],
