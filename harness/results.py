@@ -76,8 +76,10 @@ def phases_of(combination: str) -> Phases | None:
 
 
 def combination_numbers(combination: str) -> frozenset[int] | None:
+    """The plan phases of a combination; None when it is not one (or holds a candidate beyond the plan)."""
     phases = phases_of(combination)
-    return None if phases is None else frozenset(phases.numbers)
+    # A candidate (X1, …) is not a plan combination: it must never stand for one in the plan's fits.
+    return None if phases is None or phases.extras else frozenset(phases.numbers)
 
 
 class ResultsFormatError(ValueError):

@@ -10,7 +10,7 @@ Pure: no I/O, no rendering, no format version; must not import scanner.report.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,20 +40,70 @@ def aggregate(
     state: ScanState, library: Library, frameworks: tuple[str, ...], exceptions: tuple[PostureException, ...]
 ) -> Aggregate:
     """`frameworks` as asked for (empty: every framework in the library)."""
-    controls = sorted(state.controls, key=lambda c: c.control_id)
-    members = _framework_members(library, frameworks, controls)
-    frameworks_of = {
-        c.control_id: frozenset(name for name, ids in members if c.control_id in ids) for c in controls
-    }
-    results, per_control, resource_status = _resource_results(
-        state, controls, frameworks_of, list(exceptions)
-    )
-    summary_controls = {
-        c.control_id: _control_summary(c, per_control[c.control_id], _skip_reasons(state, c))
-        for c in controls
-    }
-    summary = _summary_details(controls, summary_controls, members, resource_status)
-    return Aggregate(results, summary)
+    stream = AggregateStream(state, library, frameworks, exceptions)
+    results = list(stream.results())
+    return Aggregate(results, stream.summary_details())
+
+
+class AggregateStream:
+    """The same findings one resource at a time: X2 writes each result as it comes, holding none.
+
+    `results()` must be read to the end before `summary_details()`; `release_rows` drops each
+    resource's row from the results table once its entry is built (nothing reads it again).
+    """
+
+    def __init__(
+        self,
+        state: ScanState,
+        library: Library,
+        frameworks: tuple[str, ...],
+        exceptions: tuple[PostureException, ...],
+        release_rows: bool = False,
+    ) -> None:
+        self._state = state
+        self._controls = sorted(state.controls, key=lambda c: c.control_id)
+        self._members = _framework_members(library, frameworks, self._controls)
+        self._frameworks_of = {
+            c.control_id: frozenset(name for name, ids in self._members if c.control_id in ids)
+            for c in self._controls
+        }
+        self._exceptions = list(exceptions)
+        self._release_rows = release_rows
+        self._per_control: dict[str, ByStatus] = {
+            c.control_id: {PASSED: [], FAILED: [], SKIPPED: []} for c in self._controls
+        }
+        self._resource_status: dict[ResourceID, str] = {}
+        self._done = False
+
+    def results(self) -> Iterator[dict[str, Any]]:
+        """Results per resource, sorted by ID."""
+        rows = self._state.table.rows()
+        for rid in sorted(rows):
+            row = rows.pop(rid) if self._release_rows else rows[rid]
+            if self._release_rows:
+                self._state.table.forget(rid)
+            entry = _resource_result(
+                self._state,
+                rid,
+                row,
+                self._controls,
+                self._frameworks_of,
+                self._exceptions,
+                self._per_control,
+            )
+            if entry is not None:
+                self._resource_status[rid] = status_of(str(e["status"]["status"]) for e in entry["controls"])
+                yield entry
+        self._done = True
+
+    def summary_details(self) -> dict[str, Any]:
+        if not self._done:
+            raise RuntimeError("summary_details() before every result was read")
+        summary_controls = {
+            c.control_id: _control_summary(c, self._per_control[c.control_id], _skip_reasons(self._state, c))
+            for c in self._controls
+        }
+        return _summary_details(self._controls, summary_controls, self._members, self._resource_status)
 
 
 def status_of(statuses: Iterable[str]) -> str:
@@ -94,36 +144,29 @@ def _mean_score(scores: Iterable[float | None]) -> float:
 # -- per resource -----------------------------------------------------------------------
 
 
-def _resource_results(
+def _resource_result(
     state: ScanState,
+    rid: ResourceID,
+    row: dict[str, dict[str, RuleRecord]],
     controls: list[Control],
     frameworks_of: dict[str, frozenset[str]],
     exceptions: list[PostureException],
-) -> tuple[list[dict[str, Any]], dict[str, ByStatus], dict[ResourceID, str]]:
-    """Results per resource (sorted by ID), resources per control and status, status per resource."""
-    results: list[dict[str, Any]] = []
-    per_control: dict[str, ByStatus] = {c.control_id: {PASSED: [], FAILED: [], SKIPPED: []} for c in controls}
-    resource_status: dict[ResourceID, str] = {}
-    rows = state.table.rows()
-    for rid in sorted(rows):
-        entries: list[dict[str, Any]] = []
-        for control in controls:
-            rules = rows[rid].get(control.control_id)
-            if not rules:
-                continue
-            excepted: list[str] = []
-            if status_of(r.status for r in rules.values()) == FAILED:
-                meta = state.inventory.meta.get(rid)
-                excepted = exceptions_for(
-                    exceptions, meta, control.control_id, frameworks_of[control.control_id]
-                )
-            entry = _control_entry(control, rules, excepted)
-            per_control[control.control_id][entry["status"]["status"]].append(rid)
-            entries.append(entry)
-        if entries:
-            results.append({"resourceID": rid, "controls": entries})
-            resource_status[rid] = status_of(str(e["status"]["status"]) for e in entries)
-    return results, per_control, resource_status
+    per_control: dict[str, ByStatus],
+) -> dict[str, Any] | None:
+    """One resource's result (None when no selected control has a record for it); fills `per_control`."""
+    entries: list[dict[str, Any]] = []
+    for control in controls:
+        rules = row.get(control.control_id)
+        if not rules:
+            continue
+        excepted: list[str] = []
+        if status_of(r.status for r in rules.values()) == FAILED:
+            meta = state.inventory.meta.get(rid)
+            excepted = exceptions_for(exceptions, meta, control.control_id, frameworks_of[control.control_id])
+        entry = _control_entry(control, rules, excepted)
+        per_control[control.control_id][entry["status"]["status"]].append(rid)
+        entries.append(entry)
+    return {"resourceID": rid, "controls": entries} if entries else None
 
 
 def _control_entry(control: Control, rules: dict[str, RuleRecord], excepted: list[str]) -> dict[str, Any]:

@@ -16,7 +16,7 @@ import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from scanner import events
 from scanner.engine import ENGINE_NAMES, EngineUnavailable, default_engine_name, load_engine
@@ -24,7 +24,7 @@ from scanner.evaluate import DEFAULT_BATCH_SIZE, LARGE_CLUSTER_SIZE, ScanOptions
 from scanner.exceptions import ExceptionsError, load_exceptions
 from scanner.phases import ENV_VAR, Phases, PhasesError
 from scanner.policies import PolicyError, load_data_control_inputs, load_library
-from scanner.report import ReportContext, build, render_pretty, write_json
+from scanner.report import ReportContext, build, render_pretty, write_json, write_json_streamed
 from scanner.results import SKIPPED
 from scanner.scan import run_scan, wanted_kinds
 from scanner.sources import Source, SourceUnavailable
@@ -228,6 +228,8 @@ def _main(args: argparse.Namespace) -> int:
         engine = load_engine(args.engine or default_engine_name())
     except EngineUnavailable as exc:
         return _fail(str(exc), EXIT_USAGE)
+    if phases.x3 and os.environ.get("GOGC") is None:
+        say("X3 asks for GOGC in the environment the scanner starts with (the Go runtime reads it only then)")
     say(
         f"engine {engine.info.name} {engine.info.version} ({engine.info.rego_version}); phases {phases}; "
         f"{len(controls)} controls; {args.workers} worker(s)"
@@ -273,12 +275,8 @@ def _main(args: argparse.Namespace) -> int:
     ctx = ReportContext(
         library, engine.info, options, tuple(args.framework), tuple(exceptions), now, source.description
     )
-    with events.span("aggregate"):
-        report = build(state, ctx)
-    say(f"{state.inventory.counters.objects_collected} resources, {len(state.problems)} problem(s)")
     try:
-        with events.span("report"):
-            _write_report(args, report, state)
+        report = _write_report(args, state, ctx)
     except OSError as exc:
         return _fail(
             f"cannot write the report to {args.output or 'standard output'}: {exc.strerror or exc}",
@@ -286,6 +284,7 @@ def _main(args: argparse.Namespace) -> int:
         )
     finally:
         state.inventory.raw.close()
+    say(f"{state.inventory.counters.objects_collected} resources, {len(state.problems)} problem(s)")
     if args.fail_threshold is not None:
         incomplete = _incomplete(report, len(state.problems) + len(state.inventory.invalid))
         if incomplete:
@@ -301,16 +300,30 @@ def _main(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _write_report(args: argparse.Namespace, report: dict[str, Any], state: ScanState) -> None:
+def _write_report(args: argparse.Namespace, state: ScanState, ctx: ReportContext) -> dict[str, Any]:
+    """Write the report where asked; returns what a summary reads."""
     if args.format == "json":
         if args.output:
             with args.output.open("w", encoding="utf-8") as out:
-                write_json(report, state, out)
-        else:
-            write_json(report, state, sys.stdout)
-    else:
+                return _write_json(state, ctx, out)
+        return _write_json(state, ctx, sys.stdout)
+    with events.span("aggregate"):
+        report = build(state, ctx)
+    with events.span("report"):
         text = render_pretty(report)
         if args.output:
             args.output.write_text(text, encoding="utf-8")
         else:
             sys.stdout.write(text)
+    return report
+
+
+def _write_json(state: ScanState, ctx: ReportContext, out: IO[str]) -> dict[str, Any]:
+    if ctx.options.phases.x2:
+        with events.span("report"):  # X2 aggregates each resource as it writes it
+            return write_json_streamed(state, ctx, out)
+    with events.span("aggregate"):
+        report = build(state, ctx)
+    with events.span("report"):
+        write_json(report, state, out)
+    return report

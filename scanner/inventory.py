@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import tempfile
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -112,8 +112,12 @@ class CollectionCounters:
 class Inventory:
     """Live objects by ID, their metadata, and an index by (api group, version, kind)."""
 
-    def __init__(self, raw_store: RawStore) -> None:
+    def __init__(
+        self, raw_store: RawStore, live_form: Callable[[KubeObject], KubeObject] | None = None
+    ) -> None:
         self.objects: dict[ResourceID, KubeObject] = {}
+        # X1: what evaluation sees may be a pruned copy; the raw store always gets the object as delivered.
+        self._live_form = live_form
         self.meta: dict[ResourceID, ResourceMeta] = {}
         self.namespace_of: dict[ResourceID, str] = {}
         self.order: list[ResourceID] = []
@@ -140,11 +144,11 @@ class Inventory:
             self.counters.duplicates_dropped += 1
             return None
         self._seen.add(key)
-        self.objects[rid] = obj
+        self.raw.put(rid, obj)
+        self.objects[rid] = obj if self._live_form is None else self._live_form(obj)
         self.meta[rid] = meta_of(obj)
         self.namespace_of[rid] = namespace_of(obj)
         self.order.append(rid)
-        self.raw.put(rid, obj)
         self.counters.objects_collected += 1
         self._held(+1)
         return rid

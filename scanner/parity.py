@@ -10,8 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+# A report's canonical form: this module's `normalise` for ksbench reports; another reader
+# (scanner.kubescape_report) passes its own for reports of another shape.
+Normaliser = Callable[[dict[str, Any]], dict[str, Any]]
 
 # Metadata that describes how the scan ran, not what it found.
 RUN_METADATA = ("phases", "workers", "engine", "options", "counters", "audit", "source")
@@ -42,12 +47,12 @@ def normalise(report: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def canonical(report: dict[str, Any]) -> bytes:
-    return json.dumps(normalise(report), sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+def canonical(report: dict[str, Any], normaliser: Normaliser = normalise) -> bytes:
+    return json.dumps(normaliser(report), sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def digest(report: dict[str, Any]) -> str:
-    return hashlib.sha256(canonical(report)).hexdigest()
+def digest(report: dict[str, Any], normaliser: Normaliser = normalise) -> str:
+    return hashlib.sha256(canonical(report, normaliser)).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -113,9 +118,11 @@ def _keyed(items: list[dict[str, Any]], key: str) -> dict[str, dict[str, Any]]:
     return {item[key]: item for item in items}
 
 
-def differences(baseline: dict[str, Any], candidate: dict[str, Any], limit: int = 10) -> list[Difference]:
+def differences(
+    baseline: dict[str, Any], candidate: dict[str, Any], limit: int = 10, normaliser: Normaliser = normalise
+) -> list[Difference]:
     """The first `limit` differences, each naming control, resource and field; [] when identical."""
-    a, b = normalise(baseline), normalise(candidate)
+    a, b = normaliser(baseline), normaliser(candidate)
     out: list[Difference] = []
     ra, rb = _keyed(a.pop("results", []), "resourceID"), _keyed(b.pop("results", []), "resourceID")
     for rid in sorted(set(ra) | set(rb)):

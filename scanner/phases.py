@@ -1,7 +1,8 @@
-"""The Phases value: which of the plan's six optimizations are on.
+"""The Phases value: which of the plan's six optimizations, and which candidates beyond it, are on.
 
-One parser and one canonical spelling (`baseline`, `all`, `P1+P3+P5`) used in every output.
-Pure: no I/O.
+One parser and one canonical spelling (`baseline`, `all`, `P1+P3+P5`, `all+X1`, `P5+X2`) used in
+every output. The plan's phases are P1–P6 and `all` means those six; the candidates beyond the
+plan are X1, X2, … so nobody mistakes one for the plan's. Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -19,7 +20,16 @@ PHASE_NAMES: dict[int, str] = {
     5: "streaming in batches",
     6: "early release of objects",
 }
+# Candidates beyond the plan (README: "Beyond the plan"); never part of `all`.
+EXTRA_NAMES: dict[int, str] = {
+    1: "fields no rule reads dropped before evaluation",
+    2: "results streamed to the report",
+    3: "Go garbage collector target lowered (GOGC)",
+}
 ENV_VAR = "KSBENCH_PHASES"
+# X3: the OPA binding's Go runtime reads GOGC once, from the environment the process started with
+# (setting it from Python afterwards does not reach it), so X3 is an environment for the scanner.
+X3_ENVIRONMENT: dict[str, str] = {"GOGC": "25"}
 
 
 class PhasesError(ValueError):
@@ -34,31 +44,45 @@ class Phases:
     p4: bool = False
     p5: bool = False
     p6: bool = False
+    x1: bool = False
+    x2: bool = False
+    x3: bool = False
 
     @classmethod
-    def of(cls, numbers: set[int] | frozenset[int]) -> Phases:
+    def of(
+        cls, numbers: set[int] | frozenset[int], extras: set[int] | frozenset[int] = frozenset()
+    ) -> Phases:
         bad = sorted(n for n in numbers if n not in PHASE_NAMES)
         if bad:
             raise PhasesError(f"no phase {bad[0]}: phases are 1 to 6")
-        return cls(*(n in numbers for n in PHASE_NAMES))
+        bad = sorted(n for n in extras if n not in EXTRA_NAMES)
+        if bad:
+            raise PhasesError(f"no candidate X{bad[0]}: candidates are X1 to X{len(EXTRA_NAMES)}")
+        return cls(*(n in numbers for n in PHASE_NAMES), *(n in extras for n in EXTRA_NAMES))
 
     @classmethod
     def parse(cls, text: str) -> Phases:
-        """Parse `baseline`, `none`, `all`, `1,3,5`, `P1+P3+P5` or `p1 p3`."""
+        """Parse `baseline`, `none`, `all`, `1,3,5`, `P1+P3+P5`, `p1 p3`, `all+X1` or `5,x2`."""
         spelled = text.strip().lower()
         if spelled in ("", "baseline", "none", "0"):
             return cls()
-        if spelled == "all":
-            return cls.of(set(PHASE_NAMES))
         numbers: set[int] = set()
+        extras: set[int] = set()
         for token in spelled.replace("+", ",").replace(" ", ",").split(","):
-            token = token.strip().removeprefix("p")
+            token = token.strip()
             if not token:
                 continue
+            if token == "all":
+                numbers.update(PHASE_NAMES)
+                continue
+            chosen = extras if token.startswith("x") else numbers
+            token = token.removeprefix("x").removeprefix("p")
             if not token.isdigit():
-                raise PhasesError(f"cannot read phases {text!r}: use baseline, all, or numbers like 1,3,5")
-            numbers.add(int(token))
-        return cls.of(numbers)
+                raise PhasesError(
+                    f"cannot read phases {text!r}: use baseline, all, numbers like 1,3,5, or candidates like X1"
+                )
+            chosen.add(int(token))
+        return cls.of(numbers, extras)
 
     @classmethod
     def from_env(cls, default: str = "baseline") -> Phases:
@@ -66,18 +90,31 @@ class Phases:
 
     @property
     def numbers(self) -> tuple[int, ...]:
+        """The plan's phases that are on (candidates are `extras`)."""
         flags = (self.p1, self.p2, self.p3, self.p4, self.p5, self.p6)
         return tuple(n for n, on in zip(PHASE_NAMES, flags, strict=True) if on)
 
+    @property
+    def extras(self) -> tuple[int, ...]:
+        """The candidates beyond the plan that are on: 1 for X1, …"""
+        flags = (self.x1, self.x2, self.x3)
+        return tuple(n for n, on in zip(EXTRA_NAMES, flags, strict=True) if on)
+
     def __str__(self) -> str:
-        if not self.numbers:
-            return "baseline"
-        if len(self.numbers) == len(PHASE_NAMES):
-            return "all"
-        return "+".join(f"P{n}" for n in self.numbers)
+        plan = ["all"] if len(self.numbers) == len(PHASE_NAMES) else [f"P{n}" for n in self.numbers]
+        parts = plan + [f"X{n}" for n in self.extras]
+        return "+".join(parts) or "baseline"
+
+    def runtime_environment(self) -> dict[str, str]:
+        """Variables the scanner's process must start with for these phases (X3's Go GC target)."""
+        return dict(X3_ENVIRONMENT) if self.x3 else {}
 
     def without(self, number: int) -> Phases:
-        return Phases.of(set(self.numbers) - {number})
+        return Phases.of(set(self.numbers) - {number}, set(self.extras))
+
+    def plan_only(self) -> Phases:
+        """The same plan phases with no candidate: what the plan's verdict is judged on."""
+        return Phases.of(set(self.numbers))
 
 
 BASELINE = Phases()
@@ -85,7 +122,7 @@ ALL = Phases.of(set(PHASE_NAMES))
 
 
 def all_combinations() -> Iterator[Phases]:
-    """All 64 combinations, baseline first, then by number of phases."""
+    """All 64 combinations of the plan's phases, baseline first, then by number of phases."""
     for size in range(len(PHASE_NAMES) + 1):
         for chosen in itertools.combinations(PHASE_NAMES, size):
             yield Phases.of(set(chosen))
@@ -117,7 +154,7 @@ def pairwise_combinations() -> list[Phases]:
 
 
 def parse_combinations(text: str) -> list[Phases]:
-    """`key`, `pairwise` (6), `all` (the 64), or a `;`-separated list such as `baseline;1;1,3,5`."""
+    """`key`, `pairwise` (6), `all` (the 64), or a `;`-separated list such as `baseline;1;1,3,5;all+X1`."""
     spelled = text.strip().lower()
     if spelled == "key":
         return key_combinations()

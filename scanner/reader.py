@@ -1,4 +1,5 @@
-"""The report reader: loads a ksbench JSON report and checks its format version.
+"""The report reader: loads a ksbench JSON report and checks its format version; or, by its
+shape, a report kubescape itself wrote (scanner.kubescape_report), for parity between builds.
 
 What the harness (and anyone outside the scanner) reads reports with. Must not import the scan
 pipeline: reading a report never loads the engine, the sources or the policies.
@@ -7,8 +8,11 @@ pipeline: reading a report never loads the engine, the sources or the policies.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from scanner import kubescape_report, parity
 
 FORMAT_VERSION = "ksbench-report/1"
 # format_version history: ksbench-report/1 — first version (kubescape v2 shape + metadata.counters).
@@ -18,15 +22,47 @@ class ReportError(ValueError):
     """A file that is not a ksbench report of a version this code reads."""
 
 
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ReportError(f"{path}: not a readable JSON report: {exc}") from exc
+
+
 def load_report(path: Path) -> dict[str, Any]:
     """Read a JSON report; a missing or other format_version raises ReportError with what to do."""
-    try:
-        report: dict[str, Any] = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise ReportError(f"{path}: not a readable JSON report: {exc}") from exc
+    report: dict[str, Any] = _read_json(path)
     version = report.get("format_version") if isinstance(report, dict) else None
     if version != FORMAT_VERSION:
         raise ReportError(
             f"{path}: report format {version!r}, this ksbench reads {FORMAT_VERSION!r}: scan again with this version"
         )
     return report
+
+
+@dataclass(frozen=True)
+class Findings:
+    """A report of either shape, with the schema it was read as and the normaliser that fits it."""
+
+    schema: str
+    report: dict[str, Any]
+    normaliser: parity.Normaliser
+
+    def digest(self) -> str:
+        return parity.digest(self.report, self.normaliser)
+
+
+def load_findings(path: Path) -> Findings:
+    """A ksbench report (by its format_version) or a kubescape one (by its shape); else ReportError."""
+    data = _read_json(path)
+    if kubescape_report.is_kubescape_report(data):
+        return Findings(kubescape_report.SCHEMA, data, kubescape_report.normalise)
+    return Findings(FORMAT_VERSION, load_report(path), parity.normalise)
+
+
+def differences(baseline: Findings, candidate: Findings, limit: int = 10) -> list[str]:
+    """The minimal diff, one line each; reports of two different schemas differ in that first."""
+    if baseline.schema != candidate.schema:
+        return [f"report: schema: baseline {baseline.schema!r} vs candidate {candidate.schema!r}"]
+    found = parity.differences(baseline.report, candidate.report, limit, baseline.normaliser)
+    return [str(d) for d in found]

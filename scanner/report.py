@@ -10,11 +10,11 @@ the cluster in memory. Computes no findings, statuses or scores: those are scann
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
-from scanner.aggregate import SEVERITIES, aggregate
+from scanner.aggregate import SEVERITIES, AggregateStream, aggregate
 from scanner.engine import EngineInfo
 from scanner.evaluate import ScanOptions, ScanState
 from scanner.exceptions import PostureException
@@ -46,6 +46,36 @@ def build(state: ScanState, ctx: ReportContext) -> dict[str, Any]:
         "results": findings.results,
         "metadata": _metadata(state, ctx),
     }
+
+
+def write_report_json(state: ScanState, ctx: ReportContext, out: IO[str]) -> dict[str, Any]:
+    """The JSON report; returns what a summary reads (X2 streams the results instead of holding them)."""
+    if ctx.options.phases.x2:
+        return write_json_streamed(state, ctx, out)
+    report = build(state, ctx)
+    write_json(report, state, out)
+    return report
+
+
+def write_json_streamed(state: ScanState, ctx: ReportContext, out: IO[str]) -> dict[str, Any]:
+    """X2: the same bytes as `write_json(build(…))`, each result written as it is built and then dropped.
+
+    Returns the report without `results` (the summary a terminal or --fail-threshold reads).
+    """
+    stream = AggregateStream(state, ctx.library, ctx.frameworks, ctx.exceptions, release_rows=True)
+    head = {
+        "format_version": FORMAT_VERSION,
+        "generationTime": ctx.generation_time,
+        "metadata": _metadata(state, ctx),
+    }
+    out.write("{\n")
+    for key in sorted(head):  # every key sorts before "results", and "summaryDetails" after it
+        out.write(f"{_dumps(key)}:{_dumps(head[key])},\n")
+    _write_results(stream.results(), out)
+    summary = stream.summary_details()
+    out.write(f"{_dumps('summaryDetails')}:{_dumps(summary)},\n")
+    _write_resources(state, out)
+    return {**head, "summaryDetails": summary}
 
 
 def _metadata(state: ScanState, ctx: ReportContext) -> dict[str, Any]:
@@ -89,11 +119,23 @@ def write_json(report: dict[str, Any], state: ScanState, out: IO[str]) -> None:
     out.write("{\n")
     for key in sorted(report):
         if key == "results":
-            out.write('"results":[\n')
-            out.write(",\n".join(_dumps(item) for item in report["results"]))
-            out.write("\n],\n")
+            _write_results(report["results"], out)
         else:
             out.write(f"{_dumps(key)}:{_dumps(report[key])},\n")
+    _write_resources(state, out)
+
+
+def _write_results(results: Iterable[dict[str, Any]], out: IO[str]) -> None:
+    # One item at a time: joining them first would hold a second copy of every result as one string.
+    out.write('"results":[\n')
+    first = True
+    for item in results:
+        out.write(("" if first else ",\n") + _dumps(item))
+        first = False
+    out.write("\n],\n")
+
+
+def _write_resources(state: ScanState, out: IO[str]) -> None:
     out.write('"resources":[\n')
     first = True
     for item in _resources(state):

@@ -112,6 +112,13 @@ class ResultsTable:
                     yield by_ordinal[ordinal], row
         yield from self._by_id.items()
 
+    def forget(self, rid: ResourceID) -> None:
+        """X2: drop a resource's row once the report has written it (nothing records after the scan)."""
+        with self._lock:
+            if self.presize and rid in self.ordinals:
+                self._rows[self.ordinals[rid]] = None
+            self._by_id.pop(rid, None)
+
     def rows(self) -> dict[ResourceID, dict[str, dict[str, RuleRecord]]]:
         """Every resource with at least one result, by ID."""
         return dict(self._iter_rows())

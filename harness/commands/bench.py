@@ -26,7 +26,7 @@ from harness.commands.options import (
 from harness.exit_codes import EXIT_FINDINGS_MISMATCH, FindingsMismatch, UsageError
 from harness.judge import gates, noise, planning
 from harness.report import reporters
-from harness.run import runner
+from harness.run import runner, variants
 from harness.run.instruments import registry
 from harness.run.outlock import locked_out
 from scanner.phases import PhasesError, parse_combinations
@@ -89,6 +89,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("--seed", type=int, default=1, help="seed of the run order inside each block")
     add_scanner_option(parser)
+    add_variant_options(parser)
     add_enforce_option(parser)
     parser.add_argument(
         "--ci-gate",
@@ -105,6 +106,54 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help=f"scenarios {FULL_SCENARIOS} and all 64 combinations (unless given)",
     )
     parser.set_defaults(handler=run)
+
+
+def add_variant_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="NAME='COMMAND'",
+        help="a scanner under test as a command line with {report} and {kubeconfig}, {context} or "
+        "{manifests} (repeatable; one must be named baseline); replaces --combinations",
+    )
+    parser.add_argument(
+        "--variants",
+        type=Path,
+        metavar="FILE.toml",
+        help="variants from [variants.NAME] tables (command, env)",
+    )
+    parser.add_argument(
+        "--gate-variant",
+        metavar="NAME",
+        help="the variant the plan's gates judge (default: the first after baseline)",
+    )
+    parser.add_argument(
+        "--shard",
+        metavar="K/N",
+        help="run whole blocks K, K+N, … only (a block's baseline and candidates stay together); "
+        "combine the N result folders with `ksbench merge`",
+    )
+
+
+def build_variants(args: argparse.Namespace) -> tuple[variants.Variant, ...]:
+    try:
+        given = [variants.parse_variant(text) for text in args.variant]
+        if args.variants is not None:
+            given += variants.load_variants(args.variants)
+        return variants.check(given) if given else ()
+    except variants.VariantError as exc:
+        raise UsageError(str(exc)) from exc
+
+
+def parse_shard(text: str | None) -> tuple[int, int] | None:
+    """`K/N` with 1 ≤ K ≤ N."""
+    if text is None:
+        return None
+    number, _, count = text.partition("/")
+    if not (number.isdigit() and count.isdigit() and 1 <= int(number) <= int(count)):
+        raise UsageError(f"--shard {text!r}: expected K/N with 1 ≤ K ≤ N, e.g. 1/2")
+    return int(number), int(count)
 
 
 def apply_ci_gate(args: argparse.Namespace) -> None:
@@ -147,6 +196,20 @@ def build_plan(args: argparse.Namespace) -> runner.Plan:
     if args.budget_minutes <= 0:
         raise UsageError("--budget-minutes must be positive")
     scan_args = (("--engine", args.engine) if args.engine else ()) + policy_scan_args(args)
+    chosen_variants = build_variants(args)
+    gated = "all"
+    if chosen_variants:
+        if args.combinations or args.engine or args.full:
+            raise UsageError(
+                "--variant/--variants replace --combinations, --engine and --full: give one or the other"
+            )
+        combinations = tuple(v.name for v in chosen_variants)
+        gated = args.gate_variant or combinations[1]
+        if gated not in combinations or gated == variants.BASELINE:
+            raise UsageError(f"--gate-variant {gated!r}: name one of {', '.join(combinations[1:])}")
+    shard = parse_shard(args.shard)
+    if shard is not None and repeat is None:
+        raise UsageError("--shard needs a fixed --repeat: every shard must deal the same blocks")
     return runner.Plan(
         scenarios=scenarios,
         combinations=combinations,
@@ -156,6 +219,9 @@ def build_plan(args: argparse.Namespace) -> runner.Plan:
         scanner=scanner_prefix(args),
         scan_args=scan_args,
         seed=args.seed,
+        variants=chosen_variants,
+        gated=gated,
+        shard=shard,
     )
 
 

@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "cluster",
     "parity",
     "bench",
+    "merge",
     "gate",
     "compare",
     "report",

@@ -28,7 +28,7 @@ from harness.commands.options import add_scanner_option, cluster_opener, policy_
 from harness.exit_codes import EXIT_FINDINGS_MISMATCH, EXIT_OK, EnvironmentProblem, UsageError
 from harness.run import process, runner
 from harness.run.parity_plan import ParityCase, edge_plan, fast_plan, grid_plan
-from scanner.phases import PhasesError, parse_combinations
+from scanner.phases import Phases, PhasesError, parse_combinations
 
 DEFAULT_SCENARIOS = ("adversarial", "edge-2500", "edge-2501")
 EDGE_SCENARIOS = ("edge-2500", "edge-2501")  # thousands of objects: the shorter edge plan
@@ -143,7 +143,11 @@ def run(args: argparse.Namespace) -> int:
                 result = process.run(
                     argv,
                     timeout_seconds=args.timeout,
-                    env={**os.environ, "TMPDIR": str(scratch)},
+                    env={
+                        **os.environ,
+                        "TMPDIR": str(scratch),
+                        **Phases.parse(combination).runtime_environment(),
+                    },
                     stderr_path=directory / "stderr.txt",
                 )
                 if not result.ok:

@@ -328,6 +328,11 @@ def _ratio_gate(
     return gate(FAIL, "not shown: the interval straddles the target")
 
 
+def gated_combination(suite: Suite) -> str:
+    """What the gates judge: the all-phases combination, or the variant a command bench names."""
+    return str(suite.config.get("gated") or ALL_PHASES)
+
+
 def _all_phases_gate(
     key: GateKey,
     scenario: str,
@@ -335,12 +340,13 @@ def _all_phases_gate(
     comparisons: dict[tuple[str, str, str], stats.Comparison],
     reason: str,
     target: float | None = None,
+    gated: str = ALL_PHASES,
 ) -> Gate:
     metric, ceiling = RATIO_GATES[key]
     ceiling = ceiling if target is None else target
     if not has_all:
-        return Gate(key, scenario, NOT_RUN, "the all-phases combination was not run", "not-run", ceiling)
-    return _ratio_gate(key, scenario, comparisons.get((scenario, ALL_PHASES, metric)), reason, ceiling)
+        return Gate(key, scenario, NOT_RUN, f"the {gated} combination was not run", "not-run", ceiling)
+    return _ratio_gate(key, scenario, comparisons.get((scenario, gated, metric)), reason, ceiling)
 
 
 def _information(gate: Gate, why: str) -> Gate:
@@ -352,7 +358,7 @@ def _information(gate: Gate, why: str) -> Gate:
 def peak_places(suite: Suite, scenario: str, peak: str) -> tuple[PeakPlace, ...]:
     """Where a peak was made for the baseline and all phases: the stage most clean runs name."""
     places = []
-    for combination, role in (("baseline", BASELINE), (ALL_PHASES, CANDIDATE)):
+    for combination, role in (("baseline", BASELINE), (gated_combination(suite), CANDIDATE)):
         named = Counter(
             run.peak_stages[peak]
             for one in suite.find(scenario, combination, CLEAN, role)
@@ -392,12 +398,10 @@ def _findings_gate(suite: Suite, scenario: str) -> Gate:
     return Gate("findings", scenario, PASS, observed="identical", tally=tally)
 
 
-def _crash_gate(suite: Suite, scenario: str) -> Gate:
-    runs = [
-        r for r in suite.runs() if r.scenario == scenario and r.combination == ALL_PHASES and r.role != WARMUP
-    ]
+def _crash_gate(suite: Suite, scenario: str, gated: str = ALL_PHASES, races: bool = True) -> Gate:
+    runs = [r for r in suite.runs() if r.scenario == scenario and r.combination == gated and r.role != WARMUP]
     if not runs:
-        return Gate("crash", scenario, NOT_RUN, "the all-phases combination was not run", "not-run")
+        return Gate("crash", scenario, NOT_RUN, f"the {gated} combination was not run", "not-run")
     crashed = [r for r in runs if r.status == CRASHED]
     raced = [r for r in runs if r.role == RACE and r.status == MISMATCH]
     race_ok = [r for r in runs if r.role == RACE and r.ok]
@@ -410,6 +414,8 @@ def _crash_gate(suite: Suite, scenario: str) -> Gate:
     if hung:
         reason = "a time-out may be a deadlock or a slow machine: rerun with a larger --timeout"
         return Gate("crash", scenario, INCONCLUSIVE, reason, "timed-out", tally=tally)
+    if not races:  # a command under test has no worker or control-order switch ksbench knows
+        return Gate("crash", scenario, PASS, "no race runs for a command variant", "runs-ok", tally=tally)
     if not race_ok:
         return Gate("crash", scenario, INCONCLUSIVE, "no 2-worker run finished", "no-race-run", tally=tally)
     return Gate("crash", scenario, PASS, observed="runs-ok", tally=tally)
@@ -501,7 +507,7 @@ def _comparisons(suite: Suite) -> tuple[Comparisons, dict[tuple[str, str], stats
                 cand = suite.paired_values(scenario, combination, metric, CANDIDATE)
                 if not base and not cand:
                     continue  # a metric these runs do not have (results from before timelines)
-                if metric in GATE_ONLY_METRICS and combination != ALL_PHASES:
+                if metric in GATE_ONLY_METRICS and combination != gated_combination(suite):
                     continue  # judged on all phases only: more tests would only widen the heat map's family
                 comparisons[(scenario, combination, metric)] = stats.compare(metric, cand, base)
     return comparisons, floors
@@ -519,12 +525,13 @@ def _gates(suite: Suite, scenario: str, comparisons: Comparisons) -> list[Gate]:
     count = info.resource_count if info else None
     large = count is not None and count > LARGE_ABOVE_RESOURCES
     small = count is not None and count <= SMALL_AT_MOST_RESOURCES
-    has_all = ALL_PHASES in _combinations(suite, scenario)
-    reason = _missing_reason(suite, scenario, ALL_PHASES)
+    gated = gated_combination(suite)
+    has_all = gated in _combinations(suite, scenario)
+    reason = _missing_reason(suite, scenario, gated)
     unknown = "resource count unknown: the plan's size classes cannot be told"
 
     def ratio(key: GateKey, target: float | None = None) -> Gate:
-        gate = _all_phases_gate(key, scenario, has_all, comparisons, reason, target)
+        gate = _all_phases_gate(key, scenario, has_all, comparisons, reason, target, gated)
         peak = PEAK_OF.get(key)
         return replace(gate, peaks=peak_places(suite, scenario, peak)) if peak else gate
 
@@ -547,7 +554,8 @@ def _gates(suite: Suite, scenario: str, comparisons: Comparisons) -> list[Gate]:
         found.append(
             _information(ratio("wall"), "between 1,000 and 2,500 resources the plan promises nothing")
         )
-    return [*found, _findings_gate(suite, scenario), _crash_gate(suite, scenario)]
+    races = not suite.config.get("variants")
+    return [*found, _findings_gate(suite, scenario), _crash_gate(suite, scenario, gated, races)]
 
 
 def _fits(
@@ -644,6 +652,8 @@ def evaluate(suite: Suite) -> Verdict:
     notes: list[str] = []
     for scenario in suite.scenario_names():
         gates += _gates(suite, scenario, comparisons)
+        if suite.config.get("variants"):
+            continue  # variants are command lines, not phase sets: no per-phase promise applies
         found, inter, note = _phase_effects(suite, scenario, comparisons)
         phases += found
         interactions += inter

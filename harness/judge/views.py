@@ -31,7 +31,9 @@ from harness.results import (
     Machine,
     Suite,
     combination_numbers,
+    phases_of,
 )
+from scanner.phases import PHASE_NAMES
 
 METRIC_LABELS = {
     "cpu_seconds": "CPU",
@@ -258,8 +260,13 @@ def largest_scenario(suite: Suite, among: Sequence[str] | None = None) -> str | 
 
 
 def combination_order(combination: str) -> tuple[int, list[int], str]:
-    """baseline, single phases, then by number of phases (all last)."""
-    numbers = sorted(combination_numbers(combination) or ())
+    """baseline, single phases, then by number of phases (all), then candidates beyond the plan."""
+    found = combination_numbers(combination)
+    if found is None and combination != "baseline":
+        phases = phases_of(combination)
+        plan = sorted(phases.numbers) if phases is not None else []
+        return (len(PHASE_NAMES) + 1 + len(plan), plan, combination)
+    numbers = sorted(found or ())
     return (len(numbers), numbers, combination)
 
 

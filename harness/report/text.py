@@ -8,8 +8,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from harness.judge import stats
-from harness.judge.gates import Verdict
+from harness.judge import best, stats
+from harness.judge.gates import Verdict, gated_combination
 from harness.report.wording import (
     assessment_text,
     change_text,
@@ -20,7 +20,7 @@ from harness.report.wording import (
     gate_target,
     peak_lines,
 )
-from harness.results import Suite
+from harness.results import ALL_PHASES, Suite
 
 METRIC_LABELS = {
     "cpu_seconds": "CPU",
@@ -48,8 +48,10 @@ def _family(verdict: Verdict, name: str) -> list[str]:
 
 
 def render(verdict: Verdict, suite: Suite) -> str:
-    parts = [*_criteria(verdict), "", *_gates(verdict), *_peaks(verdict), ""]
-    parts += [*_phases(verdict), *_interactions(verdict), *_noise(verdict)]
+    parts = [*_criteria(verdict), *what_it_would_take_lines(best.what_it_would_take(suite)), ""]
+    parts += [*_gates(verdict, gated_combination(suite)), *_peaks(verdict), ""]
+    phases = _phases(verdict) if verdict.phases else []  # none for command variants
+    parts += [*phases, *_interactions(verdict), *_noise(verdict)]
     parts += [*_comparisons_and_failures(verdict), "", _machine(suite)]
     return "\n".join(parts) + "\n"
 
@@ -62,9 +64,28 @@ def _criteria(verdict: Verdict) -> list[str]:
     ]
 
 
-def _gates(verdict: Verdict) -> list[str]:
+def what_it_would_take_lines(found: best.WhatItWouldTake) -> list[str]:
+    """Beside the plan's verdict: the best combination per criterion, and whether one meets all five."""
+    if len(found.judged) < 2:
+        return []  # only `all` ran: the plan's verdict already says it
+    lines = ["What it would take (every combination judged by the same gates):"]
+    for one in found.best:
+        ratio = ""
+        if one.comparison is not None:
+            c = one.comparison
+            ratio = f" {c.median_ratio:.3f}× [{c.ci_low:.3f}, {c.ci_high:.3f}]"
+            if one.target_ratio is not None:
+                ratio += f" (target ≤ {one.target_ratio:.2f}×)"
+        lines.append(f"  {one.number}. {one.title}: best {one.combination}{ratio}: {one.status.upper()}")
+    together = ", ".join(found.meeting_all) if found.meeting_all else "none of the combinations run"
+    lines.append(f"  all five together: {together}")
+    return lines
+
+
+def _gates(verdict: Verdict, gated: str) -> list[str]:
+    judged = "all phases" if gated == ALL_PHASES else gated
     return [
-        "Gates (all phases vs baseline, clean runs; pass only when the 95% CI clears the target;",
+        f"Gates ({judged} vs baseline, clean runs; pass only when the 95% CI clears the target;",
         "INFO: measured where the plan does not apply the criterion, never counted)",
         *_family(verdict, "gates"),
         table(

@@ -40,6 +40,7 @@ from harness.results import CLEAN, RESULTS_FILE, Machine, Role, Run, ScenarioInf
 from harness.run import process
 from harness.run.instruments import registry
 from harness.run.instruments.base import Call, Spawn
+from harness.run.variants import Variant, VariantError, target_values
 
 SCANNER_MODULE = ("-m", "scanner", "scan")
 SCANNER_UNREACHABLE_EXIT = 4  # the scanner's "no source could be read at all"
@@ -61,32 +62,29 @@ class ParityChecker(Protocol):
 
 
 class ScannerParity:
-    """Reports read through the scanner's own readers (scanner.report, scanner.parity)."""
+    """Reports read through the scanner's report reader: a ksbench report, or kubescape's own by its shape."""
 
     def __init__(self) -> None:
         try:
-            from scanner import parity, reader
+            from scanner import reader
         except ImportError as exc:
             from harness.exit_codes import EnvironmentProblem
 
             raise EnvironmentProblem(f"the scanner's report readers are not available ({exc})") from exc
-        self._parity: Any = parity
         self._reader: Any = reader
 
     def _load(self, path: Path) -> Any:
         try:
-            return self._reader.load_report(path)
-        except (OSError, ValueError) as exc:
-            raise ReportUnreadable(f"{path.name}: {exc}") from exc
-        except Exception as exc:  # ReportError and friends: a wrong format_version
+            return self._reader.load_findings(path)
+        except Exception as exc:  # ReportError and friends: unreadable, or a wrong format_version
             raise ReportUnreadable(f"{path.name}: {exc}") from exc
 
     def digest(self, report: Path) -> str:
-        return str(self._parity.digest(self._load(report)))
+        return str(self._load(report).digest())
 
     def differences(self, baseline: Path, candidate: Path, limit: int) -> list[str]:
-        found = self._parity.differences(self._load(baseline), self._load(candidate), limit=limit)
-        return [str(d) for d in found]
+        found: list[str] = self._reader.differences(self._load(baseline), self._load(candidate), limit)
+        return found
 
     def violations(self, baseline: Path | None, candidate: Path) -> list[str]:
         """The parity invariants beside the digest (closes, compilations, releases, counts)."""
@@ -119,10 +117,23 @@ class Plan:
     race_seeds: tuple[int, ...] = (1, 2)
     seed: int = 1  # shuffles the order inside each block
     profile_repeat: int = 1
+    # Command lines under test instead of the scanner's phase combinations (their names are the
+    # combinations; `baseline` first); `gated` is the one the plan's gates judge.
+    variants: tuple[Variant, ...] = ()
+    gated: str = "all"
+    shard: tuple[int, int] | None = None  # (K, N): this machine runs blocks K, K+N, K+2N, … only
+
+    def variant(self, name: str) -> Variant | None:
+        return next((v for v in self.variants if v.name == name), None)
 
     def config(self) -> dict[str, Any]:
         """What must match for --resume to continue a run (paths and names only: no secrets)."""
-        return {
+        commands: dict[str, Any] = {}
+        if self.variants:
+            commands = {"variants": {v.name: v.config() for v in self.variants}, "gated": self.gated}
+        if self.shard is not None:
+            commands["shard"] = f"{self.shard[0]}/{self.shard[1]}"
+        return commands | {
             "scenarios": list(self.scenarios),
             "combinations": list(self.combinations),
             "instruments": list(self.instruments),
@@ -177,7 +188,7 @@ def block_steps(plan: Plan, scenario: str, repetition: int) -> list[Step]:
 def tail_steps(plan: Plan, scenario: str) -> list[Step]:
     """After the clean blocks: race runs of all phases, then one profiled run per combination."""
     steps: list[Step] = []
-    if "all" in plan.combinations:
+    if "all" in plan.combinations and not plan.variants:
         steps += [
             Step(scenario, "all", CLEAN, results.RACE, i, f"workers=2,order=shuffled:{seed}")
             for i, seed in enumerate(plan.race_seeds)
@@ -185,14 +196,31 @@ def tail_steps(plan: Plan, scenario: str) -> list[Step]:
     for instrument in registry.explaining():
         if instrument.name not in plan.instruments:
             continue
+        # memray and py-spy see Python only: a compiled scanner under test gets clean runs alone.
+        profiled = [c for c in plan.combinations if (v := plan.variant(c)) is None or v.is_python]
         for repetition in range(plan.profile_repeat):
-            steps.append(Step(scenario, "baseline", instrument.name, results.BASELINE, repetition))
+            if "baseline" in profiled:
+                steps.append(Step(scenario, "baseline", instrument.name, results.BASELINE, repetition))
             steps += [
                 Step(scenario, c, instrument.name, results.CANDIDATE, repetition)
-                for c in plan.combinations
+                for c in profiled
                 if c != "baseline"
             ]
     return steps
+
+
+def shard_of(plan: Plan, scenario: str, repetition: int, repeats: int) -> bool:
+    """Whether this machine runs the block: whole blocks are dealt round-robin over the shards."""
+    if plan.shard is None:
+        return True
+    number, count = plan.shard
+    ordinal = plan.scenarios.index(scenario) * repeats + repetition
+    return ordinal % count == number - 1
+
+
+def tail_shard_of(plan: Plan, scenario: str) -> bool:
+    """Race and profiled runs of a scenario go to one shard, by the scenario's position."""
+    return plan.shard is None or plan.scenarios.index(scenario) % plan.shard[1] == plan.shard[0] - 1
 
 
 class Progress:
@@ -326,10 +354,16 @@ class Bench:
         return self.repeat_policy(self.suite, scenario)
 
     def planned(self, scenario: str) -> list[Step]:
-        steps = [Step(scenario, "baseline", CLEAN, results.WARMUP, -1)]
-        for repetition in range(self.repetitions(scenario)):
-            steps += block_steps(self.plan, scenario, repetition)
-        return steps + tail_steps(self.plan, scenario)
+        repeats = self.repetitions(scenario)
+        steps: list[Step] = []
+        for repetition in range(repeats):
+            if shard_of(self.plan, scenario, repetition, repeats):
+                steps += block_steps(self.plan, scenario, repetition)
+        if tail_shard_of(self.plan, scenario):
+            steps += tail_steps(self.plan, scenario)
+        if not steps:
+            return []
+        return [Step(scenario, "baseline", CLEAN, results.WARMUP, -1), *steps]
 
     def _pending(self, steps: Sequence[Step]) -> list[Step]:
         # A cluster-lost run from an earlier session is retried; within this session never again.
@@ -414,6 +448,14 @@ class Bench:
         )  # fmt: skip
 
     def scanner_argv(self, step: Step, target: Target, report: Path) -> list[str]:
+        variant = self.plan.variant(step.combination)
+        if variant is not None:
+            try:
+                argv = variant.argv(target_values(target.source_args, report))
+            except VariantError as exc:
+                raise UsageError(str(exc)) from exc
+            # A Python variant's interpreter is the trampoline: it runs the script or module in process.
+            return argv[1:] if variant.is_python else argv
         return [
             *self.plan.scanner,
             *target.source_args,
@@ -438,16 +480,18 @@ class Bench:
         if missing is not None:
             return self._unmeasured(step, results.TOOL_MISSING, missing)
         started_at = _now()
+        variant = self.plan.variant(step.combination)
         call = Call(
             tuple(self.scanner_argv(step, target, report)),
             directory,
             self.out,
             f"{step.scenario} · {step.combination}",
             self.plan.timeout_seconds,
-            self._spawner(directory),
+            self._spawner(directory, step.combination, dict(variant.env) if variant else {}),
+            python=variant is None or variant.is_python,
         )
         measured = instrument.measure(call)
-        status, reason = self._outcome(measured.result)
+        status, reason = self._outcome(measured.result, unreachable_exit=not self.plan.variants)
         digest: str | None = None
         if status == results.OK:
             try:
@@ -471,14 +515,17 @@ class Bench:
             dict(measured.peak_stages) if kept else {},
         )  # fmt: skip
 
-    def _spawner(self, directory: Path) -> Spawn:
-        """process.run bound to this run's output files, time-out and private temp directory."""
+    def _spawner(self, directory: Path, combination: str, variant_env: dict[str, str]) -> Spawn:
+        """process.run bound to this run's output files, time-out, private temp directory and environment."""
         # A private temp dir per run: the kubernetes client caches discovery in the temp dir,
         # shared across processes, so otherwise only the first run would pay for discovery.
         scratch = directory / "tmp"
         scratch.mkdir(exist_ok=True)
+        phases = results.phases_of(combination)
+        # X3 is the Go runtime's GC target, read once at process start: it travels in the environment.
+        runtime = phases.runtime_environment() if phases is not None else {}
         # A crash's traceback is kept in the run's stderr.txt; a user's scan prints one line.
-        env = {**os.environ, "TMPDIR": str(scratch), "KSBENCH_TRACEBACK": "1"}
+        env = {**os.environ, "TMPDIR": str(scratch), "KSBENCH_TRACEBACK": "1", **runtime, **variant_env}
 
         def spawn(
             argv: Sequence[str],
@@ -505,12 +552,13 @@ class Bench:
         return spawn
 
     @staticmethod
-    def _outcome(result: process.ProcessResult) -> tuple[Status, str]:
+    def _outcome(result: process.ProcessResult, unreachable_exit: bool = True) -> tuple[Status, str]:
         if result.error is not None:
             return results.CRASHED, result.describe()
         if result.timed_out:
             return results.TIMEOUT, result.describe()
-        if result.returncode == SCANNER_UNREACHABLE_EXIT:
+        # Exit 4 means "cluster unreachable" for ksbench's scanner only; a command's codes are its own.
+        if unreachable_exit and result.returncode == SCANNER_UNREACHABLE_EXIT:
             return results.CLUSTER_LOST, result.describe()
         if result.returncode != 0:
             return results.CRASHED, result.describe()

@@ -25,7 +25,7 @@ from scanner.exceptions import PostureException, load_exceptions
 from scanner.parity import differences, digest
 from scanner.phases import Phases
 from scanner.policies import Library, load_library
-from scanner.report import ReportContext, build, write_json
+from scanner.report import ReportContext, write_report_json
 from scanner.scan import run_scan
 from scanner.sources import Page, Source, SourceProblem
 from scanner.sources.files import FileSource
@@ -108,7 +108,7 @@ def scan_source(
     try:
         ctx = ReportContext(lib, eng.info, options, (), tuple(exceptions), PINNED_TIME, source.description)
         out = io.StringIO()
-        write_json(build(state, ctx), state, out)
+        write_report_json(state, ctx, out)
     finally:
         state.inventory.raw.close()
     report: dict[str, Any] = json.loads(out.getvalue())

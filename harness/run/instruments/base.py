@@ -55,6 +55,9 @@ class Call:
     title: str  # "scenario · combination", for titles inside artefacts
     timeout_seconds: float  # for the instrument's own post-processing processes
     spawn: Spawn
+    # False: target is a whole argv of a program that is not Python (a kubescape binary); only
+    # the clean instrument applies, through the trampoline's exec mode.
+    python: bool = True
 
     def rel(self, path: Path) -> str:
         return str(path.relative_to(self.out))

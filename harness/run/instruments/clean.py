@@ -35,6 +35,11 @@ def clean_argv(target: Sequence[str], stats_path: Path) -> list[str]:
     return [sys.executable, "-m", "harness.run.child", "--stats", str(stats_path), "--", *target]
 
 
+def exec_argv(program: Sequence[str], stats_path: Path) -> list[str]:
+    """A program that is not Python, exec'd by the trampoline, which records its wait4 usage."""
+    return [sys.executable, "-m", "harness.run.child", "--stats", str(stats_path), "--exec", "--", *program]
+
+
 def clean_metrics(result: ProcessResult) -> dict[str, float]:
     """Wall time always; CPU and peak RSS when the trampoline wrote its stats."""
     metrics = {"wall_seconds": result.wall_seconds}
@@ -62,9 +67,9 @@ class Clean:
         events_path.unlink(missing_ok=True)
         proc_sampler = sampler.ProcSampler()
         result = call.spawn(
-            clean_argv(call.target, stats_path),
+            (clean_argv if call.python else exec_argv)(call.target, stats_path),
             stats_path=stats_path,
-            on_start=proc_sampler.start,
+            on_start=proc_sampler.start if call.python else proc_sampler.start_exec_child,
             extra_env={STAGE_EVENTS_ENV: str(events_path)},
         )
         problem = None

@@ -57,6 +57,20 @@ def _read(pid: int, ticks_per_second: int) -> tuple[float, float, int]:
     return starttime / ticks_per_second, (utime + stime) / ticks_per_second, rss_kib * 1024
 
 
+def exec_child(pid: int, wait_seconds: float = 5.0) -> int:
+    """The first child of `pid` once it has forked one (the trampoline's program); else `pid`."""
+    deadline = time.monotonic() + wait_seconds
+    while time.monotonic() < deadline:
+        try:
+            children = Path(f"/proc/{pid}/task/{pid}/children").read_text(encoding="ascii").split()
+        except OSError:
+            return pid
+        if children:
+            return int(children[0])
+        time.sleep(0.002)
+    return pid
+
+
 class ProcSampler:
     """Samples one PID on a daemon thread from `start` until `stop` (or until the process is gone)."""
 
@@ -70,6 +84,13 @@ class ProcSampler:
     def start(self, pid: int) -> None:
         self._thread = threading.Thread(
             target=self._loop, args=(pid,), name=f"ksbench-sampler-{pid}", daemon=True
+        )
+        self._thread.start()
+
+    def start_exec_child(self, pid: int) -> None:
+        """Sample the program the trampoline forks in --exec mode, not the trampoline that waits."""
+        self._thread = threading.Thread(
+            target=lambda: self._loop(exec_child(pid)), name=f"ksbench-sampler-{pid}", daemon=True
         )
         self._thread.start()
 

@@ -1,0 +1,47 @@
+"""`ksbench merge DIR... --out OUT`: combine the results of `bench --shard K/N` into one verdict.
+
+Refuses shards of different bench arguments, commits, machine kinds or scenario content, and
+missing or repeated shards, unless --force. Writes OUT/results.json, verdict.txt and report.html,
+and exits like `ksbench bench`: 0 pass, 1 a gate missed, 3 findings mismatch, 4 figures missing.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from harness import results
+from harness.commands.bench import finish
+from harness.commands.options import add_enforce_option, enforced_gates
+from harness.exit_codes import UsageError
+from harness.run import shards
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "merge", help="combine shard results (bench --shard K/N) into one verdict", description=__doc__
+    )
+    parser.add_argument(
+        "shards", type=Path, nargs="+", help="the --out folders (or results.json) of the shards"
+    )
+    parser.add_argument("--out", type=Path, required=True, help="folder for the merged results and report")
+    parser.add_argument(
+        "--force", action="store_true", help="merge shards of different commits, arguments or machines"
+    )
+    parser.add_argument("--no-html", action="store_true", help="skip report.html")
+    add_enforce_option(parser)
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    enforced = enforced_gates(args)
+    given = [
+        shards.Shard((p if p.is_dir() else p.parent).resolve(), results.load_given(p)) for p in args.shards
+    ]
+    args.out.mkdir(parents=True, exist_ok=True)
+    try:
+        suite = shards.merge(given, args.out.resolve(), force=args.force)
+    except shards.ShardsDisagree as exc:
+        raise UsageError(str(exc)) from exc
+    results.dump(suite, args.out / results.RESULTS_FILE)
+    return finish(suite, args.out, enforced, html=not args.no_html)

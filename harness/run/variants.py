@@ -1,0 +1,145 @@
+"""Scanners under test as commands: a variant is a name, a command line template and an environment.
+
+`NAME=COMMAND` (from `--variant`) or a TOML file (from `--variants`):
+
+    [variants.baseline]
+    command = "kubescape scan framework nsa --format json --output {report} --kubeconfig {kubeconfig}"
+    [variants.streaming]
+    command = "kubescape scan framework nsa --format json --output {report} --kubeconfig {kubeconfig} --enable-streaming"
+    env = { GOMAXPROCS = "2" }
+
+Placeholders: {report} (where the run's report must be written; required), {kubeconfig},
+{context}, {manifests}. The variant named `baseline` is the reference the others are paired with.
+A command whose program is a Python interpreter runs its script or module under the child
+trampoline in process (VmHWM; memray and py-spy apply); any other program is exec'd from it
+(CPU and peak RSS from wait4; memray and py-spy do not apply).
+
+Pure: parses and renders argv lists; must not spawn processes or read reports.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shlex
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+BASELINE = "baseline"
+PLACEHOLDERS = ("report", "kubeconfig", "context", "manifests")
+_PLACEHOLDER = re.compile(r"\{(" + "|".join(PLACEHOLDERS) + r")\}")
+_ANY_PLACEHOLDER = re.compile(r"\{([A-Za-z_]+)\}")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_PYTHON = re.compile(r"^python(\d+(\.\d+)?)?$")
+
+
+class VariantError(ValueError):
+    """A variant that cannot be run as given; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    command: tuple[str, ...]  # the template, split like a shell would
+    env: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def is_python(self) -> bool:
+        """Its program is a Python interpreter: it runs under the in-process trampoline."""
+        return bool(_PYTHON.match(Path(self.command[0]).name))
+
+    def argv(self, values: Mapping[str, str]) -> list[str]:
+        """The command with its placeholders filled in; a placeholder the target lacks is an error."""
+
+        def fill(match: re.Match[str]) -> str:
+            key = match.group(1)
+            if key not in values:
+                raise VariantError(f"variant {self.name}: this target gives no {{{key}}}")
+            return values[key]
+
+        return [_PLACEHOLDER.sub(fill, part) for part in self.command]
+
+    def config(self) -> dict[str, Any]:
+        """What identifies it in results.json: the command, and env names with a digest of their values."""
+        values = "\0".join(f"{k}={v}" for k, v in self.env)
+        return {
+            "command": list(self.command),
+            "env": [k for k, _ in self.env],
+            "env_sha256": hashlib.sha256(values.encode()).hexdigest()[:16] if self.env else "",
+        }
+
+
+def target_values(source_args: Sequence[str], report: Path) -> dict[str, str]:
+    """{report}, and {kubeconfig}/{context} or {manifests} from a target's source arguments."""
+    values = {"report": str(report)}
+    args = list(source_args)
+    for flag, key in (("--kubeconfig", "kubeconfig"), ("--context", "context")):
+        if flag in args and args.index(flag) + 1 < len(args):
+            values[key] = args[args.index(flag) + 1]
+    if len(args) == 1 and not args[0].startswith("-"):
+        values["manifests"] = args[0]
+    return values
+
+
+def _make(name: str, command: str | Sequence[str], env: Mapping[str, Any] | None) -> Variant:
+    if not _NAME.match(name):
+        raise VariantError(f"variant name {name!r}: use letters, digits, '.', '_' or '-'")
+    try:
+        parts = tuple(shlex.split(command) if isinstance(command, str) else (str(p) for p in command))
+    except ValueError as exc:
+        raise VariantError(f"variant {name}: cannot split the command: {exc}") from exc
+    if not parts:
+        raise VariantError(f"variant {name}: the command is empty")
+    unknown = sorted({m for p in parts for m in _ANY_PLACEHOLDER.findall(p)} - set(PLACEHOLDERS))
+    if unknown:
+        raise VariantError(
+            f"variant {name}: unknown placeholder {{{unknown[0]}}} (known: {', '.join(PLACEHOLDERS)})"
+        )
+    if not any("{report}" in p for p in parts):
+        raise VariantError(f"variant {name}: the command must write its JSON report to {{report}}")
+    pairs = tuple(sorted((str(k), str(v)) for k, v in (env or {}).items()))
+    return Variant(name, parts, pairs)
+
+
+def parse_variant(text: str) -> Variant:
+    """`NAME=COMMAND LINE` as given to --variant."""
+    name, sep, command = text.partition("=")
+    if not sep:
+        raise VariantError(f"--variant {text!r}: expected NAME='command line with {{report}}'")
+    return _make(name.strip(), command, None)
+
+
+def load_variants(path: Path) -> tuple[Variant, ...]:
+    """[variants.NAME] tables with `command` (a string or a list) and optional `env`, in file order."""
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise VariantError(f"{path}: not a readable TOML file: {exc}") from exc
+    tables = data.get("variants")
+    if not isinstance(tables, dict) or not tables:
+        raise VariantError(f"{path}: expected [variants.NAME] tables with a command each")
+    out = []
+    for name, table in tables.items():
+        if not isinstance(table, dict) or "command" not in table:
+            raise VariantError(f"{path}: [variants.{name}] needs a command")
+        env = table.get("env", {})
+        if not isinstance(env, dict):
+            raise VariantError(f"{path}: [variants.{name}] env must be a table of NAME = value")
+        out.append(_make(name, table["command"], env))
+    return tuple(out)
+
+
+def check(variants: Sequence[Variant]) -> tuple[Variant, ...]:
+    """Unique names, one of them `baseline` (put first), and at least one to compare it with."""
+    names = [v.name for v in variants]
+    duplicated = sorted({n for n in names if names.count(n) > 1})
+    if duplicated:
+        raise VariantError(f"variant {duplicated[0]} is given twice")
+    if BASELINE not in names:
+        raise VariantError("name one variant baseline: the reference the others are paired with")
+    if len(variants) < 2:
+        raise VariantError("give at least one variant besides baseline")
+    return tuple(sorted(variants, key=lambda v: v.name != BASELINE))
