@@ -393,7 +393,11 @@ class Evaluator:
             "compiled_opened": self.compiler.compiled_opened,
             "compiled_closed": self.compiler.compiled_closed,
             "closes_unmatched": self.compiler.closes_unmatched,
-            "distinct_compile_keys": self.compiler.distinct_keys if self.options.phases.p1 else None,
+            # With P5, P1 closes a compiled rule after its last use in each batch and compiles it again
+            # in the next: one compilation per key holds only without streaming.
+            "distinct_compile_keys": self.compiler.distinct_keys
+            if self.options.phases.p1 and not self.options.phases.p5
+            else None,
             "repeated_evaluations": self.repeated_evaluations if self.options.audit else None,
             "kind_counts": dict(sorted(kinds.items())),
         }

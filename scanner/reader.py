@@ -66,3 +66,11 @@ def differences(baseline: Findings, candidate: Findings, limit: int = 10) -> lis
         return [f"report: schema: baseline {baseline.schema!r} vs candidate {candidate.schema!r}"]
     found = parity.differences(baseline.report, candidate.report, limit, baseline.normaliser)
     return [str(d) for d in found]
+
+
+def violations(baseline: Findings | None, candidate: Findings) -> list[str]:
+    """The parity invariants beside the digest; only ksbench reports record what they check."""
+    if candidate.schema != FORMAT_VERSION:
+        return []
+    base = baseline.report if baseline is not None and baseline.schema == FORMAT_VERSION else None
+    return parity.violations(base, candidate.report)

@@ -146,7 +146,7 @@ def run(args: argparse.Namespace) -> int:
                     env={
                         **os.environ,
                         "TMPDIR": str(scratch),
-                        **Phases.parse(combination).runtime_environment(),
+                        **Phases.parse(case.combination).runtime_environment(),
                     },
                     stderr_path=directory / "stderr.txt",
                 )

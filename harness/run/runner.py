@@ -89,7 +89,8 @@ class ScannerParity:
     def violations(self, baseline: Path | None, candidate: Path) -> list[str]:
         """The parity invariants beside the digest (closes, compilations, releases, counts)."""
         base = self._load(baseline) if baseline is not None else None
-        return [str(v) for v in self._parity.violations(base, self._load(candidate))]
+        found: list[str] = self._reader.violations(base, self._load(candidate))
+        return found
 
 
 # How many clean blocks a scenario needs under `--repeat auto`, from the results so far
