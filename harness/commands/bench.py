@@ -31,10 +31,12 @@ from harness.run.instruments import registry
 from harness.run.outlock import locked_out
 from scanner.phases import PhasesError, parse_combinations
 
-# The quick start judges all five criteria: `threshold` (2,600) is above the plan's 2,500, so the
-# memory and large-cluster wall criteria are judged too. It keeps the statistics (5 blocks, A/A)
-# and drops combinations: baseline vs all phases, which is what the criteria are judged on.
-DEFAULT_SCENARIOS = "small,medium,threshold"
+# The quick start judges all five criteria: `small` (100) for the small-cluster wall criterion,
+# `threshold` (2,600, above the plan's 2,500) for the memory and large-cluster ones. It keeps the
+# statistics (5 blocks, A/A, race runs) and drops what the criteria do not need, to stay within
+# 10 minutes on 2 cores: combinations (baseline vs all phases) and `medium`, which judges nothing
+# `small` does not (661 s with it, quiet machine; `--full` keeps it).
+DEFAULT_SCENARIOS = "small,threshold"
 DEFAULT_COMBINATIONS = "baseline;all"
 FULL_SCENARIOS = "small,medium,threshold,large"
 DEFAULT_REPEAT = 5
