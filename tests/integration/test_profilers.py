@@ -121,6 +121,8 @@ def test_bench_profiled_runs_leave_summaries_read_at_measure_time(tmp_path: Path
     assert memray.metrics["heap_peak_bytes"] > 0
     assert {"pyspy_raw", "pyspy_functions", "pyspy_flamegraph"} <= set(pyspy.artefacts)
     assert pyspy.metrics["samples"] > 0
+    for profiled in (memray, pyspy):  # every run has a /proc timeline, profiled ones too
+        assert "timeline" in profiled.artefacts and profiled.metrics["peak_cpu_cores"] > 0
     (out / memray.artefacts["memray_capture"]).unlink()  # reports never need the binary capture
     loaded = artefacts.load(out, suite)
     assert ("small", "baseline") in loaded.timelines and ("small", "baseline") in loaded.stacks

@@ -1,9 +1,10 @@
 """The clean instrument: the scanner under the child trampoline, nothing else — the gated figures.
 
 Wall time comes from the parent, CPU and peak RSS (VmHWM) from the trampoline's stats file
-(harness.run.child). Its figures are the only ones the gates use. Beside every clean run, the
-/proc sampler (harness.run.instruments.sampler, a thread in this process) records CPU and RSS
-over time, and the scanner writes its stage events (KSBENCH_EVENTS); both are kept with the run
+(harness.run.child). Its figures are the only ones the gates use. Beside every run, of every
+instrument (all spawn through `spawn_timed` here), the /proc sampler (harness.run.instruments.
+sampler, a thread in this process) records CPU and RSS over time, and the scanner writes its
+stage events (KSBENCH_EVENTS); both are kept with the run
 and their peaks, with the stage each fell in, summarised by harness.timelines.
 
 Must not: attach anything to the scanner or slow it down (the sampler reads /proc from outside;
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, Literal
 
@@ -63,31 +65,52 @@ class Clean:
 
     def measure(self, call: Call) -> Measured:
         stats_path = call.directory / STATS_FILE
-        events_path = call.directory / EVENTS_FILE
-        events_path.unlink(missing_ok=True)
-        proc_sampler = sampler.ProcSampler()
-        result = call.spawn(
-            (clean_argv if call.python else exec_argv)(call.target, stats_path),
-            stats_path=stats_path,
-            on_start=proc_sampler.start if call.python else proc_sampler.start_exec_child,
-            extra_env={STAGE_EVENTS_ENV: str(events_path)},
-        )
+        argv = (clean_argv if call.python else exec_argv)(call.target, stats_path)
+        timed = spawn_timed(call, argv, stats_path=stats_path)
         problem = None
-        if result.ok and result.stats is None:
+        if timed.result.ok and timed.result.stats is None:
             problem = ToolProblem("tool-failed", "the trampoline wrote no stats")
-        metrics = clean_metrics(result)
-        sampled = proc_sampler.stop()
-        timeline_path = call.directory / TIMELINE_FILE
-        sampler.write(timeline_path, sampled)
-        artefacts = {"timeline": call.rel(timeline_path)}
-        records: list[dict[str, Any]] = []
-        if events_path.exists():
-            artefacts["stage_events"] = call.rel(events_path)
-            records = timelines.parse_stage_events(events_path.read_text(encoding="utf-8", errors="replace"))
-        peaks = timelines.analyse(sampled.samples, timelines.spans(records))
-        if peaks is None:
-            return Measured(result, metrics, artefacts, problem)
-        return Measured(result, {**metrics, **peaks.metrics()}, artefacts, problem, peaks.stages())
+        metrics = {**clean_metrics(timed.result), **timed.metrics}
+        return Measured(timed.result, metrics, timed.artefacts, problem, timed.stages)
+
+
+@dataclass(frozen=True)
+class Timed:
+    """A spawned run with its /proc timeline and stage events: their peaks and the stage of each."""
+
+    result: ProcessResult
+    metrics: dict[str, float]
+    artefacts: dict[str, str]
+    stages: dict[str, str]
+
+
+def spawn_timed(call: Call, argv: Sequence[str], **spawn_options: Any) -> Timed:
+    """Spawn argv with the /proc sampler on its PID and the scanner's stage events switched on.
+
+    Every instrument runs through here, so every run has a timeline and stage events; under a
+    profiler they carry the profiler's overhead and explain, never gate.
+    """
+    events_path = call.directory / EVENTS_FILE
+    events_path.unlink(missing_ok=True)
+    proc_sampler = sampler.ProcSampler()
+    result = call.spawn(
+        argv,
+        on_start=proc_sampler.start if call.python else proc_sampler.start_exec_child,
+        extra_env={STAGE_EVENTS_ENV: str(events_path)},
+        **spawn_options,
+    )
+    sampled = proc_sampler.stop()
+    timeline_path = call.directory / TIMELINE_FILE
+    sampler.write(timeline_path, sampled)
+    artefacts = {"timeline": call.rel(timeline_path)}
+    records: list[dict[str, Any]] = []
+    if events_path.exists():
+        artefacts["stage_events"] = call.rel(events_path)
+        records = timelines.parse_stage_events(events_path.read_text(encoding="utf-8", errors="replace"))
+    peaks = timelines.analyse(sampled.samples, timelines.spans(records))
+    if peaks is None:
+        return Timed(result, {}, artefacts, {})
+    return Timed(result, peaks.metrics(), artefacts, peaks.stages())
 
 
 INSTRUMENT = Clean()

@@ -22,6 +22,7 @@ from typing import Any, Final, Literal
 from harness.results import write_json_atomic
 from harness.run import process
 from harness.run.instruments.base import Call, Measured, ToolProblem
+from harness.run.instruments.clean import spawn_timed
 
 NAME: Final[Literal["memray"]] = "memray"
 TOP_N = 25
@@ -203,11 +204,13 @@ class Memray:
     def measure(self, call: Call) -> Measured:
         capture = call.directory / "memray.bin"
         capture.unlink(missing_ok=True)
-        result = call.spawn(memray_argv(call.target, capture))
-        metrics = {"wall_seconds": result.wall_seconds}  # under memray: explains, never gated
-        artefacts: dict[str, str] = {}
+        timed = spawn_timed(call, memray_argv(call.target, capture))
+        result = timed.result
+        # under memray: explains, never gated
+        metrics = {"wall_seconds": result.wall_seconds, **timed.metrics}
+        artefacts = dict(timed.artefacts)
         problem = read_capture(call, capture, metrics, artefacts) if result.ok else None
-        return Measured(result, metrics, artefacts, problem)
+        return Measured(result, metrics, artefacts, problem, timed.stages)
 
 
 INSTRUMENT = Memray()

@@ -22,7 +22,7 @@ from harness.profiles import PYSPY_RATE_HZ, PySpyProfile, Stacks, function_times
 from harness.results import write_json_atomic
 from harness.run import process
 from harness.run.instruments.base import Call, Measured, ToolProblem
-from harness.run.instruments.clean import STATS_FILE, clean_argv, clean_metrics
+from harness.run.instruments.clean import STATS_FILE, clean_argv, clean_metrics, spawn_timed
 from harness.run.process import ProcessResult
 
 NAME: Final[Literal["pyspy"]] = "pyspy"
@@ -152,16 +152,18 @@ class PySpy:
         pyspy = find_pyspy() or "py-spy"  # gone since unavailable() was asked: the attach says so
         raw, stats_path = call.directory / "pyspy.txt", call.directory / STATS_FILE
         raw.unlink(missing_ok=True)
-        result = call.spawn(
+        timed = spawn_timed(
+            call,
             clean_argv(call.target, stats_path),
             stats_path=stats_path,
             attach=lambda pid: pyspy_attach_argv(pyspy, pid, raw),
             attach_stderr_path=call.directory / "pyspy-stderr.txt",
         )
-        metrics = clean_metrics(result)
-        artefacts: dict[str, str] = {}
+        result = timed.result
+        metrics = {**clean_metrics(result), **timed.metrics}
+        artefacts = dict(timed.artefacts)
         problem = read_stacks(call, result, raw, metrics, artefacts) if result.ok else None
-        return Measured(result, metrics, artefacts, problem)
+        return Measured(result, metrics, artefacts, problem, timed.stages)
 
 
 INSTRUMENT = PySpy()
