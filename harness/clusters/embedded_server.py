@@ -64,7 +64,8 @@ _REASONS = {
     503: "ServiceUnavailable",
     504: "Timeout",
 }
-_UTC_OFFSET = re.compile(rb'"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?)\+00:00"')
+_UTC_SUFFIX = b'+00:00"'
+_DATETIME = re.compile(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?")
 _EXPIRED_MESSAGE = (
     "The provided continue parameter is too old to display a consistent list result. You can start a new "
     "list without the continue parameter, or use the continue token in this response to retrieve the "
@@ -455,10 +456,7 @@ class Store:
         body["kind"] = rtype.kind
         body.pop("apiVersion", None)
         labels = meta.get("labels") or None
-        data = _dumps(body)
-        if b"+00:00" in data:
-            # The client writes datetimes as +00:00; the API server stores RFC 3339 with Z.
-            data = _UTC_OFFSET.sub(rb'"\1Z"', data)
+        data = _utc_with_z(_dumps(body))
         entry = Entry(namespace, name, data[1:], labels)
         rtype.put(entry)
         if rtype.kind == "CustomResourceDefinition":
@@ -545,19 +543,16 @@ class Store:
                     self.snapshots.popitem(last=False)
             metadata["continue"] = _encode_continue(snapshot_id, end, list_rv)
             metadata["remainingItemCount"] = len(items) - end
-        prefix = b'{"apiVersion":' + _dumps(rtype.api_version(version)) + b","
-        joined = b",".join([prefix + entry.rest for entry in items[offset:end]])
-        return (
-            b'{"apiVersion":'
-            + _dumps(rtype.api_version(version))
-            + b',"items":['
-            + joined
-            + b'],"kind":'
-            + _dumps(f"{rtype.kind}List")
-            + b',"metadata":'
-            + _dumps(metadata)
-            + b"}"
-        )
+        api_version = _dumps(rtype.api_version(version))
+        # One join copies each stored object once into the page.
+        prefix = b'{"apiVersion":' + api_version + b","
+        parts = [b'{"apiVersion":' + api_version + b',"items":[']
+        for entry in items[offset:end]:
+            parts += (prefix, entry.rest, b",")
+        if end > offset:
+            parts.pop()
+        parts.append(b'],"kind":' + _dumps(f"{rtype.kind}List") + b',"metadata":' + _dumps(metadata) + b"}")
+        return b"".join(parts)
 
     def _filter(self, rtype: ResourceType, namespace: str | None, query: Mapping[str, str]) -> list[Entry]:
         entries = rtype.sorted_entries()
@@ -604,6 +599,26 @@ class Store:
             "faults": [fault.to_json() for fault in self.faults],
             "forbidden": sorted(self.forbidden),
         }
+
+
+def _utc_with_z(data: bytes) -> bytes:
+    """JSON with every `"<RFC 3339 datetime>+00:00"` string written with `Z`, as the API server stores it.
+
+    The official client serialises datetimes as +00:00. Each candidate is found by its suffix and
+    checked back to its opening quote: a regex scan of every quote in an 8 KB body cost more CPU.
+    """
+    at = data.find(_UTC_SUFFIX)
+    if at < 0:
+        return data
+    parts, start = [], 0
+    while at >= 0:
+        quote = data.rfind(b'"', start, at)
+        if quote >= 0 and _DATETIME.fullmatch(data, quote + 1, at):
+            parts += (data[start:at], b'Z"')
+            start = at + len(_UTC_SUFFIX)
+        at = data.find(_UTC_SUFFIX, at + len(_UTC_SUFFIX))
+    parts.append(data[start:])
+    return b"".join(parts)
 
 
 def _version_priority(version: str) -> tuple[int, int, int, str]:
