@@ -111,6 +111,7 @@ def bench_size(
         "create_seconds": round(created.seconds, 2),
         "creates_per_second": round(created.creates_per_second, 1),
         "create_client_setup_seconds": round(created.setup_seconds, 2),
+        "creates_per_second_with_setup": round(created.creates_per_second_with_setup, 1),
         "create_client_cpu_ms_per_object": _ms_per(create_client_cpu, created.created),
         "create_server_cpu_ms_per_object": _ms_per(create_server_cpu, created.created),
         "listed_objects": listed,

@@ -94,6 +94,11 @@ class PopulateResult:
     def creates_per_second(self) -> float:
         return self.created / self.seconds if self.seconds > 0 else 0.0
 
+    @property
+    def creates_per_second_with_setup(self) -> float:
+        total = self.seconds + self.setup_seconds
+        return self.created / total if total > 0 else 0.0
+
 
 def _creator(api: client.ApiClient, obj: Mapping[str, Any]) -> Callable[[Mapping[str, Any]], Any]:
     kind = str(obj["kind"])
