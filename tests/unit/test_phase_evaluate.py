@@ -1,0 +1,139 @@
+"""The evaluation stage's pure units (control order, reading a rule's response, recording an
+outcome, the P6 release plan), fast enough for mutation testing: no engine is started."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from scanner.evaluate import Evaluator, ReleasePlan, Task, Unit, UnitOutcome, _read_response, order_controls
+from scanner.inventory import Inventory, MemoryRawStore
+from scanner.policies import Control, MatchEntry, Rule
+from scanner.results import FAILED, PASSED, SKIPPED, ResultsTable
+
+CONTROLS = [Control(f"C-{n}", f"c{n}", ("r",), 1.0) for n in (3, 1, 2)]
+
+
+def _pod(name: str, namespace: str = "ns") -> dict[str, Any]:
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": namespace}}
+
+
+def _rule(name: str, *resources: str) -> Rule:
+    return Rule(name, "", (MatchEntry(("",), ("v1",), resources),), (), (), relational=False)
+
+
+def test_controls_are_sorted_or_shuffled_reproducibly() -> None:
+    assert [c.control_id for c in order_controls(CONTROLS, "sorted")] == ["C-1", "C-2", "C-3"]
+    shuffled = [c.control_id for c in order_controls(CONTROLS * 3, "shuffled:7")]
+    assert shuffled == [c.control_id for c in order_controls(CONTROLS * 3, "shuffled:7")]
+    assert sorted(shuffled) == sorted(c.control_id for c in CONTROLS * 3)
+    assert [c.control_id for c in order_controls(CONTROLS, "shuffled")] == [
+        c.control_id for c in order_controls(CONTROLS, "shuffled:0")
+    ]
+    with pytest.raises(ValueError, match="control order 'random': use sorted or shuffled:SEED"):
+        order_controls(CONTROLS, "random")
+
+
+def test_a_response_names_its_targets_paths_and_related_objects_once() -> None:
+    pod, other = _pod("p"), _pod("q")
+    response = {
+        "alertObject": {
+            "k8sApiObjects": [pod, "not an object", pod],
+            "k8SApiObjects": [other],
+            "externalObjects": {"kind": "User", "name": "alice"},
+        },
+        "failedPaths": ["spec.a"],
+        "reviewPaths": ["spec.b"],
+        "deletePaths": ["spec.c"],
+        "fixPaths": [{"path": "spec.d", "value": "true"}, "not a fix", {"path": "spec.e"}],
+        "relatedObjects": [{"object": other}, {"object": "no"}, "no"],
+    }
+    targets, paths, related = _read_response(response)
+    assert targets == ["/v1/ns/Pod/p", "/v1/ns/Pod/q", "/v1//User/alice"]
+    assert paths == [
+        ("failedPath", "spec.a"),
+        ("reviewPath", "spec.b"),
+        ("deletePath", "spec.c"),
+        ("fixPath", "spec.d", "true"),
+        ("fixPath", "spec.e", ""),
+    ]
+    assert related == ["/v1/ns/Pod/q"]
+
+
+def test_external_objects_may_be_a_list_and_a_response_may_be_empty() -> None:
+    subjects = [{"kind": "Group", "name": "g"}, {"kind": "ServiceAccount", "name": "sa", "namespace": "ns"}]
+    targets, _, _ = _read_response({"alertObject": {"externalObjects": subjects}})
+    assert targets == ["/v1//Group/g", "/v1/ns/ServiceAccount/sa"]
+    assert _read_response({"alertObject": None, "failedPaths": None}) == ([], [], [])
+    assert _read_response({"alertObject": {"externalObjects": "x", "k8sApiObjects": {"a": 1}}}) == (
+        [],
+        [],
+        [],
+    )
+
+
+def _unit(ids: tuple[str, ...], scope: str = "cluster") -> Unit:
+    return Unit(Task(CONTROLS[1], _rule("r", "Pod")), scope, ids)  # type: ignore[arg-type]
+
+
+def _statuses(table: ResultsTable) -> dict[str, tuple[str, str, list[Any]]]:
+    return {
+        rid: (rec.status, rec.reason, list(rec.paths))
+        for rid, controls in table.rows().items()
+        for rec in controls["C-1"].values()
+    }
+
+
+def test_record_fails_the_alerted_inputs_and_passes_the_others() -> None:
+    table = ResultsTable(use_sets=False, presize=False)
+    ids = ("/v1/ns/Pod/p", "/v1/ns/Pod/q")
+    response = {"alertObject": {"k8sApiObjects": [_pod("p")]}, "failedPaths": ["spec.x"]}
+    Evaluator.record(UnitOutcome(_unit(ids), ({**response},)), table)
+    assert _statuses(table) == {ids[0]: (FAILED, "", [("failedPath", "spec.x")]), ids[1]: (PASSED, "", [])}
+
+
+def test_record_passes_only_the_inputs_the_enumerator_evaluated_within_the_scope() -> None:
+    table = ResultsTable(use_sets=True, presize=False)
+    ids = ("/v1/ns/Pod/p", "/v1/ns/Pod/q", "/v1/ns/Pod/r")
+    evaluated = ("/v1/ns/Pod/r", "/v1/other/Pod/outside", "/v1/ns/Pod/p")
+    Evaluator.record(UnitOutcome(_unit(ids), (), evaluated), table)
+    assert _statuses(table) == {ids[0]: (PASSED, "", []), ids[2]: (PASSED, "", [])}
+
+
+def test_an_outcome_with_an_error_skips_every_input_with_the_error() -> None:
+    table = ResultsTable(use_sets=True, presize=False)
+    ids = ("/v1/ns/Pod/p", "/v1/ns/Pod/q")
+    failing = ({"alertObject": {"k8sApiObjects": [_pod("p")]}},)
+    Evaluator.record(UnitOutcome(_unit(ids), failing, error="rule r failed to evaluate: boom"), table)
+    assert _statuses(table) == {rid: (SKIPPED, "rule r failed to evaluate: boom", []) for rid in ids}
+
+
+def test_the_release_plan_releases_a_kind_after_the_last_unit_reading_it() -> None:
+    inventory = Inventory(MemoryRawStore())
+    pods = [inventory.add(_pod(n)) for n in ("a", "b")]
+    config = inventory.add(
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "namespace": "ns"}}
+    )
+    unread = inventory.add(
+        {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s", "namespace": "ns"}}
+    )
+    index = inventory.index(inventory.order)
+    pods_task, both_task = (
+        Task(CONTROLS[0], _rule("p", "pod")),
+        Task(CONTROLS[1], _rule("pc", "Pod", "ConfigMap")),
+    )
+    units = [
+        Unit(pods_task, "a", (pods[0],)),
+        Unit(pods_task, "b", (pods[1],)),
+        Unit(both_task, "cluster", (*pods, config)),  # type: ignore[arg-type]
+    ]
+    plan = ReleasePlan(units, index, inventory)
+    assert unread not in inventory.objects  # no rule reads Secrets: released at once
+    plan.unit_done(units[2])
+    assert config not in inventory.objects and all(p in inventory.objects for p in pods)
+    plan.unit_done(units[0])
+    assert all(p in inventory.objects for p in pods)  # one unit of the pods task is left
+    plan.unit_done(units[1])
+    assert inventory.objects == {}
+    assert inventory.counters.objects_released == 4

@@ -1,0 +1,129 @@
+"""The inventory's own units (identity, counters, the kind index, the raw stores P5/P6 read after a
+release), fast enough for mutation testing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from scanner.inventory import Inventory, MemoryRawStore, ResourceMeta, SpillRawStore, meta_of
+
+
+def _obj(api_version: str, kind: str, name: str, namespace: str | None = None, **meta: Any) -> dict[str, Any]:
+    metadata: dict[str, Any] = {"name": name, **meta}
+    if namespace is not None:
+        metadata["namespace"] = namespace
+    return {"apiVersion": api_version, "kind": kind, "metadata": metadata}
+
+
+SECRET_POD = _obj("v1", "Pod", "p", "ns", annotations={"note": "token-123"})
+SECRET_POD["spec"] = {"containers": [{"name": "c", "env": [{"name": "PASS", "value": "hunter2"}]}]}
+
+
+def test_meta_of_reads_group_kind_name_namespace_and_sorted_labels() -> None:
+    deploy = _obj("apps/v1", "Deployment", "web", "prod", labels={"tier": "front", "app": "web", "n": 3})
+    assert meta_of(deploy) == ResourceMeta(
+        "apps", "Deployment", "web", "prod", (("app", "web"), ("n", "3"), ("tier", "front"))
+    )
+    node = {
+        "apiVersion": "v1",
+        "kind": "Node",
+        "metadata": {"name": "n1", "namespace": None, "labels": ["odd"]},
+    }
+    assert meta_of(node) == ResourceMeta("", "Node", "n1", "", ())
+    assert meta_of(
+        {"apiVersion": "hostdata.kubescape.cloud/v1beta0", "kind": "OsReleaseFile"}
+    ) == ResourceMeta("hostdata.kubescape.cloud", "OsReleaseFile", "", "", ())
+
+
+@pytest.mark.parametrize("store_type", [MemoryRawStore, SpillRawStore])
+def test_raw_stores_give_back_each_object_redacted(store_type: type[MemoryRawStore | SpillRawStore]) -> None:
+    store = store_type()
+    other = _obj("v1", "ConfigMap", "c", "ns")
+    store.put("/v1/ns/Pod/p", SECRET_POD)
+    store.put("/v1/ns/ConfigMap/c", other)
+    first = store.get("/v1/ns/Pod/p")
+    assert first["metadata"]["annotations"] == {"note": "***"}
+    assert first["spec"]["containers"][0]["env"][0] == {"name": "PASS", "value": "***"}
+    assert store.get("/v1/ns/ConfigMap/c") == other
+    assert store.get("/v1/ns/Pod/p") == first  # read again, in any order
+    assert SECRET_POD["metadata"]["annotations"] == {"note": "token-123"}  # the delivered object is untouched
+    store.close()
+
+
+def test_add_counts_invalid_owned_and_duplicate_objects_and_keeps_the_rest_in_order() -> None:
+    inventory = Inventory(MemoryRawStore())
+    owned = _obj("v1", "Pod", "owned", "ns", ownerReferences=[{"kind": "ReplicaSet", "controller": True}])
+    first = inventory.add(_obj("v1", "Pod", "b", "ns"))
+    assert inventory.add(["not", "an", "object"]) is None
+    assert inventory.add(owned) is None
+    assert inventory.add(_obj("v1", "Pod", "b", "ns")) is None  # same identity
+    second = inventory.add(_obj("v1", "Namespace", "a"))
+    assert (first, second) == ("/v1/ns/Pod/b", "/v1//Namespace/a")
+    assert inventory.order == [first, second]
+    assert inventory.invalid == [("['not', 'an', 'object']", "expected a mapping, got list")]
+    c = inventory.counters
+    assert (c.objects_collected, c.invalid_objects, c.owned_by_controller, c.duplicates_dropped) == (
+        2,
+        1,
+        1,
+        1,
+    )
+    assert (c.objects_held, c.peak_objects_held) == (2, 2)
+    assert inventory.namespace_of == {first: "ns", second: ""}
+    assert inventory.meta[first] == ResourceMeta("", "Pod", "b", "ns", ())
+
+
+def test_a_second_object_with_a_known_id_but_another_uid_is_a_duplicate() -> None:
+    inventory = Inventory(MemoryRawStore())
+    assert inventory.add(_obj("v1", "Pod", "p", "ns", uid="u-1")) is not None
+    assert inventory.add(_obj("v1", "Pod", "p", "ns", uid="u-2")) is None
+    assert inventory.counters.duplicates_dropped == 1
+
+
+def test_a_nameless_host_object_gets_empty_metadata() -> None:
+    inventory = Inventory(MemoryRawStore())
+    rid = inventory.add({"apiVersion": "hostdata.kubescape.cloud/v1beta0", "kind": "OsReleaseFile"})
+    assert rid == "hostdata.kubescape.cloud/v1beta0//OsReleaseFile/"
+    assert inventory.objects[rid]["metadata"] == {"name": ""}
+
+
+def test_the_live_form_is_what_evaluation_sees_and_the_raw_store_keeps_the_delivered_object() -> None:
+    inventory = Inventory(MemoryRawStore(), live_form=lambda o: {**o, "pruned": True})
+    rid = inventory.add(_obj("v1", "ConfigMap", "c", "ns"))
+    assert rid is not None
+    assert inventory.objects[rid]["pruned"] is True
+    assert "pruned" not in dict(inventory.raw_objects([rid]))[rid]
+
+
+def test_the_index_groups_ids_by_group_version_and_kind_in_order() -> None:
+    inventory = Inventory(MemoryRawStore())
+    ids = [
+        inventory.add(_obj("apps/v1", "Deployment", "d1", "a")),
+        inventory.add(_obj("v1", "Pod", "p1", "a")),
+        inventory.add(_obj("apps/v1", "Deployment", "d2", "b")),
+    ]
+    assert inventory.index(ids) == {
+        ("apps", "v1", "Deployment"): [ids[0], ids[2]],
+        ("", "v1", "Pod"): [ids[1]],
+    }
+    assert inventory.index(ids[1:2]) == {("", "v1", "Pod"): [ids[1]]}
+    assert inventory.namespaces() == ["a", "b"]
+
+
+def test_release_forgets_live_objects_once_and_keeps_meta_and_raw_form() -> None:
+    inventory = Inventory(SpillRawStore())
+    a = inventory.add(_obj("v1", "Pod", "a", "ns"))
+    b = inventory.add(_obj("v1", "Pod", "b", "ns"))
+    c = inventory.add(_obj("v1", "Pod", "c", "ns"))
+    inventory.release([a, b, a, "/v1/ns/Pod/unknown"])
+    counters = inventory.counters
+    assert (counters.objects_released, counters.objects_held, counters.peak_objects_held) == (2, 1, 3)
+    assert list(inventory.objects) == [c]
+    assert set(inventory.meta) == {a, b, c}
+    assert [rid for rid, _ in inventory.raw_objects([b, a])] == [b, a]
+    assert dict(inventory.raw_objects([a]))[a]["metadata"]["name"] == "a"
+    d = inventory.add(_obj("v1", "Pod", "d", "ns"))
+    assert d is not None and (counters.objects_held, counters.peak_objects_held) == (2, 3)
+    inventory.raw.close()
