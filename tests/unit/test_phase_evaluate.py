@@ -1,16 +1,30 @@
-"""The evaluation stage's pure units (control order, reading a rule's response, recording an
-outcome, the P6 release plan), fast enough for mutation testing: no engine is started."""
+"""The evaluation stage's units (control order, reading a rule's response, recording an outcome,
+the P6 release plan, skipping rules a failed LIST starved, the enumerator's data), fast enough
+for mutation testing: only the enumerator case starts an engine (regorus)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from scanner.evaluate import Evaluator, ReleasePlan, Task, Unit, UnitOutcome, _read_response, order_controls
+from scanner.engine import load_engine
+from scanner.evaluate import (
+    Evaluator,
+    ReleasePlan,
+    ScanOptions,
+    Task,
+    Unit,
+    UnitOutcome,
+    _read_response,
+    order_controls,
+)
 from scanner.inventory import Inventory, MemoryRawStore
-from scanner.policies import Control, MatchEntry, Rule
+from scanner.policies import Control, Library, MatchEntry, Rule
 from scanner.results import FAILED, PASSED, SKIPPED, ResultsTable
+from scanner.sources import Page, Source, SourceProblem
 
 CONTROLS = [Control(f"C-{n}", f"c{n}", ("r",), 1.0) for n in (3, 1, 2)]
 
@@ -137,3 +151,63 @@ def test_the_release_plan_releases_a_kind_after_the_last_unit_reading_it() -> No
     plan.unit_done(units[1])
     assert inventory.objects == {}
     assert inventory.counters.objects_released == 4
+
+
+class _FailedLists(Source):
+    """A source that delivered nothing: each of its LISTs failed."""
+
+    def __init__(self, problems: list[SourceProblem]) -> None:
+        self.problems = problems
+        self.description = "failed lists"
+
+    def pages(self) -> Iterator[Page]:
+        return iter(())
+
+
+def test_a_failed_list_skips_exactly_the_rules_that_select_its_kind() -> None:
+    rules = {
+        "any-group": Rule("any-group", "", (MatchEntry(("*",), ("v1",), ("Pod",)),), (), (), False),
+        "core": Rule("core", "", (MatchEntry(("",), ("v1",), ("Pod",)),), (), (), False),
+        "apps": Rule("apps", "", (MatchEntry(("apps",), ("v1",), ("Deployment",)),), (), (), False),
+        "maps": Rule("maps", "", (MatchEntry(("",), ("v1",), ("ConfigMap",)),), (), (), False),
+    }
+    control = Control("C-1", "one", tuple(rules), 1.0)
+    library = Library(Path("."), {}, {"C-1": control}, rules, {}, {})
+    problems = [
+        SourceProblem("/v1/pods", "forbidden", kind="Pod"),
+        SourceProblem("other.io/v1/deployments", "timed out", kind="Deployment", api_group="other.io"),
+        SourceProblem("a.yaml:1:1", "malformed YAML"),
+    ]
+    evaluator = Evaluator(library, None, [control], ScanOptions())  # type: ignore[arg-type]
+    state = evaluator.scan(_FailedLists(problems), Inventory(MemoryRawStore()), ResultsTable(True, False))
+    reason = "inputs incomplete: /v1/pods: forbidden"
+    assert state.skipped_rules == {("C-1", "any-group"): reason, ("C-1", "core"): reason}
+
+
+ENUMERATOR_RULE = Rule(
+    "limited",
+    'package armo_builtins\ndeny contains {"alertObject": {"k8sApiObjects": [input[0]]}} if { input[0] }\n',
+    (MatchEntry(("",), ("v1",), ("Pod",)),),
+    (),
+    (),
+    False,
+    enumerator_source=(
+        "package armo_builtins\n"
+        'deny contains {"alertObject": {"k8sApiObjects": [o]}} if {\n'
+        "  some o in input\n"
+        "  o.metadata.name in data.postureControlInputs.evaluated\n"
+        "}\n"
+    ),
+)
+
+
+def test_the_resource_enumerator_sees_the_controls_fixed_input() -> None:
+    control = Control("C-1", "one", ("limited",), 1.0, fixed_input={"evaluated": ["b"]})
+    library = Library(Path("."), {}, {"C-1": control}, {"limited": ENUMERATOR_RULE}, {}, {})
+    inventory = Inventory(MemoryRawStore())
+    ids = tuple(inventory.add(_pod(n)) for n in ("a", "b", "c"))
+    evaluator = Evaluator(library, load_engine("regorus"), [control], ScanOptions())
+    outcome = evaluator.run_unit(Unit(evaluator.tasks[0], "cluster", ids), inventory)  # type: ignore[arg-type]
+    assert outcome.error is None
+    assert outcome.evaluated == (ids[1],)
+    assert [r["alertObject"]["k8sApiObjects"][0]["metadata"]["name"] for r in outcome.responses] == ["a"]
