@@ -211,3 +211,15 @@ def test_the_resource_enumerator_sees_the_controls_fixed_input() -> None:
     assert outcome.error is None
     assert outcome.evaluated == (ids[1],)
     assert [r["alertObject"]["k8sApiObjects"][0]["metadata"]["name"] for r in outcome.responses] == ["a"]
+
+
+def test_the_audit_counts_kinds_by_group_and_version_even_for_names_with_slashes() -> None:
+    inventory = Inventory(MemoryRawStore())
+    for name in ("a", "team/b"):
+        inventory.add(_pod(name))
+    inventory.add(
+        {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d/1", "namespace": "x"}}
+    )
+    library = Library(Path("."), {}, {}, {}, {}, {})
+    evaluator = Evaluator(library, None, [], ScanOptions())  # type: ignore[arg-type]
+    assert evaluator.audit(inventory)["kind_counts"] == {"apps/v1/Deployment": 1, "v1/Pod": 2}

@@ -127,3 +127,10 @@ def test_release_forgets_live_objects_once_and_keeps_meta_and_raw_form() -> None
     d = inventory.add(_obj("v1", "Pod", "d", "ns"))
     assert d is not None and (counters.objects_held, counters.peak_objects_held) == (2, 3)
     inventory.raw.close()
+
+
+def test_a_name_with_slashes_from_a_manifest_is_indexed_under_its_kind() -> None:
+    inventory = Inventory(MemoryRawStore())
+    rid = inventory.add(_obj("apps/v1", "Deployment", "team/web/v2", "ns"))
+    assert rid == "apps/v1/ns/Deployment/team/web/v2"
+    assert inventory.index([rid]) == {("apps", "v1", "Deployment"): [rid]}
