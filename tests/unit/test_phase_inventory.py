@@ -55,20 +55,26 @@ def test_raw_stores_give_back_each_object_redacted(store_type: type[MemoryRawSto
 def test_add_counts_invalid_owned_and_duplicate_objects_and_keeps_the_rest_in_order() -> None:
     inventory = Inventory(MemoryRawStore())
     owned = _obj("v1", "Pod", "owned", "ns", ownerReferences=[{"kind": "ReplicaSet", "controller": True}])
+    long_text = "x" * 100
     first = inventory.add(_obj("v1", "Pod", "b", "ns"))
+    for _ in range(2):
+        assert inventory.add(owned) is None
+        assert inventory.add(_obj("v1", "Pod", "b", "ns")) is None  # same identity
     assert inventory.add(["not", "an", "object"]) is None
-    assert inventory.add(owned) is None
-    assert inventory.add(_obj("v1", "Pod", "b", "ns")) is None  # same identity
+    assert inventory.add(long_text) is None
     second = inventory.add(_obj("v1", "Namespace", "a"))
     assert (first, second) == ("/v1/ns/Pod/b", "/v1//Namespace/a")
     assert inventory.order == [first, second]
-    assert inventory.invalid == [("['not', 'an', 'object']", "expected a mapping, got list")]
+    assert inventory.invalid == [
+        ("['not', 'an', 'object']", "expected a mapping, got list"),
+        ("x" * 80, "expected a mapping, got str"),  # an invalid object is quoted, cut to 80 characters
+    ]
     c = inventory.counters
     assert (c.objects_collected, c.invalid_objects, c.owned_by_controller, c.duplicates_dropped) == (
         2,
-        1,
-        1,
-        1,
+        2,
+        2,
+        2,
     )
     assert (c.objects_held, c.peak_objects_held) == (2, 2)
     assert inventory.namespace_of == {first: "ns", second: ""}
