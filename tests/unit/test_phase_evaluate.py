@@ -22,6 +22,7 @@ from scanner.evaluate import (
     order_controls,
 )
 from scanner.inventory import Inventory, MemoryRawStore
+from scanner.phases import Phases
 from scanner.policies import Control, Library, MatchEntry, Rule
 from scanner.results import FAILED, PASSED, SKIPPED, ResultsTable
 from scanner.sources import Page, Source, SourceProblem
@@ -223,3 +224,31 @@ def test_the_audit_counts_kinds_by_group_and_version_even_for_names_with_slashes
     library = Library(Path("."), {}, {}, {}, {}, {})
     evaluator = Evaluator(library, None, [], ScanOptions())  # type: ignore[arg-type]
     assert evaluator.audit(inventory)["kind_counts"] == {"apps/v1/Deployment": 1, "v1/Pod": 2}
+
+
+class _Pages(Source):
+    def __init__(self, *sizes: int) -> None:
+        self.problems = []
+        self.description = "pages"
+        self._sizes = sizes
+
+    def pages(self) -> Iterator[Page]:
+        count = 0
+        for size in self._sizes:
+            yield Page(tuple(_pod(f"p{count + n}") for n in range(size)))
+            count += size
+
+
+@pytest.mark.parametrize(("sizes", "batches"), [((2, 3), 3), ((4,), 2), ((1,), 1)])
+def test_streaming_counts_each_batch_and_the_cluster_size_threshold_is_strict(
+    sizes: tuple[int, ...], batches: int
+) -> None:
+    library = Library(Path("."), {}, {}, {}, {}, {})
+    size = sum(sizes)
+    for p5, expected_batches in ((True, batches), (False, 1)):
+        for threshold, large in ((size, False), (size - 1, True)):
+            options = ScanOptions(phases=Phases(p5=p5), batch_size=2, large_cluster_size=threshold)
+            evaluator = Evaluator(library, None, [], options)  # type: ignore[arg-type]
+            state = evaluator.scan(_Pages(*sizes), Inventory(MemoryRawStore()), ResultsTable(True, False))
+            assert (state.counters["batches"], state.large_cluster) == (expected_batches, large)
+            assert state.counters["objects_collected"] == size
