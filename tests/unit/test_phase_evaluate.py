@@ -4,12 +4,14 @@ for mutation testing: only the enumerator case starts an engine (regorus)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from scanner import events
 from scanner.engine import load_engine
 from scanner.evaluate import (
     Evaluator,
@@ -252,3 +254,34 @@ def test_streaming_counts_each_batch_and_the_cluster_size_threshold_is_strict(
             state = evaluator.scan(_Pages(*sizes), Inventory(MemoryRawStore()), ResultsTable(True, False))
             assert (state.counters["batches"], state.large_cluster) == (expected_batches, large)
             assert state.counters["objects_collected"] == size
+
+
+@pytest.mark.parametrize("p5", [True, False])
+def test_the_scan_marks_its_collect_and_match_stages_for_the_timeline(tmp_path: Path, p5: bool) -> None:
+    library = Library(Path("."), {}, {}, {}, {}, {})
+    evaluator = Evaluator(library, None, [], ScanOptions(phases=Phases(p5=p5), batch_size=2))  # type: ignore[arg-type]
+    events.install(str(tmp_path / "events.jsonl"))
+    try:
+        evaluator.scan(_Pages(2, 1), Inventory(MemoryRawStore()), ResultsTable(True, False))
+    finally:
+        events.uninstall()
+    lines = [json.loads(line) for line in (tmp_path / "events.jsonl").read_text().splitlines()[1:]]
+    stages = [(e["stage"], e["edge"], e.get("scope")) for e in lines]
+    if p5:  # batches are matched inside collection, relational rules over the whole cluster after it
+        assert stages == [
+            ("collect", "begin", None),
+            ("match", "begin", "batch-1"),
+            ("match", "end", "batch-1"),
+            ("match", "begin", "batch-2"),
+            ("match", "end", "batch-2"),
+            ("collect", "end", None),
+            ("match", "begin", "cluster"),
+            ("match", "end", "cluster"),
+        ]
+    else:
+        assert stages == [
+            ("collect", "begin", None),
+            ("collect", "end", None),
+            ("match", "begin", "cluster"),
+            ("match", "end", "cluster"),
+        ]
