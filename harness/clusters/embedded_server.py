@@ -610,7 +610,8 @@ def _utc_with_z(data: bytes) -> bytes:
     at = data.find(_UTC_SUFFIX)
     if at < 0:
         return data
-    parts, start = [], 0
+    parts: list[bytes] = []
+    start = 0
     while at >= 0:
         quote = data.rfind(b'"', start, at)
         if quote >= 0 and _DATETIME.fullmatch(data, quote + 1, at):

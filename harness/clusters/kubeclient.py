@@ -109,10 +109,10 @@ def _creator(api: client.ApiClient, obj: Mapping[str, Any]) -> Callable[[Mapping
         plural = WIDGET.plural if kind == WIDGET.kind else kind.lower() + "s"
         if namespace:
             return lambda body: custom.create_namespaced_custom_object(
-                group, version, namespace, plural, body, _preload_content=False
+                group, version, namespace, plural, dict(body), _preload_content=False
             )
         return lambda body: custom.create_cluster_custom_object(
-            group, version, plural, body, _preload_content=False
+            group, version, plural, dict(body), _preload_content=False
         )
     info = KIND_BY_NAME[kind]
     typed = getattr(client, _API_CLASSES[info.group])(api)
