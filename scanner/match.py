@@ -135,6 +135,11 @@ class Grouper:
         with self._lock:
             return self._scopes.setdefault(key, scopes)
 
+    def held_batches(self) -> set[int]:
+        """The batches whose selections or splits the cache still holds (0: the whole cluster)."""
+        with self._lock:
+            return {int(k[2]) for k in (*self._cache, *self._scopes)}  # type: ignore[call-overload]
+
     def forget_batch(self, batch: int) -> None:
         """Drop the selections of a finished batch, so the cache does not hold the cluster."""
         with self._lock:

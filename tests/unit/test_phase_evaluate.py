@@ -285,3 +285,27 @@ def test_the_scan_marks_its_collect_and_match_stages_for_the_timeline(tmp_path: 
             ("match", "begin", "cluster"),
             ("match", "end", "cluster"),
         ]
+
+
+POD_RULE = Rule(
+    "pods",
+    'package armo_builtins\ndeny contains {"alertObject": {"k8sApiObjects": [input[0]]}} if { input[0] }\n',
+    (MatchEntry(("",), ("v1",), ("Pod",)),),
+    (),
+    (),
+    False,
+)
+
+
+def test_streaming_with_the_grouping_cache_forgets_each_batch_once_it_is_evaluated() -> None:
+    """P4×P5: a finished batch's selections leave the cache, so it never holds the whole cluster."""
+    control = Control("C-1", "one", ("pods",), 1.0)
+    library = Library(Path("."), {}, {"C-1": control}, {"pods": POD_RULE}, {}, {})
+    options = ScanOptions(phases=Phases(p4=True, p5=True), batch_size=2)
+    evaluator = Evaluator(library, load_engine("regorus"), [control], options)
+    table = ResultsTable(True, False)
+    state = evaluator.scan(_Pages(2, 2, 1), Inventory(MemoryRawStore()), table)
+    assert state.counters["batches"] == 3
+    assert evaluator.grouper.computations == 3  # one selection per batch, each made while it was held
+    assert evaluator.grouper.held_batches() == set()
+    assert len(table.rows()) == 5  # every pod failed C-1: none was lost with a forgotten batch
