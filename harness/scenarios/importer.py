@@ -61,9 +61,30 @@ def _documents_of_text(text: str, source: Path) -> Iterator[Any]:
             yield document
         return
     try:
-        yield from (doc for doc in yaml.safe_load_all(text) if doc is not None)
+        for doc in yaml.safe_load_all(text):
+            if doc is not None:
+                _check_keys(doc, source)
+                yield doc
     except yaml.YAMLError as exc:
         raise UsageError(f"{source}: not valid YAML or JSON: {str(exc).splitlines()[0]}") from exc
+
+
+def _check_keys(value: Any, source: Path) -> None:
+    """A dump from an API server has text keys only; a hand-written `1:` or `true:` is refused by name.
+
+    (The scanner reads such keys as kubectl sends them; an imported scenario is stored as JSON, where
+    `1` and `true` would collide before they could be turned into text.)
+    """
+    stack = [value]
+    while stack:  # a loop, not recursion: a dump may nest deeper than Python's recursion limit
+        item = stack.pop()
+        if isinstance(item, dict):
+            for key, child in item.items():
+                if not isinstance(key, str):
+                    raise UsageError(f'{source}: mapping key {key!r} is not text: quote it ("{key}")')
+                stack.append(child)
+        elif isinstance(item, list):
+            stack.extend(item)
 
 
 def _objects_of(document: Any, source: Path) -> Iterator[Obj]:

@@ -30,6 +30,33 @@ _MAX_LIST_NESTING = 4  # a List of Lists is already unusual; deeper is refused b
 class _ManifestLoader(yaml.SafeLoader):
     """SafeLoader whose values are JSON values, as the API server would store them."""
 
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        # JSON objects have string keys: kubectl turns `1:` or `true:` into "1" and "true" before
+        # the API server sees them, so a key that is a number or boolean is read as that text.
+        # A key of any other type (null, a list) has no such form and is malformed. Keys are
+        # converted as they are read: `1` and `true` are equal Python keys, not equal texts.
+        self.flatten_mapping(node)  # `<<` merge keys, as SafeLoader reads them
+        mapping: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = _json_key(self.construct_object(key_node, deep=deep), key_node)
+            mapping[key] = self.construct_object(value_node, deep=deep)
+        return mapping
+
+
+_YAML_TYPES = {type(None): "null", list: "a sequence", dict: "a mapping"}
+
+
+def _json_key(key: Any, node: yaml.Node) -> str:
+    if isinstance(key, str):
+        return key
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    if isinstance(key, int | float):
+        return str(key)
+    what = _YAML_TYPES.get(type(key), type(key).__name__)
+    message = f"a mapping key is {what}: only strings, numbers and booleans can be keys"
+    raise yaml.constructor.ConstructorError(None, None, message, node.start_mark)
+
 
 def _as_text(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
     return loader.construct_scalar(node)  # type: ignore[arg-type]
@@ -145,7 +172,7 @@ class FileSource(Source):
         line = 1
         for chunk in _split_documents(text):
             start, where = line, f"{path}:{line}"
-            line += chunk.count("\n") + 2  # the chunk's lines and the `---` line after it
+            line += chunk.count("\n") + 1  # the chunk's lines and the `---` line after it
             try:
                 doc = yaml.load(chunk, Loader=_ManifestLoader)  # a SafeLoader subclass: no arbitrary objects
             except yaml.YAMLError as exc:
@@ -258,4 +285,6 @@ def _split_documents(text: str) -> list[str]:
             chunks.append([])
             continue
         chunks[-1].append(raw_line)
-    return ["\n".join(chunk) for chunk in chunks]
+    # Each chunk keeps the line break before its `---`: a block scalar at the end of a document keeps
+    # its final newline, as it does when the stream is read whole.
+    return ["\n".join(chunk) + "\n" for chunk in chunks]

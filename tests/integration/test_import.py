@@ -18,8 +18,9 @@ from typing import Any
 import pytest
 
 from harness.clusters.embedded import embedded_cluster
+from harness.exit_codes import UsageError
 from harness.scenarios.format import load_scenario
-from harness.scenarios.importer import import_dump
+from harness.scenarios.importer import import_dump, read_dump
 from harness.scenarios.kinds import BUILTIN_KINDS, CUSTOM_KINDS
 from harness.scenarios.objects import generate
 from harness.scenarios.source import scenario_objects
@@ -208,6 +209,14 @@ def test_a_manifest_folder_imports_without_anonymisation(tmp_path: Path) -> None
     assert result.added_namespaces == 1
     names = sorted(o["metadata"]["name"] for o in scenario_objects(load_scenario(result.scenario_file)))
     assert names == ["app", "app-config", "web"]
+
+
+def test_a_key_that_is_not_text_is_refused_by_name(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: web}\ndata: {1: one, b: two}\n"
+    )
+    with pytest.raises(UsageError, match=r'a.yaml: mapping key 1 is not text: quote it \("1"\)'):
+        read_dump(tmp_path / "a.yaml")
 
 
 @pytest.mark.slow
