@@ -1,0 +1,198 @@
+"""The manifest source line by line: where a malformed document is reported and that the next
+one is still read, keys as kubectl writes them, what makes two manifests conflict, and the size
+and depth estimate at its exact bounds. Fast and in-process, for mutation testing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from scanner.sources import SourceProblem
+from scanner.sources.files import FileSource, _size_of
+from scanner.sources.limits import ReadLimits, over_limits
+
+CONFIG = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: after, namespace: ns}\n"
+
+
+def read(
+    tmp_path: Path, text: str, limits: ReadLimits | None = None
+) -> tuple[list[dict[str, Any]], list[SourceProblem]]:
+    path = tmp_path / "m.yaml"
+    path.write_text(text)
+    source = FileSource([path], limits)
+    objects = [obj for page in source.pages() for obj in page.objects]
+    return objects, source.problems
+
+
+def names(objects: list[dict[str, Any]]) -> list[str]:
+    return [obj["metadata"]["name"] for obj in objects]
+
+
+def test_a_syntax_error_names_its_line_and_column_and_the_next_document_is_read(tmp_path: Path) -> None:
+    text = CONFIG + "---\nkey: [unclosed\nother: 2\n---\n" + CONFIG.replace("after", "last")
+    objects, problems = read(tmp_path, text)
+    assert names(objects) == ["after", "last"]
+    # the second document starts on line 5; the parser notices on its second line, at `:`
+    assert problems == [
+        SourceProblem(f"{tmp_path / 'm.yaml'}:6:6", "malformed YAML: expected ',' or ']', but got ':'")
+    ]
+
+
+def test_a_reader_error_without_a_mark_names_the_document_and_its_first_line(tmp_path: Path) -> None:
+    objects, problems = read(tmp_path, 'data: "\x07"\n---\n' + CONFIG)
+    assert names(objects) == ["after"]
+    assert problems == [
+        SourceProblem(
+            f"{tmp_path / 'm.yaml'}:1",
+            "malformed YAML: unacceptable character #x0007: special characters are not allowed",
+        )
+    ]
+
+
+def test_a_document_nested_too_deeply_is_a_problem_and_the_next_is_read(tmp_path: Path) -> None:
+    objects, problems = read(
+        tmp_path, CONFIG + "---\n" + "[" * 5000 + "]" * 5000 + "\n---\n" + CONFIG.replace("after", "last")
+    )
+    assert names(objects) == ["after", "last"]
+    assert problems == [SourceProblem(f"{tmp_path / 'm.yaml'}:5", "malformed YAML: nested too deeply")]
+
+
+def test_empty_documents_are_skipped_not_the_end(tmp_path: Path) -> None:
+    objects, problems = read(tmp_path, "---\n# only a comment\n---\n\n---\n" + CONFIG)
+    assert (names(objects), problems) == (["after"], [])
+
+
+def test_an_alias_expansion_over_the_file_limit_is_refused_and_the_next_document_is_read(
+    tmp_path: Path,
+) -> None:
+    bomb = "a: &a [" + ",".join(['"xxxxxxxx"'] * 8) + "]\nb: &b [" + ",".join(["*a"] * 8) + "]\n"
+    limits = ReadLimits(max_file_bytes=500)
+    objects, problems = read(tmp_path, bomb + "---\n" + CONFIG, limits)
+    assert names(objects) == ["after"]
+    assert problems == [
+        SourceProblem(
+            f"{tmp_path / 'm.yaml'}:1", "not read: document with aliases expanded is larger than 500 bytes"
+        )
+    ]
+
+
+def test_an_indented_separator_inside_a_block_scalar_is_content(tmp_path: Path) -> None:
+    text = (
+        CONFIG
+        + "data:\n  script: |\n    echo a\n    ---\n    echo b\n---\t\n"
+        + CONFIG.replace("after", "tab")
+    )
+    objects, problems = read(tmp_path, text)
+    assert problems == []
+    assert names(objects) == ["after", "tab"]  # `---` followed by a tab still separates documents
+    assert objects[0]["data"]["script"] == "echo a\n---\necho b\n"
+
+
+def test_numeric_and_boolean_keys_become_their_text_as_kubectl_sends_them(tmp_path: Path) -> None:
+    text = CONFIG + "data: {1: one, true: 'on', 1.5: half, plain: x}\n"
+    objects, problems = read(tmp_path, text)
+    assert problems == []
+    assert objects[0]["data"] == {"1": "one", "true": "on", "1.5": "half", "plain": "x"}
+
+
+@pytest.mark.parametrize(("key", "what"), [("~", "null"), ("[a]", "a sequence"), ("{a: b}", "a mapping")])
+def test_a_key_that_has_no_text_form_is_malformed_yaml(tmp_path: Path, key: str, what: str) -> None:
+    objects, problems = read(tmp_path, f"{CONFIG}data:\n  {key}: x\n---\n" + CONFIG.replace("after", "next"))
+    assert names(objects) == ["next"]
+    assert problems == [
+        SourceProblem(
+            f"{tmp_path / 'm.yaml'}:5:3",
+            f"malformed YAML: a mapping key is {what}: only strings, numbers and booleans can be keys",
+        )
+    ]
+
+
+def test_an_object_over_the_size_limit_is_named_with_its_namespace_and_kind(tmp_path: Path) -> None:
+    text = (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: big, namespace: shop}\nspec: {x: "
+        + "y" * 300
+        + "}\n"
+    )
+    objects, problems = read(tmp_path, text, ReadLimits(max_object_bytes=200))
+    assert objects == []
+    assert problems == [
+        SourceProblem(
+            f"{tmp_path / 'm.yaml'}:1",
+            "Deployment shop/big not read: object is larger than 200 bytes (--max-object-bytes, nesting limit)",
+            kind="Deployment",
+            api_group="apps",
+        )
+    ]
+
+
+def _doc(api_version: str, data: str, name: str = "same") -> str:
+    return (
+        f"apiVersion: {api_version}\nkind: Deployment\nmetadata: {{name: {name}, namespace: shop}}\n{data}\n"
+    )
+
+
+def test_a_conflicting_duplicate_is_a_problem_on_its_kind_and_group_and_is_not_delivered(
+    tmp_path: Path,
+) -> None:
+    objects, problems = read(
+        tmp_path, _doc("apps/v1", "spec: {replicas: 1}") + "---\n" + _doc("apps/v1", "spec: {replicas: 2}")
+    )
+    assert [obj["spec"]["replicas"] for obj in objects] == [1]
+    assert problems == [
+        SourceProblem(
+            f"{tmp_path / 'm.yaml'}:6",
+            f"conflicting duplicate: apps/v1/shop/Deployment/same is also defined at {tmp_path / 'm.yaml'}:1 "
+            "with other content; controls that read Deployment are skipped",
+            kind="Deployment",
+            api_group="apps",
+        )
+    ]
+
+
+def test_the_same_content_under_another_version_or_key_order_is_no_conflict(tmp_path: Path) -> None:
+    first = _doc("apps/v1", "spec: {replicas: 1, paused: false}")
+    second = _doc("apps/v1beta2", "spec: {paused: false, replicas: 1}")
+    objects, problems = read(tmp_path, first + "---\n" + second)
+    assert problems == []
+    assert len(objects) == 2  # identical duplicates are the inventory's to drop
+
+
+def test_controller_owned_objects_never_conflict(tmp_path: Path) -> None:
+    owner = "  ownerReferences: [{kind: ReplicaSet, name: rs, controller: true}]\n"
+    pod = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: shop\n" + owner
+    objects, problems = read(tmp_path, pod + "spec: {a: 1}\n---\n" + pod + "spec: {a: 2}\n")
+    assert problems == []
+    assert [obj["spec"]["a"] for obj in objects] == [1, 2]
+
+
+def test_a_file_that_cannot_be_statted_has_an_unknown_size(tmp_path: Path) -> None:
+    (tmp_path / "here").write_text("abcd")
+    assert _size_of(tmp_path / "here") == "4 bytes"
+    assert _size_of(tmp_path / "gone") == "size unknown"
+
+
+# The size estimate: a string costs its length + 2 quotes, any other scalar 8, a container 2 brackets
+# and each entry its key + 4 (quotes, colon, comma) or 1 (a comma).
+@pytest.mark.parametrize(
+    ("value", "cost"),
+    [({"a": "bc"}, 2 + 4 + 5), ({"a": 1}, 2 + 8 + 5), (["ab", 2], 2 + (4 + 1) + (8 + 1))],
+)
+def test_the_size_estimate_is_exact_at_its_bound(value: Any, cost: int) -> None:
+    assert over_limits(value, cost, 10) is None
+    assert over_limits(value, cost - 1, 10) == f"object is larger than {cost - 1:,} bytes"
+
+
+def test_the_depth_bound_counts_containers_from_zero() -> None:
+    assert over_limits({"a": 1}, 100, 1) is None
+    assert over_limits({"a": {"b": 1}}, 100, 1) == "object nested deeper than 1 levels"
+    assert over_limits({"a": {"b": 1}}, 100, 2, "document") is None
+
+
+def test_a_shared_node_counts_its_own_height_once_per_use() -> None:
+    shared = {"k": "v"}  # height 1: strings add no level
+    assert over_limits({"a": shared, "b": shared}, 1000, 2) is None
+    assert (
+        over_limits({"a": {"deeper": shared}, "b": shared}, 1000, 2) == "object nested deeper than 2 levels"
+    )
