@@ -4,6 +4,7 @@ for mutation testing: only the enumerator case starts an engine (regorus)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -229,15 +230,19 @@ def test_the_audit_counts_kinds_by_group_and_version_even_for_names_with_slashes
 
 
 class _Pages(Source):
-    def __init__(self, *sizes: int) -> None:
+    """Pages of pods of the given sizes; pod n lives in namespaces[n % len(namespaces)]."""
+
+    def __init__(self, *sizes: int, namespaces: tuple[str, ...] = ("ns",)) -> None:
         self.problems = []
         self.description = "pages"
         self._sizes = sizes
+        self._namespaces = namespaces
 
     def pages(self) -> Iterator[Page]:
         count = 0
         for size in self._sizes:
-            yield Page(tuple(_pod(f"p{count + n}") for n in range(size)))
+            n = range(count, count + size)
+            yield Page(tuple(_pod(f"p{i}", self._namespaces[i % len(self._namespaces)]) for i in n))
             count += size
 
 
@@ -309,3 +314,53 @@ def test_streaming_with_the_grouping_cache_forgets_each_batch_once_it_is_evaluat
     assert evaluator.grouper.computations == 3  # one selection per batch, each made while it was held
     assert evaluator.grouper.held_batches() == set()
     assert len(table.rows()) == 5  # every pod failed C-1: none was lost with a forgotten batch
+
+
+def _scan_pods(
+    options: ScanOptions, *rules: Rule, sizes: tuple[int, ...] = (2,), namespaces: tuple[str, ...] = ("ns",)
+) -> tuple[Evaluator, Any]:
+    control = Control("C-1", "one", tuple(r.name for r in rules), 1.0)
+    library = Library(Path("."), {}, {"C-1": control}, {r.name: r for r in rules}, {}, {})
+    evaluator = Evaluator(library, load_engine("regorus"), [control], options)
+    source = _Pages(*sizes, namespaces=namespaces)
+    state = evaluator.scan(source, Inventory(MemoryRawStore()), ResultsTable(True, False))
+    return evaluator, state
+
+
+@pytest.mark.parametrize(("threshold", "evaluations", "scope"), [(2, 1, "cluster"), (1, 2, "namespace")])
+def test_a_whole_scan_splits_by_namespace_only_above_the_threshold(
+    tmp_path: Path, threshold: int, evaluations: int, scope: str
+) -> None:
+    """Two pods in two namespaces: one unit for the cluster, or one per namespace when it is large."""
+    events.install(str(tmp_path / "events.jsonl"))
+    try:
+        options = ScanOptions(phases=Phases(p4=True), large_cluster_size=threshold)
+        evaluator, state = _scan_pods(options, POD_RULE, namespaces=("a", "b"))
+    finally:
+        events.uninstall()
+    assert state.counters["evaluations"] == evaluations
+    marks = [json.loads(line) for line in (tmp_path / "events.jsonl").read_text().splitlines()[1:]]
+    assert [e.get("scope") for e in marks if e["stage"] == "match"] == [scope, scope]
+    assert evaluator.grouper.held_batches() == {0}  # the whole cluster's selections are batch 0
+
+
+def test_streaming_evaluates_a_batch_as_soon_as_it_is_full() -> None:
+    """Pages of one object, batches of two: never more than two objects held at once."""
+    _, state = _scan_pods(
+        ScanOptions(phases=Phases(p5=True), batch_size=2), POD_RULE, sizes=(1, 1, 1, 1)
+    )
+    assert (state.counters["batches"], state.counters["peak_objects_held"]) == (2, 2)
+
+
+RELATIONAL_RULE = dataclasses.replace(POD_RULE, name="joined", relational=True)
+
+
+@pytest.mark.parametrize("p6", [True, False])
+def test_streaming_holds_joined_objects_for_the_relational_pass_and_p6_releases_them_after_it(
+    p6: bool,
+) -> None:
+    options = ScanOptions(phases=Phases(p4=True, p5=True, p6=p6), batch_size=2)
+    evaluator, state = _scan_pods(options, RELATIONAL_RULE, sizes=(2, 1))
+    assert state.counters["batches"] == 2
+    assert state.counters["objects_released"] == (3 if p6 else 0)
+    assert evaluator.grouper.held_batches() == {0}  # the relational pass selects over the whole cluster
