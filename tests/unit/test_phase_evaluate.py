@@ -64,7 +64,7 @@ def test_a_response_names_its_targets_paths_and_related_objects_once() -> None:
         "failedPaths": ["spec.a"],
         "reviewPaths": ["spec.b"],
         "deletePaths": ["spec.c"],
-        "fixPaths": [{"path": "spec.d", "value": "true"}, "not a fix", {"path": "spec.e"}],
+        "fixPaths": [{"path": "spec.d", "value": "true"}, "not a fix", {"path": "spec.e"}, {"value": "v"}],
         "relatedObjects": [{"object": other}, {"object": "no"}, "no"],
     }
     targets, paths, related = _read_response(response)
@@ -75,6 +75,7 @@ def test_a_response_names_its_targets_paths_and_related_objects_once() -> None:
         ("deletePath", "spec.c"),
         ("fixPath", "spec.d", "true"),
         ("fixPath", "spec.e", ""),
+        ("fixPath", "", "v"),
     ]
     assert related == ["/v1/ns/Pod/q"]
 
