@@ -11,7 +11,7 @@ import pytest
 
 from scanner.sources import SourceProblem
 from scanner.sources.files import FileSource, _size_of
-from scanner.sources.limits import ReadLimits, over_limits
+from scanner.sources.limits import ReadLimits, over_limits, read_bounded
 
 CONFIG = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: after, namespace: ns}\n"
 
@@ -196,3 +196,67 @@ def test_a_shared_node_counts_its_own_height_once_per_use() -> None:
     assert (
         over_limits({"a": {"deeper": shared}, "b": shared}, 1000, 2) == "object nested deeper than 2 levels"
     )
+
+
+def _nested_list(levels: int) -> str:
+    inner = "{apiVersion: v1, kind: ConfigMap, metadata: {name: deep, namespace: ns}}"
+    for _ in range(levels):
+        inner = f"{{apiVersion: v1, kind: List, items: [{inner}]}}"
+    return inner + "\n"
+
+
+def test_lists_of_lists_are_read_four_deep_and_refused_at_five(tmp_path: Path) -> None:
+    assert read(tmp_path, _nested_list(4)) == (
+        [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "deep", "namespace": "ns"}}],
+        [],
+    )
+    objects, problems = read(tmp_path, _nested_list(5))
+    where = f"{tmp_path / 'm.yaml'}:1" + " item 0" * 4
+    assert (objects, problems) == (
+        [],
+        [SourceProblem(where, "not a Kubernetes List: Lists nested too deeply")],
+    )
+
+
+def test_a_list_without_items_is_empty_and_items_that_are_not_a_list_are_a_problem(tmp_path: Path) -> None:
+    assert read(tmp_path, "apiVersion: v1\nkind: List\n") == ([], [])
+    where = f"{tmp_path / 'm.yaml'}:1"
+    assert read(tmp_path, "apiVersion: v1\nkind: List\nitems: {a: 1}\n") == (
+        [],
+        [SourceProblem(where, "not a Kubernetes List: items is a dict, not a list")],
+    )
+
+
+def test_a_yaml_set_is_read_as_a_mapping_of_nulls(tmp_path: Path) -> None:
+    objects, problems = read(tmp_path, CONFIG + "data: !!set {a, b}\n")
+    assert (objects[0]["data"], problems) == ({"a": None, "b": None}, [])
+
+
+def test_a_file_gone_before_it_is_read_is_a_problem_naming_it(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text(CONFIG)
+    (tmp_path / "b.yaml").write_text(CONFIG.replace("after", "kept"))
+    source = FileSource([tmp_path])
+    (tmp_path / "a.yaml").unlink()
+    objects = [obj for page in source.pages() for obj in page.objects]
+    assert names(objects) == ["kept"]
+    assert source.problems == [
+        SourceProblem(str(tmp_path / "a.yaml"), "cannot read: No such file or directory")
+    ]
+
+
+def test_a_group_is_everything_before_the_version(tmp_path: Path) -> None:
+    text = "apiVersion: a.io/extra/v1\nkind: Thing\nmetadata: {name: big}\nspec: {x: " + "y" * 300 + "}\n"
+    _, problems = read(tmp_path, text, ReadLimits(max_object_bytes=200))
+    assert [(p.kind, p.api_group) for p in problems] == [("Thing", "a.io/extra")]
+
+
+def test_read_bounded_takes_a_file_of_exactly_the_limit_and_refuses_one_byte_more(tmp_path: Path) -> None:
+    path = tmp_path / "f"
+    path.write_bytes(b"x" * 100)
+    assert read_bounded(path, 100) == b"x" * 100
+    assert read_bounded(path, 99) is None
+
+
+def test_read_bounded_stops_a_file_that_grows_past_its_size_at_the_limit() -> None:
+    """/dev/zero says it holds 0 bytes and never ends: read up to the limit + 1, then refused."""
+    assert read_bounded(Path("/dev/zero"), 100) is None
