@@ -48,8 +48,26 @@ scalars = (
     | st.text(max_size=12)
     | st.sampled_from(["v1", "apps/v1", "Pod", "List", "Deployment", "2020-01-01T00:00:00Z", "", "*"])
 )
-keys = st.text(max_size=8) | st.sampled_from(
-    ["apiVersion", "kind", "metadata", "name", "namespace", "uid", "items", "spec", "containers", "labels"]
+# Keys that are numbers, booleans or null are legal YAML (hand-written manifests have them).
+keys = (
+    st.text(max_size=8)
+    | st.sampled_from(
+        [
+            "apiVersion",
+            "kind",
+            "metadata",
+            "name",
+            "namespace",
+            "uid",
+            "items",
+            "spec",
+            "containers",
+            "labels",
+        ]
+    )
+    | st.integers(-3, 3)
+    | st.booleans()
+    | st.none()
 )
 values = st.recursive(
     scalars,
@@ -83,7 +101,8 @@ def manifest_texts(draw: st.DrawFn) -> str:
     """A YAML or JSON rendering of generated objects, then cut and spliced with YAML's syntax."""
     docs = draw(st.lists(objects(), min_size=1, max_size=3))
     if draw(st.booleans()):
-        text = "\n---\n".join(yaml.safe_dump(d, default_flow_style=draw(st.booleans())) for d in docs)
+        flow = draw(st.booleans())
+        text = "\n---\n".join(yaml.safe_dump(d, default_flow_style=flow, sort_keys=False) for d in docs)
     else:
         text = json.dumps(docs[0] if len(docs) == 1 else {"kind": "List", "apiVersion": "v1", "items": docs})
     for _ in range(draw(st.integers(0, 4))):
