@@ -25,6 +25,7 @@ from scanner.evaluate import (
     order_controls,
 )
 from scanner.inventory import Inventory, MemoryRawStore
+from scanner.match import WHOLE_CLUSTER
 from scanner.phases import Phases
 from scanner.policies import Control, Library, MatchEntry, Rule
 from scanner.results import FAILED, PASSED, SKIPPED, ResultsTable
@@ -347,9 +348,7 @@ def test_a_whole_scan_splits_by_namespace_only_above_the_threshold(
 
 def test_streaming_evaluates_a_batch_as_soon_as_it_is_full() -> None:
     """Pages of one object, batches of two: never more than two objects held at once."""
-    _, state = _scan_pods(
-        ScanOptions(phases=Phases(p5=True), batch_size=2), POD_RULE, sizes=(1, 1, 1, 1)
-    )
+    _, state = _scan_pods(ScanOptions(phases=Phases(p5=True), batch_size=2), POD_RULE, sizes=(1, 1, 1, 1))
     assert (state.counters["batches"], state.counters["peak_objects_held"]) == (2, 2)
 
 
@@ -365,3 +364,17 @@ def test_streaming_holds_joined_objects_for_the_relational_pass_and_p6_releases_
     assert state.counters["batches"] == 2
     assert state.counters["objects_released"] == (3 if p6 else 0)
     assert evaluator.grouper.held_batches() == {0}  # the relational pass selects over the whole cluster
+
+
+def test_the_audit_counts_an_object_evaluated_twice_by_one_rule_in_one_scope_and_batches_are_one_scope() -> (
+    None
+):
+    evaluator = Evaluator(Library(Path("."), {}, {}, {}, {}, {}), None, [], ScanOptions(audit=True))  # type: ignore[arg-type]
+    task, rid = Task(CONTROLS[0], POD_RULE), "/v1/ns/Pod/p"
+    evaluator._audit(Unit(task, "ns", (rid,)))
+    evaluator._audit(Unit(task, WHOLE_CLUSTER, (rid,)))  # another scope: a namespace unit and the cluster
+    assert evaluator.repeated_evaluations == 0
+    streamed = "/v1/ns/Pod/q"
+    evaluator._audit(Unit(task, "batch-1", (streamed,)))
+    evaluator._audit(Unit(task, "batch-2", (streamed,)))  # two batches are one scope: the cluster's
+    assert evaluator.repeated_evaluations == 1
