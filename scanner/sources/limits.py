@@ -100,7 +100,9 @@ def _cost(
     if depth >= max_depth:
         raise _Over(f"{what} nested deeper than {max_depth} levels")
     active.add(key)
-    total, height = 2, 0
+    # A container is a level itself, even an empty one: met again through an alias it is then
+    # refused at the same depth as when first met (`depth >= max_depth` above).
+    total, height = 2, 1
     pairs = value.items() if isinstance(value, dict) else ((None, item) for item in value)
     for name, item in pairs:
         size, below = _cost(item, depth + 1, memo, active, max_bytes, max_depth, what)

@@ -9,7 +9,7 @@ import pytest
 from scanner.inventory import Inventory, MemoryRawStore
 from scanner.sources import SourceUnavailable
 from scanner.sources.files import FileSource
-from scanner.sources.objects import identity_key, owned_by_controller, resource_id
+from scanner.sources.objects import external_id, identity_key, owned_by_controller, resource_id
 
 
 def _obj(
@@ -30,6 +30,24 @@ def test_resource_ids_follow_kubescape() -> None:
         resource_id(_obj("rbac.authorization.k8s.io/v1", "ClusterRole", "admin"))
         == "rbac.authorization.k8s.io/v1//ClusterRole/admin"
     )
+
+
+def test_external_objects_are_named_from_the_top_or_from_metadata() -> None:
+    assert external_id({"kind": "User", "name": "alice"}) == "/v1//User/alice"
+    subject = {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "ServiceAccount",
+        "name": "sa",
+        "namespace": "x",
+    }
+    assert external_id(subject) == "rbac.authorization.k8s.io/v1/x/ServiceAccount/sa"
+    host = {
+        "apiVersion": "hostdata.kubescape.cloud/v1beta0",
+        "kind": "KubeletInfo",
+        "metadata": {"name": "node-1"},
+    }
+    assert external_id(host) == "hostdata.kubescape.cloud/v1beta0//KubeletInfo/node-1"
+    assert external_id({"kind": "Odd", "metadata": "not a mapping", "name": "n"}) == "/v1//Odd/n"
 
 
 def test_one_object_under_two_versions_is_one_object() -> None:

@@ -191,11 +191,31 @@ def test_the_depth_bound_counts_containers_from_zero() -> None:
 
 
 def test_a_shared_node_counts_its_own_height_once_per_use() -> None:
-    shared = {"k": "v"}  # height 1: strings add no level
-    assert over_limits({"a": shared, "b": shared}, 1000, 2) is None
-    assert (
-        over_limits({"a": {"deeper": shared}, "b": shared}, 1000, 2) == "object nested deeper than 2 levels"
-    )
+    for leaf in ("v", 1):  # height 1: scalars add no level
+        shared = {"k": leaf}
+        assert over_limits({"a": shared, "b": shared}, 1000, 2) is None
+        # met deep first, or shallow first and deep again through the alias: refused either way
+        assert (
+            over_limits({"a": {"deeper": shared}, "b": shared}, 1000, 2)
+            == "object nested deeper than 2 levels"
+        )
+        assert (
+            over_limits({"a": shared, "b": {"deeper": shared}}, 1000, 2)
+            == "object nested deeper than 2 levels"
+        )
+
+
+def test_an_empty_container_is_a_level_whether_met_first_or_through_an_alias() -> None:
+    empty: dict[str, Any] = {}
+    assert over_limits({"a": {"b": {}}}, 1000, 2) == "object nested deeper than 2 levels"
+    assert over_limits({"a": empty, "b": {"c": empty}}, 1000, 2) == "object nested deeper than 2 levels"
+    assert over_limits({"a": empty, "b": empty}, 1000, 2) is None
+
+
+def test_a_node_that_contains_itself_is_refused() -> None:
+    loop: list[Any] = []
+    loop.append(loop)
+    assert over_limits({"a": loop}, 1000, 10) == "a YAML alias refers to the node that contains it"
 
 
 def _nested_list(levels: int) -> str:
