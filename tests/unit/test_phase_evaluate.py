@@ -113,6 +113,19 @@ def test_record_fails_the_alerted_inputs_and_passes_the_others() -> None:
     assert _statuses(table) == {ids[0]: (FAILED, "", [("failedPath", "spec.x")]), ids[1]: (PASSED, "", [])}
 
 
+def test_record_files_each_outcome_under_its_rule_with_the_related_objects() -> None:
+    ids = ("/v1/ns/Pod/p",)
+    response = {"alertObject": {"k8sApiObjects": [_pod("p")]}, "relatedObjects": [{"object": _pod("q")}]}
+    table = ResultsTable(use_sets=True, presize=False)
+    Evaluator.record(UnitOutcome(_unit(ids), (response,)), table)
+    assert {name: list(rec.related) for name, rec in table.rows()[ids[0]]["C-1"].items()} == {
+        "r": ["/v1/ns/Pod/q"]
+    }
+    skipped = ResultsTable(use_sets=True, presize=False)
+    Evaluator.record(UnitOutcome(_unit(ids), (), error="boom"), skipped)
+    assert {name: rec.status for name, rec in skipped.rows()[ids[0]]["C-1"].items()} == {"r": SKIPPED}
+
+
 def test_record_passes_only_the_inputs_the_enumerator_evaluated_within_the_scope() -> None:
     table = ResultsTable(use_sets=True, presize=False)
     ids = ("/v1/ns/Pod/p", "/v1/ns/Pod/q", "/v1/ns/Pod/r")
@@ -343,6 +356,9 @@ def test_a_whole_scan_splits_by_namespace_only_above_the_threshold(
     assert state.counters["evaluations"] == evaluations
     marks = [json.loads(line) for line in (tmp_path / "events.jsonl").read_text().splitlines()[1:]]
     assert [e.get("scope") for e in marks if e["stage"] == "match"] == [scope, scope]
+    evaluated = [(e["edge"], e["rule"], e["scope"]) for e in marks if e["stage"] == "evaluate"]
+    units = ["*"] if scope == "cluster" else ["a", "b"]
+    assert evaluated == [(edge, "pods", unit) for unit in units for edge in ("begin", "end")]
     assert evaluator.grouper.held_batches() == {0}  # the whole cluster's selections are batch 0
 
 
