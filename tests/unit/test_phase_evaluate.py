@@ -356,9 +356,9 @@ def test_a_whole_scan_splits_by_namespace_only_above_the_threshold(
     assert state.counters["evaluations"] == evaluations
     marks = [json.loads(line) for line in (tmp_path / "events.jsonl").read_text().splitlines()[1:]]
     assert [e.get("scope") for e in marks if e["stage"] == "match"] == [scope, scope]
-    evaluated = [(e["edge"], e["rule"], e["scope"]) for e in marks if e["stage"] == "evaluate"]
+    evaluated = [(e["edge"], e["rule"], e["control"], e["scope"]) for e in marks if e["stage"] == "evaluate"]
     units = ["*"] if scope == "cluster" else ["a", "b"]
-    assert evaluated == [(edge, "pods", unit) for unit in units for edge in ("begin", "end")]
+    assert evaluated == [(edge, "pods", "C-1", unit) for unit in units for edge in ("begin", "end")]
     assert evaluator.grouper.held_batches() == {0}  # the whole cluster's selections are batch 0
 
 
@@ -393,4 +393,33 @@ def test_the_audit_counts_an_object_evaluated_twice_by_one_rule_in_one_scope_and
     streamed = "/v1/ns/Pod/q"
     evaluator._audit(Unit(task, "batch-1", (streamed,)))
     evaluator._audit(Unit(task, "batch-2", (streamed,)))  # two batches are one scope: the cluster's
-    assert evaluator.repeated_evaluations == 1
+    evaluator._audit(Unit(task, "batch-3", (streamed,)))
+    assert evaluator.repeated_evaluations == 2
+
+
+EVERY_INPUT = (
+    'package armo_builtins\ndeny contains {"alertObject": {"k8sApiObjects": [o]}} if { some o in input }\n'
+)
+
+
+@pytest.mark.parametrize(
+    ("aggregator", "alerted", "error"),
+    [
+        ("apiserver-pod", ["kube-apiserver-1"], None),
+        ("nope", [], "rule agg: resourcesAggregator 'nope' is not implemented"),
+    ],
+)
+def test_a_rule_with_an_aggregator_is_evaluated_on_what_it_derives(
+    aggregator: str, alerted: list[str], error: str | None
+) -> None:
+    rule = Rule(
+        "agg", EVERY_INPUT, (MatchEntry(("",), ("v1",), ("Pod",)),), (), (), False, aggregator=aggregator
+    )
+    control = Control("C-1", "one", ("agg",), 1.0)
+    library = Library(Path("."), {}, {"C-1": control}, {"agg": rule}, {}, {})
+    inventory = Inventory(MemoryRawStore())
+    ids = tuple(inventory.add(_pod(n, "kube-system")) for n in ("kube-apiserver-1", "coredns"))
+    evaluator = Evaluator(library, load_engine("regorus"), [control], ScanOptions())
+    outcome = evaluator.run_unit(Unit(evaluator.tasks[0], "*", ids), inventory)  # type: ignore[arg-type]
+    assert outcome.error == error
+    assert [r["alertObject"]["k8sApiObjects"][0]["metadata"]["name"] for r in outcome.responses] == alerted
