@@ -91,10 +91,10 @@ def test_an_indented_separator_inside_a_block_scalar_is_content(tmp_path: Path) 
 
 
 def test_numeric_and_boolean_keys_become_their_text_as_kubectl_sends_them(tmp_path: Path) -> None:
-    text = CONFIG + "data: {1: one, true: 'on', 1.5: half, plain: x}\n"
+    text = CONFIG + "data: {1: one, true: 'on', false: 'off', 1.5: half, plain: x}\n"
     objects, problems = read(tmp_path, text)
     assert problems == []
-    assert objects[0]["data"] == {"1": "one", "true": "on", "1.5": "half", "plain": "x"}
+    assert objects[0]["data"] == {"1": "one", "true": "on", "false": "off", "1.5": "half", "plain": "x"}
 
 
 @pytest.mark.parametrize(("key", "what"), [("~", "null"), ("[a]", "a sequence"), ("{a: b}", "a mapping")])
@@ -205,6 +205,12 @@ def test_a_shared_node_counts_its_own_height_once_per_use() -> None:
         )
 
 
+def test_a_shared_node_two_levels_high_is_refused_when_met_again_one_level_too_deep() -> None:
+    shared = {"x": {"k": 1}}
+    assert over_limits({"a": shared, "b": shared}, 1000, 3) is None
+    assert over_limits({"a": shared, "b": {"c": shared}}, 1000, 3) == "object nested deeper than 3 levels"
+
+
 def test_an_empty_container_is_a_level_whether_met_first_or_through_an_alias() -> None:
     empty: dict[str, Any] = {}
     assert over_limits({"a": {"b": {}}}, 1000, 2) == "object nested deeper than 2 levels"
@@ -280,3 +286,30 @@ def test_read_bounded_takes_a_file_of_exactly_the_limit_and_refuses_one_byte_mor
 def test_read_bounded_stops_a_file_that_grows_past_its_size_at_the_limit() -> None:
     """/dev/zero says it holds 0 bytes and never ends: read up to the limit + 1, then refused."""
     assert read_bounded(Path("/dev/zero"), 100) is None
+
+
+def test_a_json_manifest_is_one_document_named_by_its_file(tmp_path: Path) -> None:
+    path = tmp_path / "m.json"
+    path.write_text('{"kind": "Pod"}')
+    source = FileSource([path])
+    assert [obj for page in source.pages() for obj in page.objects] == []
+    assert source.problems == [SourceProblem(str(path), "not a Kubernetes object: missing apiVersion")]
+
+
+def test_json_nested_beyond_the_parser_is_a_problem_naming_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "m.json"
+    path.write_text("[" * 200_000 + "]" * 200_000)
+    source = FileSource([path])
+    assert [obj for page in source.pages() for obj in page.objects] == []
+    assert source.problems == [SourceProblem(str(path), "malformed JSON: nested too deeply")]
+
+
+def test_a_separator_line_may_carry_a_comment(tmp_path: Path) -> None:
+    text = "--- # first\n" + CONFIG + "--- # second\n" + CONFIG.replace("after", "second")
+    assert read(tmp_path, text) == (
+        [
+            {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "after", "namespace": "ns"}},
+            {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "second", "namespace": "ns"}},
+        ],
+        [],
+    )

@@ -15,6 +15,11 @@ def test_known_secrets_are_replaced_longest_first() -> None:
     assert scrub("a token-1234-long and a token-1234 but short") == "a *** and a *** but short"
 
 
+def test_a_secret_inside_a_longer_one_does_not_leave_the_longer_ones_rest() -> None:
+    scrub = Scrubber().with_secrets("passwordX", "a-passwordX", "12345678")
+    assert scrub("a-passwordX / passwordX / 12345678 / 1234567") == "*** / *** / *** / 1234567"
+
+
 def test_url_user_info_is_scrubbed_whatever_the_scheme_and_length() -> None:
     text = "see https://u:p@host:6443/api and git+ssh://tok@x/y and http://plain/z"
     assert Scrubber()(text) == "see https://***@host:6443/api and git+ssh://***@x/y and http://plain/z"
