@@ -48,6 +48,10 @@ def test_external_objects_are_named_from_the_top_or_from_metadata() -> None:
     }
     assert external_id(host) == "hostdata.kubescape.cloud/v1beta0//KubeletInfo/node-1"
     assert external_id({"kind": "Odd", "metadata": "not a mapping", "name": "n"}) == "/v1//Odd/n"
+    cloud = {"apiVersion": "c.io/v1", "kind": "Thing", "metadata": {"name": "t", "namespace": "ns"}}
+    assert external_id(cloud) == "c.io/v1/ns/Thing/t"
+    assert external_id({"name": "no-kind"}) == "/v1///no-kind"
+    assert external_id({"kind": "Group"}) == "/v1//Group/"
 
 
 def test_one_object_under_two_versions_is_one_object() -> None:

@@ -4,14 +4,15 @@ and depth estimate at its exact bounds. Fast and in-process, for mutation testin
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from scanner.sources import SourceProblem
+from scanner.sources import SourceProblem, SourceUnavailable
 from scanner.sources.files import FileSource, _size_of
-from scanner.sources.limits import ReadLimits, over_limits, read_bounded
+from scanner.sources.limits import Deadline, DeadlineExceeded, ReadLimits, over_limits, read_bounded
 
 CONFIG = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: after, namespace: ns}\n"
 
@@ -313,3 +314,49 @@ def test_a_separator_line_may_carry_a_comment(tmp_path: Path) -> None:
         ],
         [],
     )
+
+
+def test_only_manifest_suffixes_are_read_from_a_folder_and_the_rest_skipped(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("not a manifest")
+    (tmp_path / "b.yaml").write_text(CONFIG)
+    source = FileSource([tmp_path])
+    assert source.description == "files: 1 manifest file(s)"
+    assert names([obj for page in source.pages() for obj in page.objects]) == ["after"]
+
+
+def test_no_manifest_found_names_every_path_and_the_first_problem(tmp_path: Path) -> None:
+    empty, broken = tmp_path / "empty", tmp_path / "broken"
+    empty.mkdir()
+    broken.mkdir()
+    with pytest.raises(SourceUnavailable) as plain:
+        FileSource([empty])
+    assert str(plain.value) == f"no manifest (.yaml, .yml, .json) found in {empty}"
+    (broken / "gone.yaml").symlink_to(tmp_path / "nowhere.yaml")
+    with pytest.raises(SourceUnavailable) as linked:
+        FileSource([empty, broken])
+    assert str(linked.value) == (
+        f"no manifest (.yaml, .yml, .json) found in {empty}, {broken}: {broken / 'gone.yaml'}: "
+        "cannot read: cannot be followed: No such file or directory"
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class _ExpiresAfterOneFile(Deadline):
+    """A deadline that passes once the first file is read (no clock: the test cannot be slow or flaky)."""
+
+    checks_left: list[int] = dataclasses.field(default_factory=lambda: [1])
+
+    def check(self) -> None:
+        if not self.checks_left:
+            raise DeadlineExceeded("--deadline passed")
+        self.checks_left.pop()
+
+
+def test_a_deadline_between_files_counts_the_files_left(tmp_path: Path) -> None:
+    for name in ("a", "b", "c"):
+        (tmp_path / f"{name}.yaml").write_text(CONFIG.replace("after", name))
+    source = FileSource([tmp_path], ReadLimits(deadline=_ExpiresAfterOneFile(None)))
+    assert names([obj for page in source.pages() for obj in page.objects]) == ["a"]
+    assert source.problems == [
+        SourceProblem(str(tmp_path / "b.yaml"), "not read (2 file(s) left): --deadline passed")
+    ]
