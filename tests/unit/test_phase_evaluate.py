@@ -423,3 +423,27 @@ def test_a_rule_with_an_aggregator_is_evaluated_on_what_it_derives(
     outcome = evaluator.run_unit(Unit(evaluator.tasks[0], "*", ids), inventory)  # type: ignore[arg-type]
     assert outcome.error == error
     assert [r["alertObject"]["k8sApiObjects"][0]["metadata"]["name"] for r in outcome.responses] == alerted
+
+
+@pytest.mark.parametrize(
+    ("rule", "reason"),
+    [
+        (
+            dataclasses.replace(POD_RULE, name="bad", source="package armo_builtins\ndeny contains"),
+            "rule bad does not compile: ",
+        ),
+        (
+            dataclasses.replace(POD_RULE, name="agg", aggregator="nope"),
+            "rule agg: resourcesAggregator 'nope' is not implemented",
+        ),
+    ],
+)
+def test_a_unit_that_cannot_run_is_skipped_counted_and_still_releases_its_objects(
+    rule: Rule, reason: str
+) -> None:
+    _, state = _scan_pods(ScanOptions(phases=Phases(p6=True)), rule)
+    assert state.counters["evaluation_errors"] == 1
+    assert state.counters["objects_released"] == 2  # P6: the failed unit was the pods' last use
+    records = [rec for controls in state.table.rows().values() for rec in controls["C-1"].values()]
+    assert [rec.status for rec in records] == [SKIPPED, SKIPPED]
+    assert all(rec.reason.startswith(reason) for rec in records), records
