@@ -9,7 +9,7 @@ import pytest
 from scanner.inventory import Inventory, MemoryRawStore
 from scanner.sources import SourceUnavailable
 from scanner.sources.files import FileSource
-from scanner.sources.objects import external_id, identity_key, owned_by_controller, resource_id
+from scanner.sources.objects import external_id, identity_key, owned_by_controller, resource_id, with_metadata
 
 
 def _obj(
@@ -52,6 +52,28 @@ def test_external_objects_are_named_from_the_top_or_from_metadata() -> None:
     assert external_id(cloud) == "c.io/v1/ns/Thing/t"
     assert external_id({"name": "no-kind"}) == "/v1///no-kind"
     assert external_id({"kind": "Group"}) == "/v1//Group/"
+
+
+def test_ids_of_partial_objects_keep_empty_parts_empty() -> None:
+    """Rules may alert on any mapping; a nameless host object has no metadata.name."""
+    assert resource_id({"metadata": {"name": "x"}}) == "////x"
+    nameless = {"apiVersion": "hostdata.kubescape.cloud/v1beta0", "kind": "KubeletInfo", "metadata": {}}
+    assert resource_id(nameless) == "hostdata.kubescape.cloud/v1beta0//KubeletInfo/"
+
+
+def test_identity_is_the_uid_or_else_group_namespace_kind_and_name() -> None:
+    assert identity_key(_obj("apps/v1", "Deployment", "a", "ns", uid="u-1")) == "uid:u-1"
+    assert identity_key(_obj("apps/v1", "Deployment", "a", "ns")) == "apps/ns/Deployment/a"
+    assert identity_key({"kind": "Pod", "metadata": {"name": "p"}}) == "//Pod/p"
+
+
+def test_only_nameless_host_objects_get_an_empty_metadata() -> None:
+    host = {"apiVersion": "hostdata.kubescape.cloud/v1beta0", "kind": "KubeletInfo"}
+    assert with_metadata(host) == {**host, "metadata": {"name": ""}}
+    named = {**host, "metadata": {"name": "node-1"}}
+    assert with_metadata(named) is named
+    pod = {"apiVersion": "v1", "kind": "Pod"}
+    assert with_metadata(pod) is pod
 
 
 def test_one_object_under_two_versions_is_one_object() -> None:
