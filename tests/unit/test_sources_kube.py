@@ -478,10 +478,12 @@ def test_a_forbidden_core_kind_is_a_problem_in_the_core_group(cluster: EmbeddedC
         (299, b'{"items": [{"metadata": {"name": "a"}}]}', None),
         (300, b'{"items": [{"metadata": {"name": "a"}}]}', "HTTP 300 Multiple Choices"),
         (500, b"<html>oops</html>", "HTTP 500 Internal Server Error"),
+        (500, b'{"message": "bad \xff byte"}', "HTTP 500 Internal Server Error: bad \ufffd byte"),
         (200, b"[1, 2]", "ValueError: /api/v1/pods: the response is a JSON list, not an object"),
         (200, b"{not json", "JSONDecodeError: Expecting property name enclosed in double quotes: line 1 column 2 (char 1)"),
         (200, b'{"items": {"a": 1}}', "the response's items is a dict, not a list"),
         (200, b'{"items": null, "metadata": {"continue": ""}}', None),
+        (200, b'{"items": [{"metadata": {"name": "a"}}], "metadata": ["continue"]}', None),
     ],
 )  # fmt: skip
 def test_what_a_list_answer_is_taken_for(
@@ -712,3 +714,51 @@ def test_open_client_turns_the_clients_own_failures_into_one_scrubbed_line(tmp_p
     assert str(caught.value) == (
         f"kubeconfig {config}: Invalid kube-config file. Expected key cluster in {config}/{{'name': 'c', 'token': '***'}}"
     )
+
+
+def test_the_context_asked_for_chooses_the_cluster(scripted: ScriptedServer, tmp_path: Path) -> None:
+    scripted.replies.update(_discovery([], **{"/api/v1": [_res("pods", "Pod", ["list"])]}))
+    config = {
+        "clusters": [
+            {"name": "dead", "cluster": {"server": "http://127.0.0.1:9"}},
+            {"name": "live", "cluster": {"server": scripted.url}},
+        ],
+        "users": [{"name": "u", "user": {"token": TOKEN}}],
+        "contexts": [
+            {"name": "current", "context": {"cluster": "dead", "user": "u"}},
+            {"name": "other", "context": {"cluster": "live", "user": "u"}},
+        ],
+        "current-context": "current",
+    }
+    path = tmp_path / "config"
+    path.write_text(json.dumps(config))
+    src = source(path, [("", "v1", "Pod")], context="other")
+    assert src.description == f"cluster at {scripted.url} (context other)"
+    assert src.resources == [ApiResource("", "v1", "pods", "Pod", True)]
+
+
+def test_the_core_versions_are_those_the_server_names(scripted: ScriptedServer, tmp_path: Path) -> None:
+    scripted.replies.update(
+        {
+            "/api": reply({"versions": ["v2"]}),
+            "/apis": reply({"groups": []}),
+            "/api/v2": reply({"resources": [_res("pods", "Pod", ["list"])]}),
+        }
+    )
+    src = source(write_kubeconfig(tmp_path / "config", scripted.url), [("", "*", "Pod")])
+    assert src.resources == [ApiResource("", "v2", "pods", "Pod", True)]
+    assert scripted.paths == ["/api", "/apis", "/api/v2"]
+
+
+def test_a_response_is_measured_over_all_its_chunks(scripted: ScriptedServer, tmp_path: Path) -> None:
+    scripted.replies.update(_discovery([], **{"/api/v1": [_res("pods", "Pod", ["list"])]}))
+    # 111 bytes, then one byte at a time: no single chunk is over the 120-byte limit, their sum is.
+    scripted.replies["/api/v1/pods"] = Reply(200, b'{"items": [' + b" " * 100, trickle=True)
+    limits = ReadLimits(max_object_bytes=30, deadline=Deadline(5))
+    src = source(
+        write_kubeconfig(tmp_path / "config", scripted.url), [("", "v1", "Pod")], page_size=4, limits=limits
+    )
+    assert read(src) == []
+    assert [p.reason for p in src.problems] == [
+        "LIST Pod failed: ValueError: /api/v1/pods: response larger than 120 bytes (--page-size × --max-object-bytes)"
+    ]
