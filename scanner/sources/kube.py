@@ -94,34 +94,22 @@ class KubeSource(Source):
 
     def _get(self, path: str, query: list[tuple[str, Any]] | None = None) -> dict[str, Any]:
         api = self._api
-        headers = {"Accept": "application/json"}
-        if hasattr(
-            api, "param_serialize"
-        ):  # kubernetes >= 35: serialise, then call; errors are ours to raise
-            method, url, header_params, body, post_params = api.param_serialize(
-                "GET", path, query_params=query or [], header_params=headers, auth_settings=["BearerToken"]
-            )
-            response = api.call_api(
-                method, url, header_params, body, post_params, _request_timeout=self._request_timeout()
-            )
-            raw = response.response
-            data = self._read_body(raw, path)
-            if not 200 <= response.status < 300:
-                error = ApiException(status=response.status, reason=response.reason)
-                error.body = data.decode("utf-8", "replace")
-                raise error
-        else:  # older clients
-            raw = api.call_api(
-                path,
-                "GET",
-                query_params=query or [],
-                header_params=headers,
-                auth_settings=["BearerToken"],
-                _preload_content=False,
-                _return_http_data_only=True,
-                _request_timeout=self._request_timeout(),
-            )
-            data = self._read_body(raw, path)
+        # kubernetes >= 35 (the floor in pyproject.toml): serialise, then call; errors are ours to raise
+        method, url, header_params, body, post_params = api.param_serialize(
+            "GET",
+            path,
+            query_params=query or [],
+            header_params={"Accept": "application/json"},
+            auth_settings=["BearerToken"],
+        )
+        response = api.call_api(
+            method, url, header_params, body, post_params, _request_timeout=self._request_timeout()
+        )
+        data = self._read_body(response.response, path)
+        if not 200 <= response.status < 300:
+            error = ApiException(status=response.status, reason=response.reason)
+            error.body = data.decode("utf-8", "replace")
+            raise error
         parsed = json.loads(data)
         if not isinstance(parsed, dict):
             raise ValueError(f"{path}: the response is a JSON {type(parsed).__name__}, not an object")
