@@ -94,7 +94,7 @@ class KubeSource(Source):
 
     def _get(self, path: str, query: list[tuple[str, Any]] | None = None) -> dict[str, Any]:
         api = self._api
-        # kubernetes >= 35 (the floor in pyproject.toml): serialise, then call; errors are ours to raise
+        # kubernetes >= 37 (the floor in pyproject.toml): serialise, then call; errors are ours to raise
         method, url, header_params, body, post_params = api.param_serialize(
             "GET",
             path,
