@@ -9,7 +9,14 @@ import pytest
 from scanner.inventory import Inventory, MemoryRawStore
 from scanner.sources import SourceUnavailable
 from scanner.sources.files import FileSource
-from scanner.sources.objects import external_id, identity_key, owned_by_controller, resource_id, with_metadata
+from scanner.sources.objects import (
+    external_id,
+    identity_key,
+    is_valid_object,
+    owned_by_controller,
+    resource_id,
+    with_metadata,
+)
 
 
 def _obj(
@@ -65,6 +72,16 @@ def test_identity_is_the_uid_or_else_group_namespace_kind_and_name() -> None:
     assert identity_key(_obj("apps/v1", "Deployment", "a", "ns", uid="u-1")) == "uid:u-1"
     assert identity_key(_obj("apps/v1", "Deployment", "a", "ns")) == "apps/ns/Deployment/a"
     assert identity_key({"kind": "Pod", "metadata": {"name": "p"}}) == "//Pod/p"
+    assert identity_key({"metadata": {}}) == "///"  # a missing kind or name is an empty part
+    nameless = {"apiVersion": "hostdata.kubescape.cloud/v1beta0", "kind": "KubeletInfo"}
+    assert identity_key(nameless) == "hostdata.kubescape.cloud//KubeletInfo/"
+
+
+def test_an_api_version_or_kind_that_is_not_text_is_missing() -> None:
+    assert (
+        is_valid_object({"apiVersion": 5, "kind": "Pod", "metadata": {"name": "x"}}) == "missing apiVersion"
+    )
+    assert is_valid_object({"apiVersion": "v1", "kind": ["Pod"], "metadata": {"name": "x"}}) == "missing kind"
 
 
 def test_only_nameless_host_objects_get_an_empty_metadata() -> None:
