@@ -82,6 +82,10 @@ def test_an_api_version_or_kind_that_is_not_text_is_missing() -> None:
         is_valid_object({"apiVersion": 5, "kind": "Pod", "metadata": {"name": "x"}}) == "missing apiVersion"
     )
     assert is_valid_object({"apiVersion": "v1", "kind": ["Pod"], "metadata": {"name": "x"}}) == "missing kind"
+    assert is_valid_object({"apiVersion": "v1", "kind": "Pod", "metadata": "x"}) == "missing metadata.name"
+    host = {"apiVersion": "hostdata.kubescape.cloud/v1beta0", "kind": "KubeletInfo"}
+    assert is_valid_object(host) is None  # host objects may come without metadata
+    assert is_valid_object({**host, "metadata": "x"}) == "missing metadata.name"  # but not with a broken one
 
 
 def test_only_nameless_host_objects_get_an_empty_metadata() -> None:
