@@ -447,3 +447,16 @@ def test_a_unit_that_cannot_run_is_skipped_counted_and_still_releases_its_object
     records = [rec for controls in state.table.rows().values() for rec in controls["C-1"].values()]
     assert [rec.status for rec in records] == [SKIPPED, SKIPPED]
     assert all(rec.reason.startswith(reason) for rec in records), records
+
+
+def test_streamed_units_are_scoped_by_their_batch(tmp_path: Path) -> None:
+    events.install(str(tmp_path / "events.jsonl"))
+    try:
+        _scan_pods(ScanOptions(phases=Phases(p5=True), batch_size=2), POD_RULE, sizes=(2, 1))
+    finally:
+        events.uninstall()
+    marks = [json.loads(line) for line in (tmp_path / "events.jsonl").read_text().splitlines()[1:]]
+    assert [e["scope"] for e in marks if e["stage"] == "evaluate" and e["edge"] == "begin"] == [
+        "batch-1",
+        "batch-2",
+    ]
