@@ -397,6 +397,7 @@ def test_the_audit_counts_an_object_evaluated_twice_by_one_rule_in_one_scope_and
     assert evaluator.repeated_evaluations == 2
 
 
+DIVIDES_BY_ZERO = "package armo_builtins\ndeny contains x if { x := 1 / 0 }\n"
 EVERY_INPUT = (
     'package armo_builtins\ndeny contains {"alertObject": {"k8sApiObjects": [o]}} if { some o in input }\n'
 )
@@ -435,6 +436,14 @@ def test_a_rule_with_an_aggregator_is_evaluated_on_what_it_derives(
         (
             dataclasses.replace(POD_RULE, name="agg", aggregator="nope"),
             "rule agg: resourcesAggregator 'nope' is not implemented",
+        ),
+        (
+            dataclasses.replace(POD_RULE, name="fails", source=DIVIDES_BY_ZERO),
+            "rule fails failed to evaluate: ",
+        ),
+        (
+            dataclasses.replace(POD_RULE, name="enum", enumerator_source=DIVIDES_BY_ZERO),
+            "rule enum: resource enumerator failed: ",
         ),
     ],
 )
