@@ -450,8 +450,9 @@ def test_a_rule_with_an_aggregator_is_evaluated_on_what_it_derives(
 def test_a_unit_that_cannot_run_is_skipped_counted_and_still_releases_its_objects(
     rule: Rule, reason: str
 ) -> None:
-    _, state = _scan_pods(ScanOptions(phases=Phases(p6=True)), rule)
-    assert state.counters["evaluation_errors"] == 1
+    options = ScanOptions(phases=Phases(p6=True), large_cluster_size=1)  # one unit per namespace
+    _, state = _scan_pods(options, rule, namespaces=("a", "b"))
+    assert state.counters["evaluation_errors"] == 2
     assert state.counters["objects_released"] == 2  # P6: the failed unit was the pods' last use
     records = [rec for controls in state.table.rows().values() for rec in controls["C-1"].values()]
     assert [rec.status for rec in records] == [SKIPPED, SKIPPED]
@@ -469,3 +470,23 @@ def test_streamed_units_are_scoped_by_their_batch(tmp_path: Path) -> None:
         "batch-1",
         "batch-2",
     ]
+
+
+@pytest.mark.parametrize(("rule", "compiled"), [(POD_RULE, 1), (ENUMERATOR_RULE, 2)])
+def test_p1_closes_each_compiled_rule_after_its_last_planned_unit(rule: Rule, compiled: int) -> None:
+    """Two namespace units share one compiled rule (and its enumerator): compiled once, closed once,
+    and closed by the plan when the last unit is done, not by the scan's final close."""
+    control = Control("C-1", "one", (rule.name,), 1.0, fixed_input={"evaluated": ["p0"]})
+    library = Library(Path("."), {}, {"C-1": control}, {rule.name: rule}, {}, {})
+    evaluator = Evaluator(library, load_engine("regorus"), [control], ScanOptions(phases=Phases(p1=True)))
+    inventory = Inventory(MemoryRawStore())
+    for n, namespace in enumerate(("a", "b")):
+        inventory.add(_pod(f"p{n}", namespace))
+    index = inventory.index(inventory.order)
+    units = evaluator.units_for(evaluator.tasks, index, inventory, "namespace", 0)
+    assert len(units) == 2
+    evaluator.plan_compilations(units)
+    evaluator.run_units(units, inventory, ResultsTable(True, False))
+    compiler = evaluator.compiler
+    assert (compiler.compilations, compiler.compiled_opened, compiler.compiled_closed) == (compiled,) * 3
+    assert compiler.closes_unmatched == 0
