@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -490,3 +491,41 @@ def test_p1_closes_each_compiled_rule_after_its_last_planned_unit(rule: Rule, co
     compiler = evaluator.compiler
     assert (compiler.compilations, compiler.compiled_opened, compiler.compiled_closed) == (compiled,) * 3
     assert compiler.closes_unmatched == 0
+
+
+class _ThreadRecorder(Evaluator):
+    """Runs no rule: each unit records the thread it ran on, waiting for a second unit to run beside it."""
+
+    def __init__(self, workers: int) -> None:
+        super().__init__(Library(Path("."), {}, {}, {}, {}, {}), None, [], ScanOptions(workers=workers))  # type: ignore[arg-type]
+        self.threads: list[str] = []
+        self.third_ran_beside = False
+        self._pair = threading.Barrier(2, timeout=10) if workers > 1 else None
+        self._three = threading.Barrier(3, timeout=0.5)
+
+    def run_unit(self, unit: Unit, inventory: Inventory) -> UnitOutcome:
+        if self._pair is not None:
+            # A third unit at once would mean more threads than workers. The wait can only end
+            # early when that happens, so a slow machine never fails the real pool.
+            try:
+                self._three.wait()
+                self.third_ran_beside = True
+            except threading.BrokenBarrierError:
+                pass
+            self._pair.wait()  # two units at once: the pool really has two workers
+        self.threads.append(threading.current_thread().name)
+        return UnitOutcome(unit, ())
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_units_run_on_the_callers_thread_or_on_exactly_the_workers_asked_for(workers: int) -> None:
+    evaluator = _ThreadRecorder(workers)
+    units = [_unit((f"/v1/ns/Pod/p{n}",)) for n in range(4)]
+    table = ResultsTable(True, False)
+    evaluator.run_units(units, Inventory(MemoryRawStore()), table)
+    if workers == 1:
+        assert set(evaluator.threads) == {threading.current_thread().name}
+    else:
+        assert len(set(evaluator.threads)) == 2 and not evaluator.third_ran_beside
+        assert all(name.startswith("ksbench-eval") for name in evaluator.threads)
+    assert list(table.rows()) == [f"/v1/ns/Pod/p{n}" for n in range(4)]  # recorded in schedule order
