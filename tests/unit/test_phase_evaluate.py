@@ -529,3 +529,17 @@ def test_units_run_on_the_callers_thread_or_on_exactly_the_workers_asked_for(wor
         assert len(set(evaluator.threads)) == 2 and not evaluator.third_ran_beside
         assert all(name.startswith("ksbench-eval") for name in evaluator.threads)
     assert list(table.rows()) == [f"/v1/ns/Pod/p{n}" for n in range(4)]  # recorded in schedule order
+
+
+def test_namespace_mode_gives_every_namespace_its_cluster_scoped_inputs() -> None:
+    """A namespace none of whose objects the rule selects still gets a unit: the cluster-scoped inputs."""
+    rule = Rule("pods-and-nodes", EVERY_INPUT, (MatchEntry(("",), ("v1",), ("Pod", "Node")),), (), (), False)
+    control = Control("C-1", "one", (rule.name,), 1.0)
+    library = Library(Path("."), {}, {"C-1": control}, {rule.name: rule}, {}, {})
+    evaluator = Evaluator(library, load_engine("regorus"), [control], ScanOptions())
+    inventory = Inventory(MemoryRawStore())
+    pod = inventory.add(_pod("p", "a"))
+    inventory.add({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "namespace": "b"}})
+    node = inventory.add({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n"}})
+    units = evaluator.units_for(evaluator.tasks, inventory.index(inventory.order), inventory, "namespace", 0)
+    assert [(u.scope, u.ids) for u in units] == [("a", (pod, node)), ("b", (node,))]
