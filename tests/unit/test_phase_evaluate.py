@@ -543,3 +543,50 @@ def test_namespace_mode_gives_every_namespace_its_cluster_scoped_inputs() -> Non
     node = inventory.add({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n"}})
     units = evaluator.units_for(evaluator.tasks, inventory.index(inventory.order), inventory, "namespace", 0)
     assert [(u.scope, u.ids) for u in units] == [("a", (pod, node)), ("b", (node,))]
+
+
+class _PodThenFailedPage(Source):
+    """One page with a pod, then a LIST page that failed; a problem without a kind comes first."""
+
+    def __init__(self) -> None:
+        self.problems = []
+        self.description = "partial"
+
+    def pages(self) -> Iterator[Page]:
+        yield Page((_pod("p"),))
+        self.problems.extend(
+            [
+                SourceProblem("a.yaml:1:1", "malformed YAML"),
+                SourceProblem("/v1/pods", "forbidden", kind="Pod"),
+            ]
+        )
+
+
+def test_a_rule_whose_kind_failed_to_list_is_skipped_with_the_failure_even_after_other_problems() -> None:
+    control = Control("C-1", "one", ("pods",), 1.0)
+    library = Library(Path("."), {}, {"C-1": control}, {"pods": POD_RULE}, {}, {})
+    evaluator = Evaluator(library, load_engine("regorus"), [control], ScanOptions())
+    state = evaluator.scan(_PodThenFailedPage(), Inventory(MemoryRawStore()), ResultsTable(True, False))
+    [record] = state.table.rows()["/v1/ns/Pod/p"]["C-1"].values()
+    assert (record.status, record.reason) == (SKIPPED, "inputs incomplete: /v1/pods: forbidden")
+
+
+def test_the_counters_name_every_figure_a_report_carries() -> None:
+    _, state = _scan_pods(
+        ScanOptions(phases=Phases(p1=True), large_cluster_size=1), POD_RULE, namespaces=("a", "b")
+    )
+    assert list(state.counters) == [
+        "objects_collected",
+        "duplicates_dropped",
+        "owned_by_controller_skipped",
+        "objects_released",
+        "peak_objects_held",
+        "compilations",
+        "compile_cache_hits",
+        "match_computations",
+        "match_cache_hits",
+        "evaluations",
+        "evaluation_errors",
+        "batches",
+    ]
+    assert (state.counters["compilations"], state.counters["compile_cache_hits"]) == (1, 1)
