@@ -590,3 +590,28 @@ def test_the_counters_name_every_figure_a_report_carries() -> None:
         "batches",
     ]
     assert (state.counters["compilations"], state.counters["compile_cache_hits"]) == (1, 1)
+
+
+@pytest.mark.parametrize(
+    ("phases", "audit", "distinct", "repeats"),
+    [
+        (Phases(p1=True), True, 1, 0),
+        (Phases(p1=True, p5=True), True, None, 0),
+        (Phases(p1=True), False, 1, None),
+        (Phases(), True, None, 0),
+    ],
+)
+def test_the_audit_reports_closes_distinct_keys_repeats_and_kinds(
+    phases: Phases, audit: bool, distinct: int | None, repeats: int | None
+) -> None:
+    options = ScanOptions(phases=phases, audit=audit, large_cluster_size=1, batch_size=1)
+    _, state = _scan_pods(options, POD_RULE, namespaces=("a", "b"))
+    compiled = 1 if phases == Phases(p1=True) else 2  # without P1 each unit compiles; with P5 each batch
+    assert state.audit == {
+        "compiled_opened": compiled,
+        "compiled_closed": compiled,
+        "closes_unmatched": 0,
+        "distinct_compile_keys": distinct,
+        "repeated_evaluations": repeats,
+        "kind_counts": {"v1/Pod": 2},
+    }
