@@ -48,9 +48,12 @@ def test_controls_are_sorted_or_shuffled_reproducibly() -> None:
     shuffled = [c.control_id for c in order_controls(CONTROLS * 3, "shuffled:7")]
     assert shuffled == [c.control_id for c in order_controls(CONTROLS * 3, "shuffled:7")]
     assert sorted(shuffled) == sorted(c.control_id for c in CONTROLS * 3)
-    assert [c.control_id for c in order_controls(CONTROLS, "shuffled")] == [
-        c.control_id for c in order_controls(CONTROLS, "shuffled:0")
-    ]
+    nine = [Control(f"C-{n}", f"c{n}", ("r",), 1.0) for n in range(9)]
+    by_seed = {
+        seed: [c.control_id for c in order_controls(nine, f"shuffled{seed}")] for seed in ("", ":0", ":7")
+    }
+    assert by_seed[""] == by_seed[":0"]  # no seed is seed 0
+    assert by_seed[":7"] != by_seed[":0"]  # the seed is read (one chance in 9! to be equal by luck)
     with pytest.raises(ValueError, match="control order 'random': use sorted or shuffled:SEED"):
         order_controls(CONTROLS, "random")
 
