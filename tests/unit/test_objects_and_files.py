@@ -86,6 +86,11 @@ def test_an_api_version_or_kind_that_is_not_text_is_missing() -> None:
     host = {"apiVersion": "hostdata.kubescape.cloud/v1beta0", "kind": "KubeletInfo"}
     assert is_valid_object(host) is None  # host objects may come without metadata
     assert is_valid_object({**host, "metadata": "x"}) == "missing metadata.name"  # but not with a broken one
+    assert (
+        is_valid_object({"apiVersion": "v1", "kind": "Pod", "metadata": {"namespace": "a"}})
+        == "missing metadata.name"
+    )
+    assert is_valid_object({**host, "metadata": {}}) is None  # a host object's name may be missing
 
 
 def test_only_nameless_host_objects_get_an_empty_metadata() -> None:
