@@ -7,9 +7,9 @@ from __future__ import annotations
 import dataclasses
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
@@ -32,6 +32,7 @@ from scanner.policies import Control, Library, MatchEntry, Rule
 from scanner.results import FAILED, PASSED, SKIPPED, ResultsTable
 from scanner.sources import Page, Source, SourceProblem
 
+T = TypeVar("T")
 CONTROLS = [Control(f"C-{n}", f"c{n}", ("r",), 1.0) for n in (3, 1, 2)]
 
 
@@ -280,16 +281,23 @@ def test_streaming_counts_each_batch_and_the_cluster_size_threshold_is_strict(
             assert state.counters["objects_collected"] == size
 
 
+def _recorded_events(tmp_path: Path, run: Callable[[], T]) -> tuple[T, list[dict[str, Any]]]:
+    """What `run` returns, and the stage events it recorded (the file's first line is its header)."""
+    events.install(str(tmp_path / "events.jsonl"))
+    try:
+        result = run()
+    finally:
+        events.uninstall()
+    return result, [json.loads(line) for line in (tmp_path / "events.jsonl").read_text().splitlines()[1:]]
+
+
 @pytest.mark.parametrize("p5", [True, False])
 def test_the_scan_marks_its_collect_and_match_stages_for_the_timeline(tmp_path: Path, p5: bool) -> None:
     library = Library(Path("."), {}, {}, {}, {}, {})
     evaluator = Evaluator(library, None, [], ScanOptions(phases=Phases(p5=p5), batch_size=2))  # type: ignore[arg-type]
-    events.install(str(tmp_path / "events.jsonl"))
-    try:
-        evaluator.scan(_Pages(2, 1), Inventory(MemoryRawStore()), ResultsTable(True, False))
-    finally:
-        events.uninstall()
-    lines = [json.loads(line) for line in (tmp_path / "events.jsonl").read_text().splitlines()[1:]]
+    _, lines = _recorded_events(
+        tmp_path, lambda: evaluator.scan(_Pages(2, 1), Inventory(MemoryRawStore()), ResultsTable(True, False))
+    )
     stages = [(e["stage"], e["edge"], e.get("scope")) for e in lines]
     if p5:  # batches are matched inside collection, relational rules over the whole cluster after it
         assert stages == [
@@ -323,10 +331,7 @@ POD_RULE = Rule(
 
 def test_streaming_with_the_grouping_cache_forgets_each_batch_once_it_is_evaluated() -> None:
     """P4×P5: a finished batch's selections leave the cache, so it never holds the whole cluster."""
-    control = Control("C-1", "one", ("pods",), 1.0)
-    library = Library(Path("."), {}, {"C-1": control}, {"pods": POD_RULE}, {}, {})
-    options = ScanOptions(phases=Phases(p4=True, p5=True), batch_size=2)
-    evaluator = Evaluator(library, load_engine("regorus"), [control], options)
+    evaluator = _evaluator(ScanOptions(phases=Phases(p4=True, p5=True), batch_size=2), POD_RULE)
     table = ResultsTable(True, False)
     state = evaluator.scan(_Pages(2, 2, 1), Inventory(MemoryRawStore()), table)
     assert state.counters["batches"] == 3
@@ -335,12 +340,17 @@ def test_streaming_with_the_grouping_cache_forgets_each_batch_once_it_is_evaluat
     assert len(table.rows()) == 5  # every pod failed C-1: none was lost with a forgotten batch
 
 
+def _evaluator(options: ScanOptions, *rules: Rule, fixed_input: dict[str, Any] | None = None) -> Evaluator:
+    """One control, C-1, made of `rules`, evaluated by regorus."""
+    control = Control("C-1", "one", tuple(r.name for r in rules), 1.0, fixed_input=fixed_input or {})
+    library = Library(Path("."), {}, {"C-1": control}, {r.name: r for r in rules}, {}, {})
+    return Evaluator(library, load_engine("regorus"), [control], options)
+
+
 def _scan_pods(
     options: ScanOptions, *rules: Rule, sizes: tuple[int, ...] = (2,), namespaces: tuple[str, ...] = ("ns",)
 ) -> tuple[Evaluator, Any]:
-    control = Control("C-1", "one", tuple(r.name for r in rules), 1.0)
-    library = Library(Path("."), {}, {"C-1": control}, {r.name: r for r in rules}, {}, {})
-    evaluator = Evaluator(library, load_engine("regorus"), [control], options)
+    evaluator = _evaluator(options, *rules)
     source = _Pages(*sizes, namespaces=namespaces)
     state = evaluator.scan(source, Inventory(MemoryRawStore()), ResultsTable(True, False))
     return evaluator, state
@@ -351,14 +361,11 @@ def test_a_whole_scan_splits_by_namespace_only_above_the_threshold(
     tmp_path: Path, threshold: int, evaluations: int, scope: str
 ) -> None:
     """Two pods in two namespaces: one unit for the cluster, or one per namespace when it is large."""
-    events.install(str(tmp_path / "events.jsonl"))
-    try:
-        options = ScanOptions(phases=Phases(p4=True), large_cluster_size=threshold)
-        evaluator, state = _scan_pods(options, POD_RULE, namespaces=("a", "b"))
-    finally:
-        events.uninstall()
+    options = ScanOptions(phases=Phases(p4=True), large_cluster_size=threshold)
+    (evaluator, state), marks = _recorded_events(
+        tmp_path, lambda: _scan_pods(options, POD_RULE, namespaces=("a", "b"))
+    )
     assert state.counters["evaluations"] == evaluations
-    marks = [json.loads(line) for line in (tmp_path / "events.jsonl").read_text().splitlines()[1:]]
     assert [e.get("scope") for e in marks if e["stage"] == "match"] == [scope, scope]
     evaluated = [(e["edge"], e["rule"], e["control"], e["scope"]) for e in marks if e["stage"] == "evaluate"]
     units = ["*"] if scope == "cluster" else ["a", "b"]
@@ -420,11 +427,9 @@ def test_a_rule_with_an_aggregator_is_evaluated_on_what_it_derives(
     rule = Rule(
         "agg", EVERY_INPUT, (MatchEntry(("",), ("v1",), ("Pod",)),), (), (), False, aggregator=aggregator
     )
-    control = Control("C-1", "one", ("agg",), 1.0)
-    library = Library(Path("."), {}, {"C-1": control}, {"agg": rule}, {}, {})
     inventory = Inventory(MemoryRawStore())
     ids = tuple(inventory.add(_pod(n, "kube-system")) for n in ("kube-apiserver-1", "coredns"))
-    evaluator = Evaluator(library, load_engine("regorus"), [control], ScanOptions())
+    evaluator = _evaluator(ScanOptions(), rule)
     outcome = evaluator.run_unit(Unit(evaluator.tasks[0], "*", ids), inventory)  # type: ignore[arg-type]
     assert outcome.error == error
     assert [r["alertObject"]["k8sApiObjects"][0]["metadata"]["name"] for r in outcome.responses] == alerted
@@ -464,12 +469,8 @@ def test_a_unit_that_cannot_run_is_skipped_counted_and_still_releases_its_object
 
 
 def test_streamed_units_are_scoped_by_their_batch(tmp_path: Path) -> None:
-    events.install(str(tmp_path / "events.jsonl"))
-    try:
-        _scan_pods(ScanOptions(phases=Phases(p5=True), batch_size=2), POD_RULE, sizes=(2, 1))
-    finally:
-        events.uninstall()
-    marks = [json.loads(line) for line in (tmp_path / "events.jsonl").read_text().splitlines()[1:]]
+    options = ScanOptions(phases=Phases(p5=True), batch_size=2)
+    _, marks = _recorded_events(tmp_path, lambda: _scan_pods(options, POD_RULE, sizes=(2, 1)))
     assert [e["scope"] for e in marks if e["stage"] == "evaluate" and e["edge"] == "begin"] == [
         "batch-1",
         "batch-2",
@@ -480,9 +481,7 @@ def test_streamed_units_are_scoped_by_their_batch(tmp_path: Path) -> None:
 def test_p1_closes_each_compiled_rule_after_its_last_planned_unit(rule: Rule, compiled: int) -> None:
     """Two namespace units share one compiled rule (and its enumerator): compiled once, closed once,
     and closed by the plan when the last unit is done, not by the scan's final close."""
-    control = Control("C-1", "one", (rule.name,), 1.0, fixed_input={"evaluated": ["p0"]})
-    library = Library(Path("."), {}, {"C-1": control}, {rule.name: rule}, {}, {})
-    evaluator = Evaluator(library, load_engine("regorus"), [control], ScanOptions(phases=Phases(p1=True)))
+    evaluator = _evaluator(ScanOptions(phases=Phases(p1=True)), rule, fixed_input={"evaluated": ["p0"]})
     inventory = Inventory(MemoryRawStore())
     for n, namespace in enumerate(("a", "b")):
         inventory.add(_pod(f"p{n}", namespace))
@@ -537,9 +536,7 @@ def test_units_run_on_the_callers_thread_or_on_exactly_the_workers_asked_for(wor
 def test_namespace_mode_gives_every_namespace_its_cluster_scoped_inputs() -> None:
     """A namespace none of whose objects the rule selects still gets a unit: the cluster-scoped inputs."""
     rule = Rule("pods-and-nodes", EVERY_INPUT, (MatchEntry(("",), ("v1",), ("Pod", "Node")),), (), (), False)
-    control = Control("C-1", "one", (rule.name,), 1.0)
-    library = Library(Path("."), {}, {"C-1": control}, {rule.name: rule}, {}, {})
-    evaluator = Evaluator(library, load_engine("regorus"), [control], ScanOptions())
+    evaluator = _evaluator(ScanOptions(), rule)
     inventory = Inventory(MemoryRawStore())
     pod = inventory.add(_pod("p", "a"))
     inventory.add({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "namespace": "b"}})
@@ -566,9 +563,7 @@ class _PodThenFailedPage(Source):
 
 
 def test_a_rule_whose_kind_failed_to_list_is_skipped_with_the_failure_even_after_other_problems() -> None:
-    control = Control("C-1", "one", ("pods",), 1.0)
-    library = Library(Path("."), {}, {"C-1": control}, {"pods": POD_RULE}, {}, {})
-    evaluator = Evaluator(library, load_engine("regorus"), [control], ScanOptions())
+    evaluator = _evaluator(ScanOptions(), POD_RULE)
     state = evaluator.scan(_PodThenFailedPage(), Inventory(MemoryRawStore()), ResultsTable(True, False))
     [record] = state.table.rows()["/v1/ns/Pod/p"]["C-1"].values()
     assert (record.status, record.reason) == (SKIPPED, "inputs incomplete: /v1/pods: forbidden")
