@@ -219,3 +219,19 @@ def test_a_pull_request_target_trigger_is_refused() -> None:
 def test_write_all_is_refused_at_the_top() -> None:
     workflow = load("on: push\npermissions: write-all\njobs: {}\n")
     assert permission_problems(workflow) == ["top level: write-all"]
+
+
+def test_the_verdict_job_finds_every_shard_in_its_own_folder_however_many() -> None:
+    # download-artifact puts a lone artifact's files straight into `path`: each shard artifact
+    # carries its folder shard-K, and merge-multiple puts every one of them side by side.
+    gate = load(GATE.read_text())
+    uploads = [s for name, s in steps(gate) if name == "bench" and "upload-artifact" in s.get("uses", "")]
+    assert [s["with"]["path"] for s in uploads] == ["bench-out"]
+    runs = "\n".join(s.get("run", "") for name, s in steps(gate) if name == "bench")
+    assert '--out "bench-out/shard-$SHARD"' in runs
+    downloads = [
+        s["with"] for name, s in steps(gate) if name == "verdict" and "download" in s.get("uses", "")
+    ]
+    assert downloads == [{"pattern": "shard-*", "path": "shards", "merge-multiple": True}]
+    judge = next(s["run"] for name, s in steps(gate) if s.get("name") == "Merge and judge")
+    assert "shards/shard-$k/results.json" in judge
