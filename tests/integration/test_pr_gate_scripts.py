@@ -60,7 +60,6 @@ def settings_env(tmp_path: Path, **given: str) -> dict[str, str]:
         "KSBENCH_REF": KSBENCH_REF,
         "REGOLIBRARY_REF": "4" * 40,
         "EVENT_NAME": "pull_request",
-        "PR_BASE_SHA": BASE_SHA,
         "BASE_INPUT": "",
         "SCENARIOS": "small,threshold",
         "BLOCKS": "10",
@@ -77,7 +76,7 @@ def test_pull_request_defaults_become_the_outputs(tmp_path: Path) -> None:
     done = bash(SETTINGS, tmp_path, settings_env(tmp_path))
     assert done.returncode == 0, done.stdout + done.stderr
     assert outputs(tmp_path / "output") == {
-        "base": BASE_SHA,
+        "base": "",
         "scenarios": "small,threshold",
         "blocks": "10",
         "shards": "1",
@@ -120,17 +119,103 @@ def test_a_manual_run_compares_with_its_base_input_over_shards(tmp_path: Path) -
         ("SHARDS", "17", "shards"),
         ("SHARDS", "2 3", "shards"),
         ("PERFORMANCE", "cpu,findings", "performance"),
-        ("PR_BASE_SHA", "--upload-pack=touch pwned", "base"),
-        ("PR_BASE_SHA", "main..evil", "base"),
+        ("BASE_INPUT", "--upload-pack=touch pwned", "base"),
+        ("BASE_INPUT", "main..evil", "base"),
+        ("BASE_INPUT", "", "base"),
     ],
 )
 def test_a_bad_setting_stops_the_run_and_is_named(tmp_path: Path, name: str, value: str, named: str) -> None:
-    done = bash(SETTINGS, tmp_path, settings_env(tmp_path, **{name: value}))
+    manual = "workflow_dispatch" if name == "BASE_INPUT" else "pull_request"
+    done = bash(SETTINGS, tmp_path, settings_env(tmp_path, EVENT_NAME=manual, **{name: value}))
     assert done.returncode == 2
     assert done.stdout.startswith(f"::error title=ksbench settings::{named}")
-    assert value not in done.stdout  # the value itself is never echoed into the log's commands
+    assert not value or value not in done.stdout  # a value is never echoed into the log's commands
     assert not (tmp_path / "output").exists()
     assert not (tmp_path / "pwned").exists()
+
+
+# --- the builds -------------------------------------------------------------------------------
+
+BUILD = script(CI / "kubescape-pr-gate.yml", "build", "Build both commits")
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "t",
+    "GIT_AUTHOR_EMAIL": "t@example.invalid",
+    "GIT_COMMITTER_NAME": "t",
+    "GIT_COMMITTER_EMAIL": "t@example.invalid",
+    "GIT_CONFIG_GLOBAL": "/dev/null",
+}
+
+
+def git(repo: Path, *args: str) -> str:
+    done = subprocess.run(
+        ["git", "-C", str(repo), *args], env={**os.environ, **GIT_ENV}, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def kubescape_checkout(tmp_path: Path) -> dict[str, str]:
+    """A repository whose HEAD is a test merge: main moved on after the branch was cut."""
+    repo = tmp_path / "kubescape"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "commit", "-q", "--allow-empty", "-m", "cut")
+    git(repo, "checkout", "-q", "-b", "feature")
+    git(repo, "commit", "-q", "--allow-empty", "-m", "the pull request")
+    git(repo, "checkout", "-q", "main")
+    git(repo, "commit", "-q", "--allow-empty", "-m", "landed after the cut")
+    base = git(repo, "rev-parse", "HEAD")
+    git(repo, "merge", "-q", "--no-ff", "-m", "test merge", "feature")
+    return {
+        "base": base,
+        "merge": git(repo, "rev-parse", "HEAD"),
+        "feature": git(repo, "rev-parse", "feature"),
+    }
+
+
+def build_env(tmp_path: Path, **given: str) -> dict[str, str]:
+    fake = tmp_path / "fake-ksbench"
+    fake.write_text('#!/bin/bash\nprintf "%s\\n" "$*" >> "$FAKE_LOG"\n')
+    fake.chmod(0o755)
+    env = {
+        "KSBENCH": str(fake),
+        "FAKE_LOG": str(tmp_path / "calls"),
+        "GITHUB_OUTPUT": str(tmp_path / "output"),
+    }
+    return {**env, **GIT_ENV, **given}
+
+
+def test_a_pull_request_is_compared_with_the_base_its_merge_was_made_on(tmp_path: Path) -> None:
+    commits = kubescape_checkout(tmp_path)
+    done = bash(BUILD, tmp_path, build_env(tmp_path, EVENT_NAME="pull_request", BASE=""))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (
+        tmp_path / "calls"
+    ).read_text() == f"kubescape build {commits['base']} {commits['merge']} --repo kubescape\n"
+    assert outputs(tmp_path / "output") == {"base-commit": commits["base"], "head-commit": commits["merge"]}
+
+
+def test_a_pull_request_run_refuses_a_head_that_is_no_merge(tmp_path: Path) -> None:
+    kubescape_checkout(tmp_path)
+    git(tmp_path / "kubescape", "checkout", "-q", "feature")
+    done = bash(BUILD, tmp_path, build_env(tmp_path, EVENT_NAME="pull_request", BASE=""))
+    assert done.returncode == 4
+    assert "::error::HEAD is not the pull request's test merge commit" in done.stdout
+    assert not (tmp_path / "calls").exists()
+
+
+def test_a_manual_run_finds_its_base_among_the_remote_branches(tmp_path: Path) -> None:
+    source = tmp_path / "source"
+    source.mkdir()
+    commits = kubescape_checkout(source)
+    subprocess.run(["git", "clone", "-q", str(source / "kubescape"), str(tmp_path / "kubescape")], check=True)
+    # actions/checkout makes no local branch but the one it checks out.
+    done = bash(BUILD, tmp_path, build_env(tmp_path, EVENT_NAME="workflow_dispatch", BASE="feature"))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert outputs(tmp_path / "output") == {
+        "base-commit": commits["feature"],
+        "head-commit": commits["merge"],
+    }
 
 
 # --- the verdict ------------------------------------------------------------------------------
