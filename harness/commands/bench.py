@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from harness import results
-from harness.clusters import BACKENDS
 from harness.commands.options import (
+    add_backend_options,
     add_enforce_option,
     add_scanner_option,
     cluster_opener,
@@ -80,9 +80,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--instruments", default=DEFAULT_INSTRUMENTS, help=f"any of {', '.join(registry.names())}"
     )
-    parser.add_argument("--backend", default="embedded", choices=BACKENDS)
-    parser.add_argument("--kubeconfig", type=Path, help="existing backend: your cluster's kubeconfig")
-    parser.add_argument("--context", help="existing backend: the context to use")
+    add_backend_options(parser)
     parser.add_argument("--engine", help="the scanner's Rego engine (opa, regorus, regopy)")
     parser.add_argument("--out", type=Path, help="output directory (default reports/bench-<UTC time>)")
     parser.add_argument("--resume", action="store_true", help="continue the interrupted bench in --out")
