@@ -2,7 +2,8 @@
 
 `get_backend(name)` returns one of: `embedded` (our API server process, the default), `kind`
 (the kind CLI, needs Docker), `existing` (a user's cluster, read-only), `files` (rendered
-manifests). This module holds only the interface and the shared state-directory helpers; it
+manifests). Each backend declares the options its constructor takes (`OPTIONS`, read through
+`backend_options`); the commands turn them into flags, so an option is written down once. This module holds only the interface and the shared state-directory helpers; it
 must stay cheap to import (the embedded server process imports this package), so backends and
 the kubernetes client are imported lazily.
 """
@@ -11,15 +12,14 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from harness.exit_codes import UsageError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from harness.scenarios.fingerprint import Fingerprint
     from harness.scenarios.format import Scenario
 
@@ -56,8 +56,24 @@ class ClusterStatus:
     detail: str
 
 
+@dataclass(frozen=True)
+class BackendOption:
+    """One option a backend's constructor takes, as a command-line flag (`--populate` → populate=)."""
+
+    flag: str
+    help: str  # says the backend's default
+    type: Callable[[str], Any] = str
+    choices: tuple[str, ...] | None = None
+    only_up: bool = False  # for `cluster up` alone: it stands one cluster up, a bench one per scenario
+
+    @property
+    def keyword(self) -> str:
+        return self.flag.removeprefix("--").replace("-", "_")
+
+
 class ClusterBackend(Protocol):
     name: str
+    OPTIONS: ClassVar[tuple[BackendOption, ...]]
 
     def up(self, scenario: Scenario, progress: Callable[[str], None] | None = None) -> ClusterHandle: ...
 
@@ -93,22 +109,34 @@ def read_fingerprint_digest(directory: Path) -> str | None:
     return digest if isinstance(digest, str) else None
 
 
-def get_backend(name: str, **options: Any) -> ClusterBackend:
-    """The backend called `name`; options go to its constructor (e.g. kubeconfig/context for existing)."""
+def _backend_class(name: str) -> Any:
+    """The class of backend `name`, imported only when asked for (this package stays cheap)."""
     if name == "embedded":
         from harness.clusters.embedded import EmbeddedBackend
 
-        return EmbeddedBackend(**options)
+        return EmbeddedBackend
     if name == "kind":
         from harness.clusters.kind import KindBackend
 
-        return KindBackend(**options)
+        return KindBackend
     if name == "existing":
         from harness.clusters.existing import ExistingBackend
 
-        return ExistingBackend(**options)
+        return ExistingBackend
     if name == "files":
         from harness.clusters.files import FilesBackend
 
-        return FilesBackend(**options)
+        return FilesBackend
     raise UsageError(f"unknown cluster backend {name!r}; allowed: {', '.join(BACKENDS)}")
+
+
+def backend_options(name: str) -> tuple[BackendOption, ...]:
+    """The options backend `name` declares (its constructor's keywords)."""
+    options: tuple[BackendOption, ...] = _backend_class(name).OPTIONS
+    return options
+
+
+def get_backend(name: str, **options: Any) -> ClusterBackend:
+    """The backend called `name`; options go to its constructor (e.g. kubeconfig/context for existing)."""
+    backend: ClusterBackend = _backend_class(name)(**options)
+    return backend

@@ -26,9 +26,10 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from harness.clusters import (
+    BackendOption,
     ClusterHandle,
     ClusterStatus,
     ksbench_home,
@@ -263,6 +264,18 @@ def _live_change(directory: Path, stats: Mapping[str, Any]) -> str | None:
 
 class EmbeddedBackend:
     name = BACKEND
+    OPTIONS: ClassVar[tuple[BackendOption, ...]] = (
+        BackendOption("--port", "port on 127.0.0.1 (default: any free port)", int, only_up=True),
+        BackendOption(
+            "--populate",
+            "load objects in bulk (fast, the default) or with the official client's create calls",
+            choices=("bulk", "client"),
+            only_up=True,
+        ),
+        BackendOption(
+            "--workers", "parallel creates when populating with the client (default 8)", int, only_up=True
+        ),
+    )
 
     def __init__(
         self, *, port: int = 0, populate: str = "bulk", workers: int = 8, root: Path | None = None

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import ClassVar
 
-from harness.clusters import ClusterHandle, ClusterStatus
+from harness.clusters import BackendOption, ClusterHandle, ClusterStatus
 from harness.scenarios.fingerprint import fingerprint
 from harness.scenarios.format import Scenario
 from harness.scenarios.source import scenario_objects
@@ -20,6 +21,10 @@ BACKEND = "existing"
 
 class ExistingBackend:
     name = BACKEND
+    OPTIONS: ClassVar[tuple[BackendOption, ...]] = (
+        BackendOption("--kubeconfig", "your cluster's kubeconfig (required)", Path),
+        BackendOption("--context", "the context to use (default: the current one)"),
+    )
 
     def __init__(self, kubeconfig: Path | None = None, context: str | None = None) -> None:
         self.kubeconfig = kubeconfig

@@ -10,8 +10,10 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import ClassVar
 
 from harness.clusters import (
+    BackendOption,
     ClusterHandle,
     ClusterStatus,
     ksbench_home,
@@ -29,6 +31,7 @@ BACKEND = "files"
 
 class FilesBackend:
     name = BACKEND
+    OPTIONS: ClassVar[tuple[BackendOption, ...]] = ()  # it renders manifests: nothing to choose
 
     def up(self, scenario: Scenario, progress: Callable[[str], None] | None = None) -> ClusterHandle:
         say = progress or (lambda _message: None)

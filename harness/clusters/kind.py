@@ -15,8 +15,9 @@ from __future__ import annotations
 import shutil
 import subprocess
 from collections.abc import Callable, Sequence
+from typing import ClassVar
 
-from harness.clusters import ClusterHandle, ClusterStatus, state_dir, write_fingerprint
+from harness.clusters import BackendOption, ClusterHandle, ClusterStatus, state_dir, write_fingerprint
 from harness.exit_codes import EnvironmentProblem
 from harness.scenarios.fingerprint import fingerprint
 from harness.scenarios.format import Scenario
@@ -69,6 +70,9 @@ def cluster_name(scenario_name: str) -> str:
 
 class KindBackend:
     name = BACKEND
+    OPTIONS: ClassVar[tuple[BackendOption, ...]] = (
+        BackendOption("--workers", "parallel creates when loading objects (default 16)", int, only_up=True),
+    )
 
     def __init__(self, *, workers: int = 16) -> None:
         self.workers = workers

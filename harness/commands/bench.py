@@ -1,7 +1,7 @@
 """`ksbench bench`: measure phase combinations on scenario clusters and judge the plan's targets.
 
 Argument handling and wiring only: clusters come from harness.clusters, runs from
-harness.run.runner, the verdict from harness.judge.gates, the tables and exports from harness.report.
+harness.run.runner, the verdict and everything written after the runs from harness.report.outputs.
 Writes into --out: results.json (rewritten after every run), runs/ (each run's report and
 artefacts), verdict.txt, benchstat.txt, pytest-benchmark.json.
 """
@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from harness import results
-from harness.clusters import BACKENDS
 from harness.commands.options import (
+    add_backend_options,
     add_enforce_option,
     add_scanner_option,
     cluster_opener,
@@ -24,8 +24,8 @@ from harness.commands.options import (
     scanner_prefix,
 )
 from harness.exit_codes import EXIT_FINDINGS_MISMATCH, FindingsMismatch, UsageError
-from harness.judge import gates, noise, planning
-from harness.report import reporters
+from harness.judge import gates, verdict
+from harness.report import outputs
 from harness.run import runner, variants
 from harness.run.instruments import registry
 from harness.run.outlock import locked_out
@@ -80,9 +80,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--instruments", default=DEFAULT_INSTRUMENTS, help=f"any of {', '.join(registry.names())}"
     )
-    parser.add_argument("--backend", default="embedded", choices=BACKENDS)
-    parser.add_argument("--kubeconfig", type=Path, help="existing backend: your cluster's kubeconfig")
-    parser.add_argument("--context", help="existing backend: the context to use")
+    add_backend_options(parser)
     parser.add_argument("--engine", help="the scanner's Rego engine (opa, regorus, regopy)")
     parser.add_argument("--out", type=Path, help="output directory (default reports/bench-<UTC time>)")
     parser.add_argument("--resume", action="store_true", help="continue the interrupted bench in --out")
@@ -227,44 +225,22 @@ def build_plan(args: argparse.Namespace) -> runner.Plan:
     )
 
 
-EXPORTS = ("text", "benchstat", "pytest_benchmark")  # written beside results.json after every bench
-
-
-def finish(
-    suite: results.Suite, out: Path, enforced: frozenset[gates.GateKey] | None = None, html: bool = True
-) -> int:
-    """Verdict table on stdout and in verdict.txt, exports next to results.json; the exit code."""
-    suite = suite.with_late_mismatches()
-    verdict = planning.with_power(gates.evaluate(suite))
-    subject = reporters.Subject(suite, verdict, out, None, registry.linked_artefacts())
-    for name in EXPORTS:
-        reporter = reporters.get(name)
-        rendered = reporter.render(subject)
-        results.write_text_atomic(out / reporter.file_name, rendered)
-        if name == "text":
-            print(rendered, end="")
-    print(f"results: {out / results.RESULTS_FILE}", file=sys.stderr)
-    if html:
-        reporter = reporters.get("html")
-        page = out / reporter.file_name
-        results.write_text_atomic(page, reporter.render(reporters.Subject(
-            suite, verdict, out, page, registry.linked_artefacts())))  # fmt: skip
-        print(f"report: {page}", file=sys.stderr)
-    return verdict.exit_code_for(enforced)
+def finish(suite: results.Suite, out: Path, enforced: frozenset[gates.GateKey] | None, html: bool) -> int:
+    """Verdict table on stdout, the written files' places on stderr; the exit code."""
+    written = outputs.write_outputs(suite, out, registry.linked_artefacts(), html=html)
+    print(written.verdict_text, end="")
+    for line in written.places():
+        print(line, file=sys.stderr)
+    return written.verdict.exit_code_for(enforced)
 
 
 def repeat_policy(args: argparse.Namespace, plan: runner.Plan) -> runner.RepeatPolicy:
-    """`--repeat auto`: the power plan for this bench's per-phase family, announced once per scenario."""
-    family_size = max(1, gates.family_sizes(len(plan.scenarios), plan.combinations)["per-phase"])
+    """`--repeat auto`: the judge's plan for this bench, announced once per scenario."""
     announced: set[str] = set()
 
     def policy(suite: results.Suite, scenario: str) -> int:
-        blocks, why = noise.auto_plan(
-            suite,
-            scenario,
-            family_size=family_size,
-            effect_percent=gates.SMALLEST_PROMISE_PERCENT,
-            budget_seconds=args.budget_minutes * 60.0,
+        blocks, why = verdict.auto_repeat(
+            suite, scenario, len(plan.scenarios), plan.combinations, args.budget_minutes * 60.0
         )
         if why != "the pilot blocks first" and scenario not in announced:
             announced.add(scenario)
@@ -272,15 +248,6 @@ def repeat_policy(args: argparse.Namespace, plan: runner.Plan) -> runner.RepeatP
         return blocks
 
     return policy
-
-
-def power_before(plan: runner.Plan, suite: results.Suite) -> list[str]:
-    """Before running: can the planned blocks resolve the smallest promised change in each table?"""
-    if plan.repeat is None:
-        return []  # --repeat auto plans for it after the pilot blocks
-    sigma = planning.measured_sigma(gates.evaluate(suite)) if suite.series else None
-    checks = planning.before(len(plan.scenarios), plan.combinations, plan.repeat, sigma)
-    return [check.message() for check in checks]
 
 
 def run(args: argparse.Namespace) -> int:
@@ -297,7 +264,7 @@ def run(args: argparse.Namespace) -> int:
             repo=Path.cwd(),
             repeat_policy=repeat_policy(args, plan),
         )
-        for line in power_before(plan, bench.suite):
+        for line in verdict.power_before(bench.suite, len(plan.scenarios), plan.combinations, plan.repeat):
             print(line, file=sys.stderr)
         try:
             suite = bench.run(cluster_opener(args))

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from harness.clusters import BACKENDS, get_backend, state_dir
+from harness.commands.options import add_backend_options, backend_kwargs
 from harness.exit_codes import EXIT_OK, EXIT_USAGE, UsageError
 from harness.scenarios.format import load_scenario
 
@@ -24,19 +25,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "up", help="create and populate a cluster for a scenario (reused when its fingerprint matches)"
     )
     up.add_argument("scenario", help="scenario name or path to a .toml file")
-    up.add_argument("--backend", choices=BACKENDS, default="embedded")
-    up.add_argument("--kubeconfig", type=Path, help="existing: the kubeconfig of your cluster")
-    up.add_argument("--context", help="existing: the context to use (default: the current one)")
-    up.add_argument(
-        "--port", type=int, default=0, help="embedded: port on 127.0.0.1 (default: any free port)"
-    )
-    up.add_argument(
-        "--populate",
-        choices=("bulk", "client"),
-        default="bulk",
-        help="embedded: load objects in bulk (fast) or with the official client's create calls",
-    )
-    up.add_argument("--workers", type=int, default=8, help="parallel creates when populating with the client")
+    add_backend_options(up, only_up=True)
     up.set_defaults(handler=_up)
 
     status = sub.add_parser("status", help="clusters ksbench started and their state")
@@ -79,20 +68,7 @@ def _say(message: str) -> None:
 
 def _up(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario)
-    if args.backend == "existing":
-        if args.kubeconfig is None:
-            raise UsageError(
-                "--backend existing needs --kubeconfig FILE (and --context NAME unless the current one)"
-            )
-        backend = get_backend("existing", kubeconfig=args.kubeconfig, context=args.context)
-    elif args.kubeconfig or args.context:
-        raise UsageError("--kubeconfig and --context are only for --backend existing")
-    elif args.backend == "embedded":
-        backend = get_backend("embedded", port=args.port, populate=args.populate, workers=args.workers)
-    elif args.backend == "kind":
-        backend = get_backend("kind", workers=args.workers)
-    else:
-        backend = get_backend(args.backend)
+    backend = get_backend(args.backend, **backend_kwargs(args, only_up=True))
     handle = backend.up(scenario, progress=_say)
     if handle.server_url:
         _say(

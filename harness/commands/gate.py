@@ -12,7 +12,7 @@ from pathlib import Path
 
 from harness import results
 from harness.commands.options import add_enforce_option, enforced_gates
-from harness.judge import gates, planning
+from harness.judge.verdict import verdict
 from harness.report import text
 
 
@@ -25,6 +25,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run(args: argparse.Namespace) -> int:
     suite = results.load_given(args.results).with_late_mismatches()
-    verdict = planning.with_power(gates.evaluate(suite))
-    sys.stdout.write(text.render(verdict, suite))
-    return verdict.exit_code_for(enforced_gates(args))
+    judged = verdict(suite)
+    sys.stdout.write(text.render(judged, suite))
+    return judged.exit_code_for(enforced_gates(args))

@@ -8,13 +8,15 @@ and exits like `ksbench bench`: 0 pass, 1 a gate missed, 3 findings mismatch, 4 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from harness import results
-from harness.commands.bench import finish
 from harness.commands.options import add_enforce_option, enforced_gates
 from harness.exit_codes import UsageError
+from harness.report import outputs
 from harness.run import shards
+from harness.run.instruments import registry
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -44,4 +46,8 @@ def run(args: argparse.Namespace) -> int:
     except shards.ShardsDisagree as exc:
         raise UsageError(str(exc)) from exc
     results.dump(suite, args.out / results.RESULTS_FILE)
-    return finish(suite, args.out, enforced, html=not args.no_html)
+    written = outputs.write_outputs(suite, args.out, registry.linked_artefacts(), html=not args.no_html)
+    print(written.verdict_text, end="")
+    for line in written.places():
+        print(line, file=sys.stderr)
+    return written.verdict.exit_code_for(enforced)

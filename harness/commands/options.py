@@ -1,8 +1,9 @@
 """Options several commands share (--enforce, --scanner, the cluster backend), parsed one way.
 
 Argument handling only: what an option means lives in its layer (gate keys in harness.judge.gates,
-the scanner's argv in harness.run.runner, cluster opening in harness.clusters.target). Command
-modules import this and never each other.
+the scanner's argv in harness.run.runner, each backend's options in its own module, read through
+harness.clusters.backend_options; cluster opening in harness.clusters.target). Command modules
+import this and never each other.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from harness.clusters import BACKENDS, BackendOption, backend_options
 from harness.clusters.target import TargetOpener, opener
 from harness.exit_codes import UsageError
 from harness.judge import gates
@@ -67,9 +69,46 @@ def scanner_prefix(args: argparse.Namespace) -> tuple[str, ...]:
     return runner.scanner_prefix(args.scanner)
 
 
+def _declared(only_up: bool) -> dict[str, list[tuple[str, BackendOption]]]:
+    """flag → (backend, option) for every backend declaring it; `cluster up`'s own ones when only_up."""
+    declared: dict[str, list[tuple[str, BackendOption]]] = {}
+    for name in BACKENDS:
+        for option in backend_options(name):
+            if only_up or not option.only_up:
+                declared.setdefault(option.flag, []).append((name, option))
+    return declared
+
+
+def add_backend_options(parser: argparse.ArgumentParser, *, only_up: bool = False) -> None:
+    """--backend and the options the backends declare (only_up: those `cluster up` alone takes too)."""
+    parser.add_argument("--backend", default="embedded", choices=BACKENDS)
+    for flag, owners in _declared(only_up).items():
+        option = owners[0][1]
+        parser.add_argument(
+            flag,
+            type=option.type,
+            choices=option.choices,
+            default=None,  # the backend's own default applies
+            help="; ".join(f"{name}: {one.help}" for name, one in owners),
+        )
+
+
+def backend_kwargs(args: argparse.Namespace, *, only_up: bool = False) -> dict[str, Any]:
+    """The options given for the chosen backend; one meant for another backend is a usage error."""
+    chosen: dict[str, Any] = {}
+    for flag, owners in _declared(only_up).items():
+        value = getattr(args, owners[0][1].keyword, None)
+        if value is None:
+            continue
+        if args.backend not in (name for name, _ in owners):
+            names = " or ".join(name for name, _ in owners)
+            raise UsageError(f"{flag} is an option of --backend {names}, not {args.backend}")
+        chosen[owners[0][1].keyword] = value
+    return chosen
+
+
 def cluster_opener(args: argparse.Namespace) -> TargetOpener:
     """Each scenario's cluster on --backend (reused when already up), progress on stderr."""
-    options: dict[str, Any] = {}
-    if args.backend == "existing":
-        options = {"kubeconfig": args.kubeconfig, "context": args.context}
-    return opener(args.backend, options, progress=lambda message: print(f"  {message}", file=sys.stderr))
+    return opener(
+        args.backend, backend_kwargs(args), progress=lambda message: print(f"  {message}", file=sys.stderr)
+    )

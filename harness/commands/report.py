@@ -1,7 +1,7 @@
 """`ksbench report RESULTS [--format html|markdown|json] [--output FILE]`: render stored results.
 
 RESULTS is a results.json written by `ksbench bench`, or the directory holding it. The verdict is
-judged again (harness.judge.gates) exactly as `ksbench gate` does; the HTML report also reads the
+judged again exactly as `ksbench gate` does (harness.judge.verdict, power lines included); the HTML report also reads the
 profilers' artefacts in that directory (harness.report.artefacts) and links to them relative to FILE.
 Without --output the report goes to stdout (html: to report.html next to results.json).
 Exit code: 0 when the report was written, whatever the verdict (`ksbench gate` judges);
@@ -16,7 +16,7 @@ from pathlib import Path
 
 from harness import results
 from harness.exit_codes import EXIT_OK
-from harness.judge import gates
+from harness.judge.verdict import verdict
 from harness.report import reporters
 from harness.run.instruments import registry
 
@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     output: Path | None = args.output
     if output is None and args.format == "html":
         output = out_dir / reporter.file_name
-    subject = reporters.Subject(suite, gates.evaluate(suite), out_dir, output, registry.linked_artefacts())
+    subject = reporters.Subject(suite, verdict(suite), out_dir, output, registry.linked_artefacts())
     text = reporter.render(subject)
     if output is None:
         sys.stdout.write(text)
