@@ -34,6 +34,7 @@ COMMAND_MODULES = (
     "report",
     "history",
     "profile",
+    "kubescape",
 )
 
 

@@ -84,7 +84,7 @@ def target_values(source_args: Sequence[str], report: Path) -> dict[str, str]:
     return values
 
 
-def _make(name: str, command: str | Sequence[str], env: Mapping[str, Any] | None) -> Variant:
+def make(name: str, command: str | Sequence[str], env: Mapping[str, Any] | None) -> Variant:
     if not _NAME.match(name):
         raise VariantError(f"variant name {name!r}: use letters, digits, '.', '_' or '-'")
     try:
@@ -109,7 +109,7 @@ def parse_variant(text: str) -> Variant:
     name, sep, command = text.partition("=")
     if not sep:
         raise VariantError(f"--variant {text!r}: expected NAME='command line with {{report}}'")
-    return _make(name.strip(), command, None)
+    return make(name.strip(), command, None)
 
 
 def load_variants(path: Path) -> tuple[Variant, ...]:
@@ -128,7 +128,7 @@ def load_variants(path: Path) -> tuple[Variant, ...]:
         env = table.get("env", {})
         if not isinstance(env, dict):
             raise VariantError(f"{path}: [variants.{name}] env must be a table of NAME = value")
-        out.append(_make(name, table["command"], env))
+        out.append(make(name, table["command"], env))
     return tuple(out)
 
 
