@@ -15,6 +15,9 @@ Format changes (one line each, newest last):
   ksbench-results/1 — machine.tools (optional): versions of tools beyond memray and py-spy.
   ksbench-results/1 — runs may carry `peak_stages` ({"peak_cpu", "peak_rss"}: the stage each peak
     fell in) and the timeline metrics; optional, so files without them still load.
+  ksbench-results/1 — role "stability" (findings-only runs after a mismatch); machine.builds
+    (optional): the kubescape builds benched, by variant; a "mismatch" run may keep its metrics
+    when the bench ran with --measure-anyway (the figures are then shown as untrusted).
 """
 
 from __future__ import annotations
@@ -51,12 +54,13 @@ NO_REPORT: Final = "no-report"  # exit 0 but no readable report
 STATUSES: tuple[Status, ...] = get_args(Status)
 
 # Run roles inside one scenario's matrix.
-Role = Literal["warmup", "baseline", "aa", "candidate", "race"]
+Role = Literal["warmup", "baseline", "aa", "candidate", "race", "stability"]
 WARMUP: Final = "warmup"  # discarded: fills caches before anything is measured
 BASELINE: Final = "baseline"
 AA: Final = "aa"  # a second baseline run in the same block: its ratio to the baseline is the noise floor
 CANDIDATE: Final = "candidate"
 RACE: Final = "race"  # the all-phases combination with 2 workers and a shuffled control order
+STABILITY: Final = "stability"  # findings only: more runs of the sides of a mismatch, never measured
 ROLES: tuple[Role, ...] = get_args(Role)
 MEASURED_ROLES: tuple[Role, ...] = (BASELINE, AA, CANDIDATE)  # never warm-up or race
 
@@ -99,6 +103,8 @@ class Machine:
     git_commit: str | None
     git_dirty: bool | None
     tools: Mapping[str, str | None] = field(default_factory=dict)  # any other instrument's tool
+    # variant → the kubescape build it ran (ref, commit, Go version, modules, caveat, knobs)
+    builds: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
     def describe(cls, tool_versions: Mapping[str, str | None], **fields: Any) -> Machine:
@@ -162,9 +168,15 @@ class Run:
         return self.status == OK
 
     @property
+    def untrusted(self) -> bool:
+        """Figures kept from a run whose findings differ (`--measure-anyway`): shown, never trusted."""
+        return self.status == MISMATCH and bool(self.metrics)
+
+    @property
     def measured(self) -> bool:
         """A clean run of the matrix whose figures count (baseline, A/A or candidate; not race)."""
-        return self.ok and self.instrument == CLEAN and self.role in MEASURED_ROLES and self.variant == ""
+        has_figures = self.ok or self.untrusted
+        return has_figures and self.instrument == CLEAN and self.role in MEASURED_ROLES and self.variant == ""
 
     @property
     def may_be_reference(self) -> bool:
@@ -184,8 +196,12 @@ class Series:
     runs: tuple[Run, ...]
 
     def values(self, metric: str) -> dict[int, float]:
-        """metric by repetition, from successful runs only."""
-        return {run.repetition: run.metrics[metric] for run in self.runs if run.ok and metric in run.metrics}
+        """metric by repetition, from successful runs only (and untrusted ones: see Run.untrusted)."""
+        return {
+            run.repetition: run.metrics[metric]
+            for run in self.runs
+            if (run.ok or run.untrusted) and metric in run.metrics
+        }
 
 
 @dataclass(frozen=True)
@@ -313,6 +329,9 @@ def _plain(value: Machine | ScenarioInfo) -> dict[str, Any]:
         plain["tools"] = dict(value.tools)
         if not value.tools:
             del plain["tools"]  # files without other tools stay as format 1 first wrote them
+        plain["builds"] = dict(value.builds)
+        if not value.builds:
+            del plain["builds"]
     return plain
 
 

@@ -17,9 +17,11 @@ from harness import results
 from harness.commands.options import (
     add_backend_options,
     add_enforce_option,
+    add_kubescape_options,
     add_scanner_option,
     cluster_opener,
     enforced_gates,
+    kubescape_variants,
     policy_scan_args,
     scanner_prefix,
 )
@@ -90,7 +92,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--seed", type=int, default=1, help="seed of the run order inside each block")
     add_scanner_option(parser)
     add_variant_options(parser)
+    add_kubescape_options(parser)
     add_enforce_option(parser)
+    parser.add_argument(
+        "--measure-anyway",
+        action="store_true",
+        help="on a findings mismatch, measure on and show the figures marked untrusted (the exit code "
+        "still says the findings differ); without it the bench stops after a few findings-only runs",
+    )
     parser.add_argument(
         "--ci-gate",
         action="store_true",
@@ -136,9 +145,12 @@ def add_variant_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def build_variants(args: argparse.Namespace) -> tuple[variants.Variant, ...]:
+def build_variants(
+    args: argparse.Namespace, built: tuple[variants.Variant, ...] = ()
+) -> tuple[variants.Variant, ...]:
+    """--variant, --variants and the kubescape builds, checked together (one baseline, unique names)."""
     try:
-        given = [variants.parse_variant(text) for text in args.variant]
+        given = [*built, *(variants.parse_variant(text) for text in args.variant)]
         if args.variants is not None:
             given += variants.load_variants(args.variants)
         return variants.check(given) if given else ()
@@ -196,7 +208,8 @@ def build_plan(args: argparse.Namespace) -> runner.Plan:
     if args.budget_minutes <= 0:
         raise UsageError("--budget-minutes must be positive")
     scan_args = (("--engine", args.engine) if args.engine else ()) + policy_scan_args(args)
-    chosen_variants = build_variants(args)
+    built, builds = kubescape_variants(args, getattr(args, "kubescape", []))
+    chosen_variants = build_variants(args, built)
     gated = "all"
     if chosen_variants:
         if args.combinations or args.engine or args.full:
@@ -222,6 +235,8 @@ def build_plan(args: argparse.Namespace) -> runner.Plan:
         variants=chosen_variants,
         gated=gated,
         shard=shard,
+        measure_anyway=bool(getattr(args, "measure_anyway", False)),
+        builds=builds,
     )
 
 

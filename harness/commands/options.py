@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,10 @@ from harness.clusters import BACKENDS, BackendOption, backend_options
 from harness.clusters.target import TargetOpener, opener
 from harness.exit_codes import UsageError
 from harness.judge import gates
+from harness.kubescape import build
+from harness.kubescape import variants as ks_variants
 from harness.run import runner
+from harness.run.variants import Variant
 
 
 def add_enforce_option(parser: argparse.ArgumentParser) -> None:
@@ -111,4 +115,65 @@ def cluster_opener(args: argparse.Namespace) -> TargetOpener:
     """Each scenario's cluster on --backend (reused when already up), progress on stderr."""
     return opener(
         args.backend, backend_kwargs(args), progress=lambda message: print(f"  {message}", file=sys.stderr)
+    )
+
+
+def add_kubescape_options(parser: argparse.ArgumentParser, *, refs: bool = True) -> None:
+    """Built kubescape refs as variants: --kubescape [NAME=]REF (bench) and what every build needs."""
+    group = parser.add_argument_group("kubescape builds as variants (see `ksbench kubescape build`)")
+    if refs:
+        group.add_argument(
+            "--kubescape",
+            action="append",
+            default=[],
+            metavar="[NAME=]REF",
+            help="a kubescape ref built (or found in the cache) and benched as a variant; the first is "
+            "the baseline unless named (repeatable; needs --repo and --artifacts)",
+        )
+        group.add_argument("--repo", type=Path, help="the kubescape checkout or bare clone the refs are in")
+    group.add_argument(
+        "--artifacts", type=Path, help="kubescape's offline policy folder (`ksbench kubescape artifacts`)"
+    )
+    group.add_argument("--framework", default="nsa", help="the framework kubescape scans (default nsa)")
+    group.add_argument(
+        "--kubescape-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="environment for every kubescape variant, e.g. LARGE_CLUSTER_SIZE=1000000 pins its "
+        "per-namespace switch off, GOMEMLIMIT=300MiB (recorded with the results)",
+    )
+    group.add_argument(
+        "--cache", type=Path, default=None, help="build cache (default $KSBENCH_CACHE or ~/.cache/ksbench)"
+    )
+    group.add_argument(
+        "--replace",
+        action="append",
+        default=[],
+        metavar="MODULE=VERSION",
+        help="build with a module replaced (recorded as a caveat on every figure)",
+    )
+
+
+def kubescape_variants(
+    args: argparse.Namespace, refs: Sequence[str]
+) -> tuple[tuple[Variant, ...], dict[str, Any]]:
+    """The refs as variants (built when not cached), with the build records the results keep."""
+    if not refs:
+        return (), {}
+    if args.repo is None or args.artifacts is None:
+        raise UsageError(
+            "kubescape refs need --repo (the checkout) and --artifacts (`ksbench kubescape artifacts`)"
+        )
+    git_dir = build.check_repo(args.repo)
+    specs = [ks_variants.parse_spec(text, index) for index, text in enumerate(refs)]
+    return ks_variants.resolve(
+        specs,
+        git_dir,
+        args.cache or build.default_cache(),
+        args.artifacts,
+        framework=args.framework,
+        env=ks_variants.parse_env(args.kubescape_env),
+        replaces=[build.parse_replace(text) for text in args.replace],
+        progress=lambda message: print(f"  {message}", file=sys.stderr, flush=True),
     )

@@ -33,6 +33,7 @@ import numpy as np
 
 from harness.exit_codes import EXIT_ENVIRONMENT, EXIT_FINDINGS_MISMATCH, EXIT_GATE_MISSED, EXIT_OK
 from harness.judge import noise, power, stats
+from harness.judge import stability as findings_stability
 from harness.results import (
     ALL_PHASES,
     BASELINE,
@@ -251,6 +252,8 @@ class Verdict:
     # Gates, per-phase, heat map, interactions: how each table's tests were adjusted.
     families: tuple[stats.Family, ...] = ()
     power: tuple[power.PowerCheck, ...] = field(default=(), compare=False)  # harness.judge.planning fills it
+    # Each variant's findings A/A: stable or not, identical to the baseline or not.
+    stability: tuple[findings_stability.VariantFindings, ...] = ()
 
     def family(self, name: str) -> stats.Family | None:
         return next((f for f in self.families if f.name == name), None)
@@ -391,7 +394,12 @@ def _findings_gate(suite: Suite, scenario: str) -> Gate:
     compared = [r for r in runs if r.report_digest is not None and r.role not in (BASELINE,)]
     tally = Tally(runs=len(runs), compared=len(compared), differ=len(mismatched))
     if mismatched:
-        return Gate("findings", scenario, FAIL, run_label(mismatched[0]), "differ", tally=tally)
+        # Say first whether a side disagrees with itself (nondeterministic) or changed findings.
+        troubled = [
+            f for f in findings_stability.troubled(findings_stability.judge(suite)) if f.scenario == scenario
+        ]
+        reason = troubled[0].sentence() if troubled else run_label(mismatched[0])
+        return Gate("findings", scenario, FAIL, reason, "differ", tally=tally)
     if not compared:
         return Gate("findings", scenario, INCONCLUSIVE, "no candidate report was read", "nothing-compared",
                     tally=tally)  # fmt: skip
@@ -680,6 +688,7 @@ def evaluate(suite: Suite) -> Verdict:
         missing,
         mismatches,
         families,
+        stability=findings_stability.judge(suite),
     )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from harness.judge import best, stats
+from harness.judge import best, stability, stats
 from harness.judge.gates import Verdict, gated_combination
 from harness.report.wording import (
     assessment_text,
@@ -204,6 +204,13 @@ def _comparisons_and_failures(verdict: Verdict) -> list[str]:
         parts += [f"  {line}" for line in verdict.missing[:30]]
         if len(verdict.missing) > 30:
             parts.append(f"  … and {len(verdict.missing) - 30} more (see results.json)")
+    troubled = stability.troubled(verdict.stability)
+    if troubled:
+        parts.append("")
+        parts.append(
+            "Findings stability (each variant's runs against each other, then against the baseline):"
+        )
+        parts += [f"  {one.sentence()}" for one in verdict.stability if one.kind != stability.UNREAD]
     if verdict.mismatches:
         parts.append("")
         parts.append("FINDINGS MISMATCH — no figure of this bench can be trusted:")

@@ -28,7 +28,7 @@ import shlex
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol, TextIO
@@ -123,6 +123,11 @@ class Plan:
     variants: tuple[Variant, ...] = ()
     gated: str = "all"
     shard: tuple[int, int] | None = None  # (K, N): this machine runs blocks K, K+N, K+2N, … only
+    # On a findings mismatch: False stops after `confirm_runs` more runs of each side (findings only,
+    # to tell a nondeterministic variant from a findings change); True measures on, figures untrusted.
+    measure_anyway: bool = False
+    confirm_runs: int = 2
+    builds: Mapping[str, Any] = field(default_factory=dict)  # variant → kubescape build record
 
     def variant(self, name: str) -> Variant | None:
         return next((v for v in self.variants if v.name == name), None)
@@ -134,6 +139,8 @@ class Plan:
             commands = {"variants": {v.name: v.config() for v in self.variants}, "gated": self.gated}
         if self.shard is not None:
             commands["shard"] = f"{self.shard[0]}/{self.shard[1]}"
+        if self.measure_anyway:
+            commands["measure_anyway"] = True
         return commands | {
             "scenarios": list(self.scenarios),
             "combinations": list(self.combinations),
@@ -344,7 +351,8 @@ class Bench:
                     f"the results in {out} were made with other arguments: resume with the same ones, or choose another --out"
                 )
         else:
-            self.suite = Suite(machine_metadata(repo or Path.cwd(), None), plan.config(), (), (), _now())
+            machine = replace(machine_metadata(repo or Path.cwd(), None), builds=dict(plan.builds))
+            self.suite = Suite(machine, plan.config(), (), (), _now())
 
     # --- the plan ---------------------------------------------------------------------------
 
@@ -428,6 +436,12 @@ class Bench:
             self.attempted.add(step.key)
             self.finished += 1
             self._keep(run)
+            if run.status == results.MISMATCH:
+                if self.plan.measure_anyway:
+                    self.progress.note("findings differ: measuring on (--measure-anyway), figures untrusted")
+                    continue
+                self._confirm(run, target)
+                raise FindingsMismatch(run.reason)
 
     def _keep(self, run: Run) -> None:
         self.suite = self.suite.with_run(run)
@@ -436,8 +450,38 @@ class Bench:
             if engine:
                 self.suite = replace(self.suite, machine=replace(self.suite.machine, engine=engine))
         self._save()
-        if run.status == results.MISMATCH:
-            raise FindingsMismatch(run.reason)
+
+    def _confirm(self, mismatched: Run, target: Target) -> None:
+        """More findings-only runs of both sides, so the verdict can tell nondeterminism from a change."""
+        sides = list(dict.fromkeys([results.BASELINE_COMBINATION, mismatched.combination]))
+        steps = [
+            Step(mismatched.scenario, side, CLEAN, results.STABILITY, number)
+            for number in range(self.plan.confirm_runs)
+            for side in sides
+        ]
+        steps = self._pending(steps)
+        if not steps:
+            return
+        self.progress.note(
+            f"findings differ: {len(steps)} more runs of {' and '.join(sides)} to see whether each agrees with itself"
+        )
+        first = self.out / mismatched.artefacts["report"] if "report" in mismatched.artefacts else None
+        for step in steps:
+            run = self._measure(step, target)
+            own = first if step.combination == mismatched.combination else None
+            if own is not None and run.report_digest not in (None, mismatched.report_digest):
+                run = replace(run, reason=self._own_diff(run, own))
+            self.attempted.add(step.key)
+            self._keep(replace(run, metrics={}))
+
+    def _own_diff(self, run: Run, first: Path) -> str:
+        """How a run differs from the first run of its own combination: the variant's findings A/A."""
+        try:
+            diff = self.parity.differences(first, self.out / run.artefacts["report"], 10)
+        except (ReportUnreadable, KeyError) as exc:
+            diff = [f"(cannot diff: {exc})"]
+        lines = [f"{run.scenario} · {run.combination}: differs from its own first mismatching run", *diff]
+        return "\n".join([lines[0], *(f"  {d}" for d in lines[1:])])
 
     def _save(self) -> None:
         results.dump(self.suite, self.path)
@@ -505,8 +549,11 @@ class Bench:
                 status, reason = results.MISMATCH, mismatch
         if status == results.OK and measured.problem is not None:
             status, reason = measured.problem.status, measured.problem.reason
-        # Figures of a failed run must never be used (a tool failure keeps the scanner's own).
-        kept = status in (results.OK, results.TOOL_FAILED)
+        # Figures of a failed run must never be used (a tool failure keeps the scanner's own); with
+        # --measure-anyway a mismatching run keeps them, stored as untrusted (Run.untrusted).
+        kept = status in (results.OK, results.TOOL_FAILED) or (
+            status == results.MISMATCH and self.plan.measure_anyway
+        )
         metrics = measured.metrics if kept else {}
         artefacts = {"report": call.rel(report), "stderr": call.rel(directory / "stderr.txt")}
         artefacts.update(measured.artefacts)

@@ -10,8 +10,9 @@ kubescape's client does) or of the YAML/JSON manifests under PATH, judges two co
 kubescape v3's `--format json`, with a fresh reportGUID and generationTime each run. Flags
 kubescape has and this fake does not use (e.g. `--use-artifacts-from`, `--enable-streaming`) are
 accepted and ignored. The --fake-* switches (or KSBENCH_FAKE_KUBESCAPE="cpu=0.2,sleep=0.1,
-memory=30,crash=3,flip=1") burn CPU, sleep, touch memory, exit with a code before writing, or flip
-one finding (the first failed C-0013 becomes passed).
+memory=30,crash=3,flip=1,flaky=PATH") burn CPU, sleep, touch memory, exit with a code before
+writing, or flip one finding (the first failed C-0013 becomes passed); `flaky=PATH` counts runs in
+the file PATH and flips that finding on odd-numbered runs only: a deterministic nondeterminism.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--fake-memory-mib", type=float, default=float(env.get("memory", 0.0)))
     parser.add_argument("--fake-crash", type=int, default=int(env.get("crash", 0)))
     parser.add_argument("--fake-flip-finding", action="store_true", default=env.get("flip") == "1")
+    parser.add_argument("--fake-flaky-counter", default=env.get("flaky", ""))
     args, _ignored = parser.parse_known_args(argv)
     return args
 
@@ -136,6 +138,16 @@ def _flip_one(results: list[dict[str, Any]]) -> None:
                 return
 
 
+def _odd_run(counter: str) -> bool:
+    """Counts this run in the counter file; True on the 1st, 3rd, 5th… run."""
+    if not counter:
+        return False
+    path = Path(counter)
+    count = int(path.read_text() or "0") + 1 if path.exists() else 1
+    path.write_text(str(count))
+    return count % 2 == 1
+
+
 def _summary(results: list[dict[str, Any]]) -> dict[str, Any]:
     controls: dict[str, Any] = {}
     for result in results:
@@ -176,7 +188,7 @@ def main(argv: list[str]) -> int:
         print(f"fake kubescape: crashing with exit code {args.fake_crash}", file=sys.stderr)
         return int(args.fake_crash)
     results = [{"resourceID": _resource_id(p), "controls": _judge(p)} for p in pods]
-    if args.fake_flip_finding:
+    if args.fake_flip_finding or _odd_run(args.fake_flaky_counter):
         _flip_one(results)
     report = {
         "generationTime": datetime.now(UTC).isoformat(),
