@@ -62,7 +62,12 @@ def test_a_changed_finding_exits_with_the_findings_code_and_the_minimal_diff(
     assert "findings differ" in (out / "report.html").read_text()
     suite = results.load(out / "results.json")
     assert suite.config["variants"]["flip"]["command"][-1] == "--fake-flip-finding"
-    assert [r.status for r in suite.runs() if r.combination == "flip"] == [results.MISMATCH]
+    flip = [r for r in suite.runs() if r.combination == "flip"]
+    # The mismatching run, then two findings-only runs that show the change is stable.
+    assert [(r.role, r.status) for r in flip] == [(results.CANDIDATE, results.MISMATCH)] + [
+        (results.STABILITY, results.MISMATCH)
+    ] * 2
+    assert "small · flip: FINDINGS CHANGE — stable over 3 runs" in (out / "verdict.txt").read_text()
 
 
 def test_a_slower_variant_fails_the_wall_gate_and_memory_is_measured_from_wait4(

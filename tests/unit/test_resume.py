@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -72,7 +73,24 @@ def test_mismatch_stops_the_bench_with_the_diff(tmp_path: Path) -> None:
     with pytest.raises(FindingsMismatch, match=r"pod/ns/p2"):
         Bench(plan(repeat=1), out, FakeParity(), progress=_quiet()).run(opener(where))
     stored = results.load(out / "results.json")
-    assert [r.status for r in stored.runs() if r.combination == "P1"] == [results.MISMATCH]
+    p1 = [(r.role, r.status) for r in stored.runs() if r.combination == "P1"]
+    # The mismatching run stops the bench after two findings-only runs of each side.
+    assert p1 == [(results.CANDIDATE, results.MISMATCH)] + [(results.STABILITY, results.MISMATCH)] * 2
+    confirming = [r for r in stored.runs() if r.combination == "baseline" and r.role == results.STABILITY]
+    assert [(r.repetition, r.status, dict(r.metrics)) for r in confirming] == [
+        (0, results.OK, {}),
+        (1, results.OK, {}),
+    ]
+
+
+def test_measure_anyway_runs_every_step_and_keeps_the_mismatching_figures(tmp_path: Path) -> None:
+    where, out = fake_cluster(tmp_path, mismatch=["P1"]), tmp_path / "out"
+    suite = Bench(replace(plan(repeat=2), measure_anyway=True), out, FakeParity(), progress=_quiet()).run(
+        opener(where)
+    )
+    p1 = [r for r in suite.runs() if r.combination == "P1" and r.role == results.CANDIDATE]
+    assert [r.repetition for r in p1] == [0, 1] and all(r.untrusted and r.measured for r in p1)
+    assert not any(r.role == results.STABILITY for r in suite.runs())
 
 
 def test_unreachable_cluster_is_cluster_lost(tmp_path: Path) -> None:
