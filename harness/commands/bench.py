@@ -22,15 +22,15 @@ from harness.commands.options import (
     cluster_opener,
     enforced_gates,
     kubescape_variants,
+    parse_shard,
     policy_scan_args,
+    run_plan,
     scanner_prefix,
 )
-from harness.exit_codes import EXIT_FINDINGS_MISMATCH, FindingsMismatch, UsageError
+from harness.exit_codes import UsageError
 from harness.judge import gates, verdict
-from harness.report import outputs
 from harness.run import runner, variants
 from harness.run.instruments import registry
-from harness.run.outlock import locked_out
 from scanner.phases import PhasesError, parse_combinations
 
 # The quick start judges all five criteria: `small` (100) for the small-cluster wall criterion,
@@ -158,16 +158,6 @@ def build_variants(
         raise UsageError(str(exc)) from exc
 
 
-def parse_shard(text: str | None) -> tuple[int, int] | None:
-    """`K/N` with 1 ≤ K ≤ N."""
-    if text is None:
-        return None
-    number, _, count = text.partition("/")
-    if not (number.isdigit() and count.isdigit() and 1 <= int(number) <= int(count)):
-        raise UsageError(f"--shard {text!r}: expected K/N with 1 ≤ K ≤ N, e.g. 1/2")
-    return int(number), int(count)
-
-
 def apply_ci_gate(args: argparse.Namespace) -> None:
     """--ci-gate fills in what the user did not give."""
     if not args.ci_gate:
@@ -240,15 +230,6 @@ def build_plan(args: argparse.Namespace) -> runner.Plan:
     )
 
 
-def finish(suite: results.Suite, out: Path, enforced: frozenset[gates.GateKey] | None, html: bool) -> int:
-    """Verdict table on stdout, the written files' places on stderr; the exit code."""
-    written = outputs.write_outputs(suite, out, registry.linked_artefacts(), html=html)
-    print(written.verdict_text, end="")
-    for line in written.places():
-        print(line, file=sys.stderr)
-    return written.verdict.exit_code_for(enforced)
-
-
 def repeat_policy(args: argparse.Namespace, plan: runner.Plan) -> runner.RepeatPolicy:
     """`--repeat auto`: the judge's plan for this bench, announced once per scenario."""
     announced: set[str] = set()
@@ -270,21 +251,7 @@ def run(args: argparse.Namespace) -> int:
     enforced = enforced_gates(args)
     plan = build_plan(args)
     out = args.out or Path("reports") / f"bench-{datetime.now(UTC).strftime('%Y%m%d-%H%M%S')}"
-    with locked_out(out):
-        bench = runner.Bench(
-            plan,
-            out,
-            runner.ScannerParity(),
-            resume=args.resume,
-            repo=Path.cwd(),
-            repeat_policy=repeat_policy(args, plan),
-        )
-        for line in verdict.power_before(bench.suite, len(plan.scenarios), plan.combinations, plan.repeat):
-            print(line, file=sys.stderr)
-        try:
-            suite = bench.run(cluster_opener(args))
-        except FindingsMismatch as exc:
-            print(f"ksbench: findings mismatch — fail closed, no figure is used:\n{exc}", file=sys.stderr)
-            finish(bench.suite, out, enforced, html=not args.no_html)
-            return EXIT_FINDINGS_MISMATCH
-        return finish(suite, out, enforced, html=not args.no_html)
+    return run_plan(
+        plan, out, cluster_opener(args), enforced,
+        html=not args.no_html, resume=args.resume, repeat_policy=repeat_policy(args, plan),
+    )  # fmt: skip

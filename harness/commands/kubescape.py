@@ -1,17 +1,33 @@
-"""`ksbench kubescape build|artifacts`: kubescape itself under test; argument handling only.
+"""`ksbench kubescape build|artifacts|compare`: kubescape itself under test; argument handling only.
 
-The work is in harness.kubescape (building at a commit, the offline policy folder). Benching the
-builds is `ksbench bench --kubescape REF …` (harness.commands.options wires those options).
+The work is in harness.kubescape (building at a commit, the offline policy folder); `compare` is
+`ksbench bench --kubescape BASE --kubescape head=HEAD` with a pull request's defaults (clean runs,
+small and threshold, verdict.md for a comment), composed from harness.commands.options.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
+from harness import results
+from harness.commands.options import (
+    add_enforce_option,
+    add_kubescape_options,
+    cluster_opener,
+    enforced_gates,
+    kubescape_variants,
+    parse_shard,
+    run_plan,
+)
 from harness.exit_codes import EXIT_OK, UsageError
 from harness.kubescape import artifacts, build
+from harness.run import runner
+
+COMPARE_SCENARIOS = "small,threshold"  # the small-cluster criterion, and the memory one above 2,500
+COMPARE_REPEAT = 10  # paired blocks: enough to resolve the 15% small-cluster criterion (docs/measuring.md)
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -45,6 +61,42 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     art_parser.add_argument("--repo", type=Path, help="the kubescape checkout --at-date-of reads")
     art_parser.set_defaults(handler=_artifacts)
+    add_compare_parser(sub)
+
+
+def add_compare_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser(
+        "compare",
+        help="build BASE and HEAD, bench them on the embedded cluster, print the verdict (a pull request's gate)",
+        description="Build kubescape at BASE and HEAD (or take them from the cache), bench HEAD against "
+        "BASE offline on the embedded cluster in interleaved clean runs, judge the plan's criteria and "
+        "findings parity, and write results.json, verdict.txt, verdict.md and report.html.",
+    )
+    parser.add_argument("base", metavar="BASE", help="the reference ref (e.g. the pull request's base)")
+    parser.add_argument("head", metavar="HEAD", help="the ref under test")
+    parser.add_argument("--repo", type=Path, required=True, help="a kubescape checkout or bare clone")
+    add_kubescape_options(parser, refs=False)
+    parser.add_argument(
+        "--scenarios", default=COMPARE_SCENARIOS, help=f"comma-separated (default {COMPARE_SCENARIOS})"
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=COMPARE_REPEAT, help=f"paired blocks (default {COMPARE_REPEAT})"
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=900.0, help="per-run time-out in seconds (default 900)"
+    )
+    parser.add_argument(
+        "--shard", metavar="K/N", help="run blocks K, K+N, … only; combine with `ksbench merge`"
+    )
+    parser.add_argument(
+        "--out", type=Path, help="output directory (default reports/kubescape-compare-<time>)"
+    )
+    parser.add_argument("--no-html", action="store_true", help="skip report.html")
+    parser.add_argument(
+        "--measure-anyway", action="store_true", help="on a findings change, measure on (figures untrusted)"
+    )
+    add_enforce_option(parser)
+    parser.set_defaults(handler=_compare, backend="embedded", kubeconfig=None, context=None)
 
 
 def add_repo_options(parser: argparse.ArgumentParser) -> None:
@@ -94,3 +146,30 @@ def _artifacts(args: argparse.Namespace) -> int:
     _progress(f"{len(made.frameworks)} frameworks from regolibrary {(made.regolibrary_commit or '?')[:12]}")
     print(made.folder)
     return EXIT_OK
+
+
+def _compare(args: argparse.Namespace) -> int:
+    if args.repeat < 1:
+        raise UsageError("--repeat must be at least 1")
+    if args.timeout <= 0:
+        raise UsageError("--timeout must be positive")
+    scenarios = tuple(dict.fromkeys(s.strip() for s in args.scenarios.split(",") if s.strip()))
+    if not scenarios:
+        raise UsageError("no scenario given")
+    enforced = enforced_gates(args)
+    built, builds = kubescape_variants(args, [f"baseline={args.base}", f"head={args.head}"])
+    plan = runner.Plan(
+        scenarios=scenarios,
+        combinations=tuple(v.name for v in built),
+        instruments=(results.CLEAN,),
+        repeat=args.repeat,
+        timeout_seconds=args.timeout,
+        variants=built,
+        gated="head",
+        shard=parse_shard(args.shard),
+        measure_anyway=args.measure_anyway,
+        builds=builds,
+    )
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    out = args.out or Path("reports") / f"kubescape-compare-{stamp}"
+    return run_plan(plan, out, cluster_opener(args), enforced, html=not args.no_html, markdown=True)

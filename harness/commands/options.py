@@ -14,13 +14,17 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from harness import results
 from harness.clusters import BACKENDS, BackendOption, backend_options
 from harness.clusters.target import TargetOpener, opener
-from harness.exit_codes import UsageError
-from harness.judge import gates
+from harness.exit_codes import EXIT_FINDINGS_MISMATCH, FindingsMismatch, UsageError
+from harness.judge import gates, verdict
 from harness.kubescape import build
 from harness.kubescape import variants as ks_variants
+from harness.report import outputs
 from harness.run import runner
+from harness.run.instruments import registry
+from harness.run.outlock import locked_out
 from harness.run.variants import Variant
 
 
@@ -177,3 +181,56 @@ def kubescape_variants(
         replaces=[build.parse_replace(text) for text in args.replace],
         progress=lambda message: print(f"  {message}", file=sys.stderr, flush=True),
     )
+
+
+def parse_shard(text: str | None) -> tuple[int, int] | None:
+    """`K/N` with 1 ≤ K ≤ N."""
+    if text is None:
+        return None
+    number, _, count = text.partition("/")
+    if not (number.isdigit() and count.isdigit() and 1 <= int(number) <= int(count)):
+        raise UsageError(f"--shard {text!r}: expected K/N with 1 ≤ K ≤ N, e.g. 1/2")
+    return int(number), int(count)
+
+
+def run_plan(
+    plan: runner.Plan,
+    out: Path,
+    open_target: TargetOpener,
+    enforced: frozenset[gates.GateKey] | None,
+    *,
+    html: bool,
+    resume: bool = False,
+    repeat_policy: runner.RepeatPolicy | None = None,
+    markdown: bool = False,
+) -> int:
+    """Run a bench plan into out, write its outputs (verdict.md too when asked), print the verdict; exit code."""
+    with locked_out(out):
+        bench = runner.Bench(
+            plan, out, runner.ScannerParity(), resume=resume, repo=Path.cwd(), repeat_policy=repeat_policy
+        )
+        for line in verdict.power_before(bench.suite, len(plan.scenarios), plan.combinations, plan.repeat):
+            print(line, file=sys.stderr)
+        try:
+            suite = bench.run(open_target)
+        except FindingsMismatch as exc:
+            print(f"ksbench: findings mismatch — fail closed, no figure is used:\n{exc}", file=sys.stderr)
+            finish(bench.suite, out, enforced, html=html, markdown=markdown)
+            return EXIT_FINDINGS_MISMATCH
+        return finish(suite, out, enforced, html=html, markdown=markdown)
+
+
+def finish(
+    suite: results.Suite,
+    out: Path,
+    enforced: frozenset[gates.GateKey] | None,
+    *,
+    html: bool,
+    markdown: bool = False,
+) -> int:
+    """Verdict table on stdout, the written files' places on stderr; the exit code."""
+    written = outputs.write_outputs(suite, out, registry.linked_artefacts(), html=html, markdown=markdown)
+    print(written.verdict_text, end="")
+    for line in written.places():
+        print(line, file=sys.stderr)
+    return written.verdict.exit_code_for(enforced)

@@ -7,7 +7,7 @@ Renders a harness.judge.gates.Verdict; computes nothing.
 
 from __future__ import annotations
 
-from harness.judge import gates, stats
+from harness.judge import gates, stability, stats
 from harness.judge.gates import Verdict
 from harness.report.wording import change_text, gate_ci, gate_measured, gate_reason, peak_lines, summary_line
 from harness.results import Suite
@@ -118,6 +118,14 @@ def render(verdict: Verdict, suite: Suite) -> str:
             "",
             "</details>",
         ]
+    troubled = stability.troubled(verdict.stability)
+    if troubled:
+        lines += [
+            "",
+            "**Findings stability** (each variant's runs against each other, then the baseline):",
+            "",
+        ]
+        lines += [f"- {_cell(one.sentence())}" for one in troubled]
     if verdict.mismatches:
         lines += ["", "**Findings mismatch — no figure of this bench can be trusted:**", "", "```"]
         lines += [line for text in verdict.mismatches[:5] for line in text.splitlines()]

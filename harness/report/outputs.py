@@ -37,14 +37,19 @@ class Written:
 
 
 def write_outputs(
-    suite: results.Suite, out: Path, link_kinds: Mapping[str, str], *, html: bool = True
+    suite: results.Suite,
+    out: Path,
+    link_kinds: Mapping[str, str],
+    *,
+    html: bool = True,
+    markdown: bool = False,
 ) -> Written:
-    """Judge `suite` and write its verdict, exports and (unless html=False) report.html into `out`."""
+    """Judge `suite` and write its verdict, exports, verdict.md (when asked) and report.html into `out`."""
     suite = suite.with_late_mismatches()
     verdict = judge(suite)
     files: list[Path] = []
     verdict_text = ""
-    for name in EXPORTS:
+    for name in (*EXPORTS, *(("markdown",) if markdown else ())):
         reporter = reporters.get(name)
         rendered = reporter.render(reporters.Subject(suite, verdict, out, None, link_kinds))
         files.append(out / reporter.file_name)

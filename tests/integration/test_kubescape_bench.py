@@ -120,3 +120,20 @@ def test_kubescape_refs_need_a_repository_and_artifacts_with_the_framework(
     assert no_repo.returncode == EXIT_USAGE and "need --repo" in no_repo.stderr
     no_framework = ksbench(*_bench(tmp_path, repo, artifacts, "base", "x=base"), "--framework", "mitre")
     assert no_framework.returncode == EXIT_USAGE and "no framework 'mitre'" in no_framework.stderr
+
+
+def test_compare_builds_both_benches_them_and_writes_a_markdown_verdict(
+    ksbench: Callable[..., Run], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, artifacts: Path
+) -> None:
+    log = install_fake_go(tmp_path, monkeypatch)
+    repo = make_repo(tmp_path, {"v1": "", "v2": "cpu=0"})
+    out = tmp_path / "compare"
+    args = ["kubescape", "compare", "v1", "v2", "--repo", str(repo), "--artifacts", str(artifacts)]
+    run = ksbench(*args, "--scenarios", "small", "--repeat", "2", "--out", str(out), "--no-html")
+    assert run.returncode in (0, 1, 4), run.stderr  # performance gates at 2 blocks: any verdict, never 3
+    assert log.read_text().count("build") == 2
+    markdown = (out / "verdict.md").read_text()
+    assert "findings" in markdown and "head" in markdown
+    suite = results.load(out / "results.json")
+    assert suite.config["gated"] == "head" and set(suite.machine.builds) == {"baseline", "head", "_artifacts"}
+    assert {r.status for r in suite.runs()} == {results.OK}
