@@ -23,7 +23,9 @@ from harness.commands.options import (
     run_plan,
 )
 from harness.exit_codes import EXIT_OK, UsageError
+from harness.judge import prediction
 from harness.kubescape import artifacts, build
+from harness.report import text
 from harness.run import runner
 
 COMPARE_SCENARIOS = "small,threshold"  # the small-cluster criterion, and the memory one above 2,500
@@ -62,6 +64,22 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     art_parser.add_argument("--repo", type=Path, help="the kubescape checkout --at-date-of reads")
     art_parser.set_defaults(handler=_artifacts)
     add_compare_parser(sub)
+    predict = sub.add_parser(
+        "predict",
+        help="our scanner's predicted ratios beside a kubescape build's measured ones, per scenario and metric",
+    )
+    predict.add_argument(
+        "model",
+        type=Path,
+        metavar="MODEL_RESULTS",
+        help="a bench of our scanner (results.json or its folder)",
+    )
+    predict.add_argument("binary", type=Path, metavar="BINARY_RESULTS", help="a bench of kubescape builds")
+    predict.add_argument(
+        "--combination", default="P1+P2+P3", help="the model's combination (default P1+P2+P3)"
+    )
+    predict.add_argument("--variant", help="the binary bench's variant (default: the one its gates judged)")
+    predict.set_defaults(handler=_predict)
 
 
 def add_compare_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -173,3 +191,18 @@ def _compare(args: argparse.Namespace) -> int:
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     out = args.out or Path("reports") / f"kubescape-compare-{stamp}"
     return run_plan(plan, out, cluster_opener(args), enforced, html=not args.no_html, markdown=True)
+
+
+def _predict(args: argparse.Namespace) -> int:
+    model, binary = results.load_given(args.model), results.load_given(args.binary)
+    variant = args.variant or str(binary.config.get("gated") or "")
+    if not variant:
+        raise UsageError(f"{args.binary}: not a bench of command variants; give --variant NAME")
+    found = prediction.rows(model, args.combination, binary, variant)
+    if not found:
+        raise UsageError("the two benches share no scenario")
+    print(
+        f"model {args.combination} vs baseline ({args.model}) beside binary {variant} vs baseline ({args.binary})"
+    )
+    print(text.render_prediction(found))
+    return EXIT_OK

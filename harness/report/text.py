@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from harness.judge import best, stability, stats
+from harness.judge import best, prediction, stability, stats
 from harness.judge.gates import Verdict, gated_combination
 from harness.report.wording import (
     assessment_text,
@@ -244,3 +244,22 @@ def render_comparisons(rows: Sequence[tuple[str, str, str, stats.Comparison]]) -
             for scenario, combination, metric, c in rows
         ],
     )
+
+
+def render_prediction(rows: Sequence[prediction.Row]) -> str:
+    """Model vs binary, one line per scenario and metric: both ratios with intervals, agreement."""
+
+    def cell(c: stats.Comparison | None) -> str:
+        if c is None or math.isnan(c.median_ratio):
+            return "—"
+        interval = "" if math.isnan(c.ci_low) else f" [{c.ci_low:.3f}, {c.ci_high:.3f}]"
+        return f"{c.median_ratio:.3f}×{interval} n={c.pairs}"
+
+    words = {
+        prediction.AGREE: "agree (intervals overlap)",
+        prediction.MODEL_LOWER: "model lower than binary",
+        prediction.MODEL_HIGHER: "model higher than binary",
+        prediction.MISSING: "not comparable (too few pairs)",
+    }
+    body = [(r.scenario, r.metric, cell(r.model), cell(r.binary), words[r.agreement]) for r in rows]
+    return table(("scenario", "metric", "model (predicted)", "binary (measured)", "agreement"), body)
