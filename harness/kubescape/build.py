@@ -2,7 +2,7 @@
 
 The cache (default `$KSBENCH_CACHE`, else `$XDG_CACHE_HOME/ksbench`, else `~/.cache/ksbench`):
 
-    kubescape/src/<commit>[+<replaces>]/            the tree `git archive` exported (never the user's checkout)
+    kubescape/src/<commit>[+<replaces>]/            the tree `git archive` exported, testdata left out (never the user's checkout)
     kubescape/bin/<commit>/<go version>[+<replaces>]/kubescape
     kubescape/bin/<commit>/<go version>[+<replaces>]/build.json   what was built, how, and `go version -m`
 
@@ -32,6 +32,7 @@ from typing import Any
 from harness.exit_codes import EnvironmentProblem, UsageError
 from harness.kubescape import tools
 
+_NO_TESTDATA = ":(exclude,glob)**/testdata/**"
 BUILD_RECORD = "build.json"
 BUILD_FORMAT = "ksbench-kubescape-build/1"
 BINARY_NAME = "kubescape"
