@@ -25,7 +25,7 @@ from harness.commands.options import (
 from harness.exit_codes import EXIT_OK, UsageError
 from harness.judge import prediction
 from harness.kubescape import artifacts, build
-from harness.report import text
+from harness.report import kubescape_table, text
 from harness.run import runner
 
 COMPARE_SCENARIOS = "small,threshold"  # the small-cluster criterion, and the memory one above 2,500
@@ -80,6 +80,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     predict.add_argument("--variant", help="the binary bench's variant (default: the one its gates judged)")
     predict.set_defaults(handler=_predict)
+    table = sub.add_parser(
+        "table",
+        help="the Markdown table of stored kubescape benches (docs/kubescape.md quotes it; a test checks it)",
+    )
+    table.add_argument(
+        "benches", type=Path, nargs="+", metavar="DIR", help="bench folders holding results.json"
+    )
+    table.add_argument("--root", type=Path, default=None, help="name each bench relative to this folder")
+    table.set_defaults(handler=_table)
 
 
 def add_compare_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -205,4 +214,13 @@ def _predict(args: argparse.Namespace) -> int:
         f"model {args.combination} vs baseline ({args.model}) beside binary {variant} vs baseline ({args.binary})"
     )
     print(text.render_prediction(found))
+    return EXIT_OK
+
+
+def _table(args: argparse.Namespace) -> int:
+    entries = []
+    for folder in args.benches:
+        name = folder.relative_to(args.root).as_posix() if args.root else folder.name
+        entries.append(kubescape_table.Entry(name, results.load_given(folder)))
+    print(kubescape_table.render(entries), end="")
     return EXIT_OK
