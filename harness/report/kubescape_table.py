@@ -18,8 +18,9 @@ from harness.judge import gates, stability, stats
 from harness.results import Suite
 
 COLUMNS = ("cpu_seconds", "peak_cpu_cores", "peak_rss_bytes", "wall_seconds")
-HEADER = "| bench | scenario | blocks | CPU s | peak CPU | peak RSS | wall | findings |"
-RULE = "|---|---|---|---|---|---|---|---|"
+ANON = "peak_rss_anon_bytes"  # sampled, not gated: the part of peak RSS the program allocated
+HEADER = "| bench | scenario | blocks | CPU s | peak CPU | peak RSS | anon RSS (sampled) | wall | findings |"
+RULE = "|---|---|---|---|---|---|---|---|---|"
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,11 @@ def render(entries: Sequence[Entry]) -> str:
         for scenario in entry.suite.scenario_names():
             cells = [verdict.comparisons.get((scenario, variant, metric)) for metric in COLUMNS]
             blocks = max((c.pairs for c in cells if c is not None), default=0)
+            base = entry.suite.paired_values(scenario, "baseline", ANON, "baseline")
+            candidate = entry.suite.paired_values(scenario, variant, ANON, "candidate")
+            anon = stats.compare(ANON, candidate, base) if base and candidate else None
             found = [f for f in verdict.stability if f.scenario == scenario]
-            row = [entry.name, scenario, str(blocks), *(_ratio(c) for c in cells), _findings(found, variant)]
+            ratios = [_ratio(c) for c in cells]
+            row = [entry.name, scenario, str(blocks), *ratios[:3], _ratio(anon), ratios[3], _findings(found, variant)]
             lines.append("| " + " | ".join(row) + " |")
     return "\n".join(lines) + "\n"

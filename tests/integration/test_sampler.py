@@ -39,6 +39,9 @@ def test_sampler_sees_the_memory_and_the_busy_core() -> None:
     peaks = timeline.analyse(sampled.samples, ())
     assert peaks is not None
     assert peaks.sampled_peak_rss_bytes >= 120 * MIB
+    # The 120 MiB it touches are anonymous memory; the interpreter's own mapped files are not.
+    assert sampled.peak_rss_anon_bytes is not None
+    assert 120 * MIB <= sampled.peak_rss_anon_bytes < peaks.sampled_peak_rss_bytes
     assert 0.0 < peaks.peak_cpu_cores <= 1.2  # one busy thread cannot use more than one core
 
 

@@ -108,9 +108,11 @@ def spawn_timed(call: Call, argv: Sequence[str], **spawn_options: Any) -> Timed:
         artefacts["stage_events"] = call.rel(events_path)
         records = timelines.parse_stage_events(events_path.read_text(encoding="utf-8", errors="replace"))
     peaks = timelines.analyse(sampled.samples, timelines.spans(records))
+    # Sampled, not a high-water mark: it explains peak RSS (anonymous vs file-backed), never gates.
+    anon = {"peak_rss_anon_bytes": float(sampled.peak_rss_anon_bytes)} if sampled.peak_rss_anon_bytes else {}
     if peaks is None:
-        return Timed(result, {}, artefacts, {})
-    return Timed(result, peaks.metrics(), artefacts, peaks.stages())
+        return Timed(result, anon, artefacts, {})
+    return Timed(result, {**peaks.metrics(), **anon}, artefacts, peaks.stages())
 
 
 INSTRUMENT = Clean()

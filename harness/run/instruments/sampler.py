@@ -38,23 +38,29 @@ class Sampled:
     samples: tuple[tuple[float, float, int], ...]
     rate_hz: float
     problem: str | None = None
+    # The largest RssAnon read: the memory the program allocated, without the pages of its own
+    # executable and other files it has mapped (a Go binary's are ~150 MB, and vary by build).
+    peak_rss_anon_bytes: int | None = None
 
 
-def _read(pid: int, ticks_per_second: int) -> tuple[float, float, int]:
-    """(process start on CLOCK_BOOTTIME, cpu seconds, rss bytes) read now; OSError when it is gone."""
+def _read(pid: int, ticks_per_second: int) -> tuple[float, float, int, int]:
+    """(process start on CLOCK_BOOTTIME, cpu seconds, rss bytes, anonymous rss bytes) read now;
+    OSError when it is gone."""
     with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
         # Fields after the command name (which may hold spaces or parentheses): state is index 0.
         fields = stat.read().rpartition(")")[2].split()
     if fields[0] in ("Z", "X"):
         raise OSError("the process has exited")  # a zombie's counters are final and its RSS is gone
-    rss_kib = 0
+    rss_kib = anon_kib = 0
     with open(f"/proc/{pid}/status", encoding="ascii") as status:
         for line in status:
             if line.startswith("VmRSS:"):
                 rss_kib = int(line.split()[1])
-                break
+            elif line.startswith("RssAnon:"):
+                anon_kib = int(line.split()[1])
+                break  # RssAnon follows VmRSS in the file
     utime, stime, starttime = int(fields[11]), int(fields[12]), int(fields[19])
-    return starttime / ticks_per_second, (utime + stime) / ticks_per_second, rss_kib * 1024
+    return starttime / ticks_per_second, (utime + stime) / ticks_per_second, rss_kib * 1024, anon_kib * 1024
 
 
 def exec_child(pid: int, wait_seconds: float = 5.0) -> int:
@@ -80,6 +86,7 @@ class ProcSampler:
         self._thread: threading.Thread | None = None
         self._samples: list[tuple[float, float, int]] = []
         self._problem: str | None = None
+        self._peak_anon: int | None = None
 
     def start(self, pid: int) -> None:
         self._thread = threading.Thread(
@@ -100,7 +107,7 @@ class ProcSampler:
         started: float | None = None
         while True:
             try:
-                start, cpu, rss = _read(pid, ticks)
+                start, cpu, rss, anon = _read(pid, ticks)
             except (OSError, ValueError, IndexError) as exc:
                 if not self._samples:
                     self._problem = f"cannot read /proc/{pid}: {exc}"
@@ -110,6 +117,7 @@ class ProcSampler:
             elif start != started:
                 return  # the PID now belongs to another process
             self._samples.append((time.clock_gettime(time.CLOCK_BOOTTIME) - start, cpu, rss))
+            self._peak_anon = max(anon, self._peak_anon or 0)
             if self._stop.wait(interval):
                 return
 
@@ -119,7 +127,7 @@ class ProcSampler:
             self._thread.join(timeout=5.0)
         if self._thread is None:
             return Sampled((), self.rate_hz, "the sampler never started")
-        return Sampled(tuple(self._samples), self.rate_hz, self._problem)
+        return Sampled(tuple(self._samples), self.rate_hz, self._problem, self._peak_anon)
 
 
 def write(path: Path, sampled: Sampled) -> None:
