@@ -43,6 +43,13 @@ RUN_SCAN_METADATA = (
     "hostScanner",
 )
 FLOAT_SIGNIFICANT_DIGITS = 4
+# Scores kubescape derives by summing float32 weights in map order: one build's runs differ in
+# any digit (C-0038's score 5.947 vs 5.946 on `threshold`, and 46.303497 vs 46.303493, same
+# binary and cluster), so rounding cannot make them stable. They follow from what is compared
+# (statuses, resource counters, and the controls' scoreFactor weights), so their number is left
+# out and only their presence is compared.
+DERIVED_SCORES = frozenset({"score", "complianceScore"})
+DERIVED = "<derived score>"
 
 
 def is_kubescape_report(data: object) -> bool:
@@ -61,10 +68,17 @@ def _round_floats(value: Any) -> Any:
         # 100 and 99.99999 (written as 100.0 after rounding) are the same score.
         return int(rounded) if rounded.is_integer() else rounded
     if isinstance(value, dict):
-        return {k: _round_floats(v) for k, v in value.items()}
+        return {
+            k: DERIVED if k in DERIVED_SCORES and _is_number(v) else _round_floats(v)
+            for k, v in value.items()
+        }
     if isinstance(value, list):
         return [_round_floats(v) for v in value]
     return value
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _as_set(items: Any) -> list[Any]:

@@ -55,8 +55,10 @@ class VariantFindings:
                 f"{name}: NONDETERMINISTIC — {len(self.groups)} distinct findings in {self.runs} runs "
                 f"({spread}){named}"
             )
-        if self.kind == BASELINE_NONDETERMINISTIC:
+        if self.kind == BASELINE_NONDETERMINISTIC and self.combination == BASELINE_COMBINATION:
             return f"{name}: the baseline disagrees with itself ({len(self.groups)} distinct findings in {self.runs} runs){named}: nothing can be compared"
+        if self.kind == BASELINE_NONDETERMINISTIC:
+            return f"{name}: {len(self.groups)} distinct findings in {self.runs} runs; not compared, the baseline disagrees with itself"
         if self.kind == CHANGED:
             return (
                 f"{name}: FINDINGS CHANGE — stable over {self.runs} runs, different from the baseline{named}"

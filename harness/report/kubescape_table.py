@@ -65,6 +65,14 @@ def render(entries: Sequence[Entry]) -> str:
             anon = stats.compare(ANON, candidate, base) if base and candidate else None
             found = [f for f in verdict.stability if f.scenario == scenario]
             ratios = [_ratio(c) for c in cells]
-            row = [entry.name, scenario, str(blocks), *ratios[:3], _ratio(anon), ratios[3], _findings(found, variant)]
+            row = [
+                entry.name,
+                scenario,
+                str(blocks),
+                *ratios[:3],
+                _ratio(anon),
+                ratios[3],
+                _findings(found, variant),
+            ]
             lines.append("| " + " | ".join(row) + " |")
     return "\n".join(lines) + "\n"

@@ -138,3 +138,22 @@ def test_null_lists_and_missing_ids_are_tolerated() -> None:
     assert normal["results"] == [] and normal["resources"] == []
     odd = {"summaryDetails": {}, "results": [{"controls": [{"rules": [{"paths": None}]}]}]}
     assert parity.differences(odd, odd, normaliser=kubescape_report.normalise) == []
+
+
+def test_derived_scores_are_compared_by_presence_and_the_weights_by_value() -> None:
+    base = _report()
+    noisy = copy.deepcopy(base)
+    control = next(iter(noisy["summaryDetails"]["controls"].values()))
+    control["score"] += 0.0005  # float32 sums in map order: 5.947 vs 5.946 in one build's runs
+    control["complianceScore"] = 49.9996
+    noisy["summaryDetails"]["score"] = 12.3456
+    assert _digest(noisy) == _digest(base)
+    without = copy.deepcopy(base)
+    del next(iter(without["summaryDetails"]["controls"].values()))["score"]
+    assert _digest(without) != _digest(base)
+    reweighted = copy.deepcopy(base)
+    next(iter(reweighted["summaryDetails"]["controls"].values()))["scoreFactor"] = 7
+    assert _digest(reweighted) != _digest(base)
+    counted = copy.deepcopy(base)
+    next(iter(counted["summaryDetails"]["controls"].values()))["ResourceCounters"]["failedResources"] += 1
+    assert _digest(counted) != _digest(base)
