@@ -129,6 +129,11 @@ def add_compare_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser])
 def add_repo_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--repo", type=Path, required=True, help="a kubescape checkout or bare clone")
     parser.add_argument(
+        "--no-stamp",
+        action="store_true",
+        help="build without the release's version stamp (kubescape then runs every rule a version gates)",
+    )
+    parser.add_argument(
         "--cache", type=Path, default=None, help="build cache (default $KSBENCH_CACHE or ~/.cache/ksbench)"
     )
     parser.add_argument(
@@ -150,8 +155,11 @@ def _build(args: argparse.Namespace) -> int:
     cache = args.cache or build.default_cache()
     commits = [(ref, build.resolve(git_dir, ref)) for ref in args.refs]  # every ref checked before building
     for ref, _commit in commits:
-        built = build.build(git_dir, ref, cache, replaces=replaces, progress=_progress)
+        built = build.build(
+            git_dir, ref, cache, replaces=replaces, stamped=not args.no_stamp, progress=_progress
+        )
         how = "cached" if built.reused else f"built in {built.seconds / 60:.1f} min"
+        how += f", version {built.stamp}" if built.stamp else ", no version stamp"
         caveat = f" ({built.caveat})" if built.caveat else ""
         _progress(f"{ref}: {how} with {built.go_version}{caveat}")
         print(f"{ref}\t{built.commit}\t{built.binary}", flush=True)

@@ -157,6 +157,11 @@ def add_kubescape_options(parser: argparse.ArgumentParser, *, refs: bool = True)
         metavar="MODULE=VERSION",
         help="build with a module replaced (recorded as a caveat on every figure)",
     )
+    group.add_argument(
+        "--no-stamp",
+        action="store_true",
+        help="builds without the release's version stamp (see `ksbench kubescape build --help`)",
+    )
 
 
 def kubescape_variants(
@@ -179,6 +184,7 @@ def kubescape_variants(
         framework=args.framework,
         env=ks_variants.parse_env(args.kubescape_env),
         replaces=[build.parse_replace(text) for text in args.replace],
+        stamped=not args.no_stamp,
         progress=lambda message: print(f"  {message}", file=sys.stderr, flush=True),
     )
 

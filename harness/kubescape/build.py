@@ -3,8 +3,8 @@
 The cache (default `$KSBENCH_CACHE`, else `$XDG_CACHE_HOME/ksbench`, else `~/.cache/ksbench`):
 
     kubescape/src/<commit>[+<replaces>]/            the tree `git archive` exported, testdata left out (never the user's checkout)
-    kubescape/bin/<commit>/<go version>[+<replaces>]/kubescape
-    kubescape/bin/<commit>/<go version>[+<replaces>]/build.json   what was built, how, and `go version -m`
+    kubescape/bin/<commit>/<go version>[+<replaces>][+s<stamp>]/kubescape
+    kubescape/bin/<commit>/<go version>[+<replaces>][+s<stamp>]/build.json   what was built, how, `go version -m`
 
 A binary is reused when its build.json exists: the key is everything that changes it (commit, Go
 version, module replacements). Builds pass `-trimpath`, so nearby commits reuse Go's build cache
@@ -12,6 +12,14 @@ whatever folder they were exported to. `GOTOOLCHAIN=local`: the user's Go builds
 fails and says so; Go never downloads another toolchain. A module the Go module proxy refuses is
 named, with the refs that need it and the `--replace` that would get past it; a replacement is a
 caveat on every figure measured with the binary (recorded in build.json and in the results).
+
+The version is stamped as kubescape's releases stamp it (`-X main.version=V` and the backend's
+`versioncheck.BuildNumber=V`, V from `git describe --tags`, e.g. v4.0.0 or v3.0.48-23-g427dccadd39c),
+because kubescape chooses rules by it: a rule with `useFromKubescapeVersion` runs only when the
+version compares as newer, and a plain `go build` of v4.0.0 calls itself "dev", which compares as
+older than every version: it silently skips those rules (C-0002 and C-0035 among NSA's). Without
+the stamp (`stamp=""`, what `go build` alone gives v3 and the v4 commits before the release
+tooling) the version is empty and every `useFrom` rule runs.
 """
 
 from __future__ import annotations
@@ -68,6 +76,7 @@ class Build:
     modules: tuple[str, ...]  # `go version -m` lines: path, main module, deps, replacements, settings
     reused: bool
     seconds: float
+    stamp: str = ""  # the version stamped into the binary ("" none)
 
     @property
     def caveat(self) -> str:
@@ -84,6 +93,7 @@ class Build:
             "go_version": self.go_version,
             "replaces": [str(r) for r in self.replaces],
             "caveat": self.caveat,
+            "stamp": self.stamp,
             "modules": list(self.modules),
         }
 
@@ -144,13 +154,34 @@ def _replace_key(replaces: Sequence[Replace]) -> str:
     return "+r" + hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
-def binary_dir(cache: Path, commit: str, version: str, replaces: Sequence[Replace] = ()) -> Path:
-    return cache / "kubescape" / "bin" / commit / f"{version}{_replace_key(replaces)}"
+def _stamp_key(stamp: str) -> str:
+    return f"+s{re.sub(r'[^A-Za-z0-9._-]', '_', stamp)}" if stamp else ""
 
 
-def cached(cache: Path, commit: str, version: str, replaces: Sequence[Replace] = ()) -> Path | None:
+def binary_dir(
+    cache: Path, commit: str, version: str, replaces: Sequence[Replace] = (), stamp: str = ""
+) -> Path:
+    return cache / "kubescape" / "bin" / commit / f"{version}{_replace_key(replaces)}{_stamp_key(stamp)}"
+
+
+def describe(git_dir: Path, commit: str) -> str:
+    """The version kubescape's release tooling would stamp: the newest v* tag, and the commits since."""
+    result = tools.run(
+        ["git", f"--git-dir={git_dir}", "describe", "--tags", "--match", "v*", "--abbrev=12", commit]
+    )
+    text = result.text.strip()
+    return (
+        text
+        if result.returncode == 0 and re.fullmatch(r"v[0-9A-Za-z.+-]+", text)
+        else f"v0.0.0-{commit[:12]}"
+    )
+
+
+def cached(
+    cache: Path, commit: str, version: str, replaces: Sequence[Replace] = (), stamp: str = ""
+) -> Path | None:
     """The binary built for this key, when a finished build left its record."""
-    folder = binary_dir(cache, commit, version, replaces)
+    folder = binary_dir(cache, commit, version, replaces, stamp)
     binary = folder / BINARY_NAME
     return binary if binary.is_file() and (folder / BUILD_RECORD).is_file() else None
 
@@ -169,15 +200,17 @@ def build(
     *,
     replaces: Sequence[Replace] = (),
     go: str = "go",
+    stamped: bool = True,
     progress: Callable[[str], None] = lambda _: None,
 ) -> Build:
     """Build kubescape at ref (or reuse the cached binary) and describe it."""
     commit = resolve(git_dir, ref)
     version = go_version(go)
-    found = cached(cache, commit, version, replaces)
+    stamp = describe(git_dir, commit) if stamped else ""
+    found = cached(cache, commit, version, replaces, stamp)
     if found is not None:
         record = load_record(found)
-        return Build(ref, commit, found, version, tuple(replaces), tuple(record["modules"]), True, 0.0)
+        return Build(ref, commit, found, version, tuple(replaces), tuple(record["modules"]), True, 0.0, stamp)
     started = datetime.now(UTC)
     source = _export(git_dir, commit, cache / "kubescape" / "src" / f"{commit}{_replace_key(replaces)}")
     env = {"GOFLAGS": "-buildvcs=false", "GOTOOLCHAIN": "local"}
@@ -187,12 +220,12 @@ def build(
     download = tools.run([go, "mod", "download"], cwd=source, env=env)
     if download.returncode != 0:
         raise BuildFailed(_download_failure(ref, download.stderr))
-    folder = binary_dir(cache, commit, version, replaces)
+    folder = binary_dir(cache, commit, version, replaces, stamp)
     folder.mkdir(parents=True, exist_ok=True)
     partial = folder / f".{BINARY_NAME}.partial"
     progress(f"{ref} ({commit[:12]}): go build with {version} (a first build takes up to an hour on 2 cores)")
     built = tools.run(
-        [go, "build", "-trimpath", "-o", str(partial), "."],
+        [go, "build", "-trimpath", *_ldflags(stamp), "-o", str(partial), "."],
         cwd=source,
         env=env,
         heartbeat=lambda seconds: progress(f"{ref}: still building, {seconds / 60:.0f} min"),
@@ -208,12 +241,21 @@ def build(
         "commit": commit,
         "go_version": version,
         "replaces": [str(r) for r in replaces],
+        "stamp": stamp,
         "modules": list(modules),
         "built_at": started.isoformat(timespec="seconds"),
         "seconds": round(seconds, 1),
     }
     (folder / BUILD_RECORD).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-    return Build(ref, commit, folder / BINARY_NAME, version, tuple(replaces), modules, False, seconds)
+    return Build(ref, commit, folder / BINARY_NAME, version, tuple(replaces), modules, False, seconds, stamp)
+
+
+def _ldflags(stamp: str) -> list[str]:
+    """Where kubescape's release tooling puts the version (v4: main.version; v3: the backend's)."""
+    if not stamp:
+        return []
+    targets = ("main.version", "github.com/kubescape/backend/pkg/versioncheck.BuildNumber")
+    return ["-ldflags", " ".join(f"-X {target}={stamp}" for target in targets)]
 
 
 def _export(git_dir: Path, commit: str, target: Path) -> Path:

@@ -92,6 +92,7 @@ def resolve(
     framework: str = DEFAULT_FRAMEWORK,
     env: Mapping[str, str] | None = None,
     replaces: Sequence[build.Replace] = (),
+    stamped: bool = True,
     progress: Callable[[str], None] = lambda _: None,
 ) -> tuple[tuple[Variant, ...], dict[str, Any]]:
     """Each spec built (or found in the cache) as a variant; with what the results record of them."""
@@ -99,7 +100,7 @@ def resolve(
     chosen: list[Variant] = []
     records: dict[str, Any] = {}
     for spec in specs:
-        built = build.build(git_dir, spec.ref, cache, replaces=replaces, progress=progress)
+        built = build.build(git_dir, spec.ref, cache, replaces=replaces, stamped=stamped, progress=progress)
         progress(f"{spec.name}: {spec.ref} = {built.commit[:12]} ({'cached' if built.reused else 'built'})")
         variant_env = {**OFFLINE_ENV, **(env or {})}
         chosen.append(make(spec.name, command(built.binary, folder.resolve(), framework), variant_env))

@@ -71,7 +71,8 @@ def main(argv: list[str]) -> int:
         out.chmod(out.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
         if os.environ.get("KSBENCH_FAKE_GO_LOG"):
             with open(os.environ["KSBENCH_FAKE_GO_LOG"], "a", encoding="utf-8") as log:
-                log.write(f"build {Path.cwd().name}\n")
+                flags = argv[argv.index("-ldflags") + 1] if "-ldflags" in argv else ""
+                log.write(f"build {Path.cwd().name} {flags}\n")
         return 0
     if argv[:2] == ["version", "-m"]:
         text = Path(argv[2]).read_text(encoding="utf-8")

@@ -34,13 +34,20 @@ def test_each_ref_is_built_once_into_the_cache_and_reused(
     assert [line[0] for line in lines] == ["v1.0.1~1", "v1.0.1"]
     assert lines[0][1] == git(repo, "rev-parse", "v1.0.0") and lines[1][1] == git(repo, "rev-parse", "v1.0.1")
     binary = Path(lines[1][2])
-    assert binary == tmp_path / "cache" / "kubescape" / "bin" / lines[1][1] / "go1.99.0-fake" / "kubescape"
+    assert (
+        binary
+        == tmp_path / "cache" / "kubescape" / "bin" / lines[1][1] / "go1.99.0-fake+sv1.0.1" / "kubescape"
+    )
     record = json.loads((binary.parent / "build.json").read_text())
     assert record["commit"] == lines[1][1] and record["go_version"] == "go1.99.0-fake"
+    assert record["stamp"] == "v1.0.1"  # a tag: the version its release would carry
     assert "\tpath\t" not in "".join(record["modules"]) and any(
         "kubescape/v3" in m for m in record["modules"]
     )
-    assert (tmp_path / "go-builds.log").read_text().count("build") == 2
+    log = (tmp_path / "go-builds.log").read_text().splitlines()
+    assert (
+        len(log) == 2 and "-X main.version=v1.0.0 " in log[0] and "versioncheck.BuildNumber=v1.0.1" in log[1]
+    )
     again = ksbench("kubescape", "build", "v1.0.0", "--repo", str(repo))
     assert again.returncode == EXIT_OK and "cached" in again.stderr
     assert (tmp_path / "go-builds.log").read_text().count("build") == 2  # no third build
@@ -135,3 +142,21 @@ def test_refused_modules_are_read_from_go_output_once_each() -> None:
         ("github.com/kubescape/opa-utils", "v0.0.303", "403 Forbidden"),
         ("github.com/kubescape/backend", "v0.0.46", "410 Gone"),
     ]
+
+
+def test_a_commit_between_tags_is_stamped_like_git_describe_and_no_stamp_is_its_own_build(
+    ksbench: Callable[..., Run], repo: Path, tmp_path: Path
+) -> None:
+    (repo / "extra").write_text("x")
+    git(repo, "add", "extra")
+    git(repo, "commit", "-q", "-m", "after the tag")
+    stamped = ksbench("kubescape", "build", "main", "--repo", str(repo))
+    commit = git(repo, "rev-parse", "main")
+    assert f"version v1.0.1-1-g{commit[:12]}" in stamped.stderr, stamped.stderr
+    plain = ksbench("kubescape", "build", "main", "--repo", str(repo), "--no-stamp")
+    assert plain.returncode == EXIT_OK and "no version stamp" in plain.stderr
+    assert Path(plain.stdout.split("\t")[2].strip()).parent.name == "go1.99.0-fake"
+    assert (tmp_path / "go-builds.log").read_text().splitlines()[-1].split() == [
+        "build",
+        commit,
+    ]  # no -ldflags
