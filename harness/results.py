@@ -15,6 +15,9 @@ Format changes (one line each, newest last):
   ksbench-results/1 — machine.tools (optional): versions of tools beyond memray and py-spy.
   ksbench-results/1 — runs may carry `peak_stages` ({"peak_cpu", "peak_rss"}: the stage each peak
     fell in) and the timeline metrics; optional, so files without them still load.
+  ksbench-results/1 — scenarios may carry `clusters` (variant → the other cluster it scanned:
+    scenario, fingerprint, resource_count, stripped) and `parity_ignores` (fields taken out of raw
+    resources before comparing); optional, written only for a comparison across clusters.
 """
 
 from __future__ import annotations
@@ -132,6 +135,14 @@ class ScenarioInfo:
     resource_count: int | None
     fingerprint: str | None = None
     backend: str | None = None
+    # A comparison across clusters: variant → {scenario, fingerprint, resource_count, stripped} of
+    # the cluster it scanned instead of this one, and the raw-resource fields parity ignored.
+    clusters: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    parity_ignores: tuple[str, ...] = ()
+
+    @property
+    def across_clusters(self) -> bool:
+        return bool(self.clusters)
 
 
 @dataclass(frozen=True)
@@ -313,7 +324,21 @@ def _plain(value: Machine | ScenarioInfo) -> dict[str, Any]:
         plain["tools"] = dict(value.tools)
         if not value.tools:
             del plain["tools"]  # files without other tools stay as format 1 first wrote them
+    if isinstance(value, ScenarioInfo):
+        # Files of benches on one cluster stay as format 1 first wrote them.
+        plain["clusters"] = {k: dict(v) for k, v in value.clusters.items()}
+        plain["parity_ignores"] = list(value.parity_ignores)
+        for key in ("clusters", "parity_ignores"):
+            if not plain[key]:
+                del plain[key]
     return plain
+
+
+def _scenario_info(data: Mapping[str, Any]) -> ScenarioInfo:
+    fields = dict(data)
+    fields["clusters"] = {str(k): dict(v) for k, v in (fields.get("clusters") or {}).items()}
+    fields["parity_ignores"] = tuple(str(f) for f in fields.get("parity_ignores") or ())
+    return ScenarioInfo(**fields)
 
 
 def _status(text: Any) -> Status:
@@ -418,7 +443,7 @@ def from_json(data: Mapping[str, Any], source: str = "results") -> Suite:
         return Suite(
             machine=Machine(**data["machine"]),
             config=dict(data["config"]),
-            scenarios=tuple(ScenarioInfo(**info) for info in data["scenarios"]),
+            scenarios=tuple(_scenario_info(info) for info in data["scenarios"]),
             series=series,
             created_at=data["created_at"],
         )
