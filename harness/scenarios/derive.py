@@ -46,7 +46,9 @@ def derive(parent_name: str, strip: str, name: str | None, out_dir: Path) -> Der
         fields = parse_strippable(strip)
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
-    parent = load_scenario(parent_name)
+    beside = out_dir / f"{parent_name}.toml"
+    # A parent named bare is looked for where the derived one goes first (an import there, say).
+    parent = load_scenario(beside if beside.is_file() else parent_name)
     name = name or f"{parent.name}-stripped"
     if not all(c.isalnum() or c in "-_" for c in name):
         raise UsageError(f"scenario name {name!r} is not allowed; letters, digits, '-' and '_' are")

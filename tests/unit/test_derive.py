@@ -96,7 +96,7 @@ def test_an_imported_scenario_derives_too_and_derivations_stack(tmp_path: Path) 
     pod["metadata"].pop("ownerReferences")
     (tmp_path / "dump.json").write_text(json.dumps({"kind": "List", "items": [pod]}))
     imported = import_dump(tmp_path / "dump.json", "dump", tmp_path / "s", anonymise=False)
-    first = derive(str(imported.scenario_file), "managed-fields", "dump-nomf", tmp_path / "s")
+    first = derive("dump", "managed-fields", "dump-nomf", tmp_path / "s")  # by name, beside it
     assert 'derived_from = "dump"' in first.scenario_file.read_text()  # beside it: by name
     second = derive(str(first.scenario_file), "last-applied", "dump-x1", tmp_path / "s")
     x1 = load_scenario(second.scenario_file)
