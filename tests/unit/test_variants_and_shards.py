@@ -126,6 +126,20 @@ def test_merge_unites_the_blocks_and_rewrites_artefact_paths(tmp_path: Path) -> 
         ),
         (_suite("1/2"), "shard 1 given twice"),
         (_suite("2/3"), "shards of different splits"),
+        (
+            replace(
+                _suite("2/2"),
+                scenarios=(
+                    ScenarioInfo(
+                        "small",
+                        100,
+                        "f1",
+                        clusters={"stripped": {"scenario": "small-x", "fingerprint": "f2"}},
+                    ),
+                ),
+            ),
+            "variant stripped's cluster small-x on small has other content",
+        ),
     ],
 )
 def test_merge_refuses_shards_that_do_not_belong_together(
