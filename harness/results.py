@@ -18,6 +18,9 @@ Format changes (one line each, newest last):
   ksbench-results/1 — role "stability" (findings-only runs after a mismatch); machine.builds
     (optional): the kubescape builds benched, by variant; a "mismatch" run may keep its metrics
     when the bench ran with --measure-anyway (the figures are then shown as untrusted).
+  ksbench-results/1 — scenarios may carry `clusters` (variant → the other cluster it scanned:
+    scenario, fingerprint, resource_count, stripped) and `parity_ignores` (fields taken out of raw
+    resources before comparing); optional, written only for a comparison across clusters.
 """
 
 from __future__ import annotations
@@ -138,6 +141,14 @@ class ScenarioInfo:
     resource_count: int | None
     fingerprint: str | None = None
     backend: str | None = None
+    # A comparison across clusters: variant → {scenario, fingerprint, resource_count, stripped} of
+    # the cluster it scanned instead of this one, and the raw-resource fields parity ignored.
+    clusters: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    parity_ignores: tuple[str, ...] = ()
+
+    @property
+    def across_clusters(self) -> bool:
+        return bool(self.clusters)
 
 
 @dataclass(frozen=True)
@@ -332,7 +343,21 @@ def _plain(value: Machine | ScenarioInfo) -> dict[str, Any]:
         plain["builds"] = dict(value.builds)
         if not value.builds:
             del plain["builds"]
+    if isinstance(value, ScenarioInfo):
+        # Files of benches on one cluster stay as format 1 first wrote them.
+        plain["clusters"] = {k: dict(v) for k, v in value.clusters.items()}
+        plain["parity_ignores"] = list(value.parity_ignores)
+        for key in ("clusters", "parity_ignores"):
+            if not plain[key]:
+                del plain[key]
     return plain
+
+
+def _scenario_info(data: Mapping[str, Any]) -> ScenarioInfo:
+    fields = dict(data)
+    fields["clusters"] = {str(k): dict(v) for k, v in (fields.get("clusters") or {}).items()}
+    fields["parity_ignores"] = tuple(str(f) for f in fields.get("parity_ignores") or ())
+    return ScenarioInfo(**fields)
 
 
 def _status(text: Any) -> Status:
@@ -437,7 +462,7 @@ def from_json(data: Mapping[str, Any], source: str = "results") -> Suite:
         return Suite(
             machine=Machine(**data["machine"]),
             config=dict(data["config"]),
-            scenarios=tuple(ScenarioInfo(**info) for info in data["scenarios"]),
+            scenarios=tuple(_scenario_info(info) for info in data["scenarios"]),
             series=series,
             created_at=data["created_at"],
         )

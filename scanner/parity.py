@@ -3,6 +3,12 @@
 Normalises what a user reads (statuses, paths as sets, related IDs, counters, scores, skipped
 reasons, exceptions, redacted raw resources, metadata counts) and drops what legitimately
 differs between runs (generation time, phases, workers, engine, the scanner's own counters).
+
+Also owns the fields a cluster may be served without for a comparison across two clusters
+(`ksbench scenario derive --strip`): `managed-fields` and `last-applied` are exactly what X1 drops
+(both go through scanner.bookkeeping, as scanner.unread's prune does), `owner-references` is every object's `metadata.ownerReferences`. Parity
+between a scan of the full cluster and one of the stripped cluster ignores those fields in the raw
+resources (`resources[].object`, in both report shapes) and nothing else.
 Pure.
 """
 
@@ -14,9 +20,57 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from scanner.bookkeeping import without_bookkeeping
+
 # A report's canonical form: this module's `normalise` for ksbench reports; another reader
 # (scanner.kubescape_report) passes its own for reports of another shape.
 Normaliser = Callable[[dict[str, Any]], dict[str, Any]]
+
+# What `strip_fields` can remove; the first two are X1's fields.
+MANAGED_FIELDS = "managed-fields"
+LAST_APPLIED = "last-applied"
+OWNER_REFERENCES = "owner-references"
+STRIPPABLE = (MANAGED_FIELDS, LAST_APPLIED, OWNER_REFERENCES)
+
+
+def parse_strippable(text: str) -> tuple[str, ...]:
+    """`managed-fields,last-applied` → the names in STRIPPABLE order; ValueError names the unknown one."""
+    given = {part.strip() for part in text.split(",") if part.strip()}
+    unknown = sorted(given - set(STRIPPABLE))
+    if unknown:
+        raise ValueError(f"cannot strip {unknown[0]!r}: strippable fields are {', '.join(STRIPPABLE)}")
+    if not given:
+        raise ValueError(f"no field to strip given: name some of {', '.join(STRIPPABLE)}")
+    return tuple(name for name in STRIPPABLE if name in given)
+
+
+def strip_fields(obj: dict[str, Any], fields: tuple[str, ...] | frozenset[str]) -> dict[str, Any]:
+    """`obj` without `fields` (names from STRIPPABLE); `obj` itself is never changed.
+
+    The X1 fields go through the function X1's prune uses, so a stripped cluster holds what X1 would keep:
+    managedFields gone, the last-applied annotation gone (an annotations mapping left empty stays).
+    """
+    out = without_bookkeeping(
+        obj, managed_fields=MANAGED_FIELDS in fields, last_applied=LAST_APPLIED in fields
+    )
+    metadata = out.get("metadata")
+    if OWNER_REFERENCES in fields and isinstance(metadata, dict) and "ownerReferences" in metadata:
+        out = {**out, "metadata": {k: v for k, v in metadata.items() if k != "ownerReferences"}}
+    return out
+
+
+def without_raw_fields(report: dict[str, Any], fields: tuple[str, ...] | frozenset[str]) -> dict[str, Any]:
+    """`report` with `fields` stripped from its raw resources (`resources[].object`) only."""
+    if not fields or not isinstance(report.get("resources"), list):
+        return report
+    resources = [
+        {**r, "object": strip_fields(r["object"], fields)}
+        if isinstance(r, dict) and isinstance(r.get("object"), dict)
+        else r
+        for r in report["resources"]
+    ]
+    return {**report, "resources": resources}
+
 
 # Metadata that describes how the scan ran, not what it found.
 RUN_METADATA = ("phases", "workers", "engine", "options", "counters", "audit", "source")

@@ -52,12 +52,18 @@ class Findings:
         return parity.digest(self.report, self.normaliser)
 
 
-def load_findings(path: Path) -> Findings:
-    """A ksbench report (by its format_version) or a kubescape one (by its shape); else ReportError."""
+def load_findings(path: Path, ignoring: tuple[str, ...] = ()) -> Findings:
+    """A ksbench report (by its format_version) or a kubescape one (by its shape); else ReportError.
+
+    `ignoring`: fields (scanner.parity.STRIPPABLE) taken out of the raw resources before anything
+    is compared, for a comparison across a cluster and its stripped copy.
+    """
     data = _read_json(path)
     if kubescape_report.is_kubescape_report(data):
-        return Findings(kubescape_report.SCHEMA, data, kubescape_report.normalise)
-    return Findings(FORMAT_VERSION, load_report(path), parity.normalise)
+        return Findings(
+            kubescape_report.SCHEMA, parity.without_raw_fields(data, ignoring), kubescape_report.normalise
+        )
+    return Findings(FORMAT_VERSION, parity.without_raw_fields(load_report(path), ignoring), parity.normalise)
 
 
 def differences(baseline: Findings, candidate: Findings, limit: int = 10) -> list[str]:

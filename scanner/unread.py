@@ -17,8 +17,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-MANAGED_FIELDS = "managedFields"
-LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+from scanner.bookkeeping import LAST_APPLIED, MANAGED_FIELDS, without_bookkeeping
+
+__all__ = ["LAST_APPLIED", "MANAGED_FIELDS", "NOTHING", "UnreadFields", "prune", "unread_fields"]
+
 # Builtins that see an object whole: a rule using one may read any field.
 _WHOLE_OBJECT_READERS = re.compile(
     r"\bwalk\(|\bjson\.(marshal|encode)|\byaml\.marshal|\bobject\.(remove|filter)\("
@@ -70,15 +72,4 @@ def unread_fields(rule_sources: Iterable[str]) -> UnreadFields:
 
 def prune(obj: dict[str, Any], fields: UnreadFields) -> dict[str, Any]:
     """`obj` without the unread fields: a copy only of the mappings that change (metadata, annotations)."""
-    metadata = obj.get("metadata")
-    if not fields.any or not isinstance(metadata, dict):
-        return obj
-    annotations = metadata.get("annotations")
-    drop_managed = fields.managed_fields and MANAGED_FIELDS in metadata
-    drop_applied = fields.last_applied and isinstance(annotations, dict) and LAST_APPLIED in annotations
-    if not (drop_managed or drop_applied):
-        return obj
-    pruned_meta = {k: v for k, v in metadata.items() if not (drop_managed and k == MANAGED_FIELDS)}
-    if drop_applied and isinstance(annotations, dict):
-        pruned_meta["annotations"] = {k: v for k, v in annotations.items() if k != LAST_APPLIED}
-    return {**obj, "metadata": pruned_meta}
+    return without_bookkeeping(obj, managed_fields=fields.managed_fields, last_applied=fields.last_applied)

@@ -33,6 +33,9 @@ class Target:
     # None while the cluster answers; otherwise why not (the cluster disappeared).
     check_alive: Callable[[], str | None] | None = field(default=None, compare=False)
     server_url: str | None = None  # the embedded server's URL (its fault hooks), else None
+    # A derived scenario: the fields its objects are served without (scanner.parity.STRIPPABLE).
+    stripped: tuple[str, ...] = ()
+    derived_from: str | None = None
 
 
 # Stands a scenario's cluster up (or reuses it) for the duration of its runs.
@@ -84,6 +87,8 @@ def opener(
             backend_name,
             _liveness(backend, backend_name, scenario.name),
             handle.server_url if backend_name == "embedded" else None,
+            scenario.strip,
+            scenario.derived_from,
         )
 
     return open_target

@@ -1,4 +1,4 @@
-"""`ksbench scenario list|render|fingerprint|stats|import|exceptions`: argument handling only; the work is in harness.scenarios."""
+"""`ksbench scenario list|render|fingerprint|stats|import|derive|exceptions`: argument handling only; the work is in harness.scenarios."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from harness.exit_codes import EXIT_OK, EXIT_USAGE
+from harness.scenarios.derive import derive
 from harness.scenarios.exceptions import exceptions_json
 from harness.scenarios.fingerprint import fingerprint
 from harness.scenarios.format import kind_counts, list_scenarios, load_scenario, scenarios_dir
@@ -15,6 +16,7 @@ from harness.scenarios.importer import import_dump
 from harness.scenarios.manifests import render
 from harness.scenarios.source import scenario_objects
 from harness.scenarios.stats import render_stats, scenario_stats
+from scanner.parity import STRIPPABLE
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -57,6 +59,25 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="where to write NAME.toml (default: the scenarios folder)",
     )
     import_parser.set_defaults(handler=_import)
+    derive_parser = sub.add_parser(
+        "derive",
+        help="a scenario serving another's objects with fields stripped (e.g. what X1 would keep)",
+    )
+    derive_parser.add_argument("scenario", help="the scenario to derive from (name or .toml path)")
+    derive_parser.add_argument(
+        "--strip",
+        required=True,
+        metavar="FIELDS",
+        help=f"comma-separated, any of {', '.join(STRIPPABLE)} (managed-fields,last-applied: exactly X1's)",
+    )
+    derive_parser.add_argument("--name", help="the new scenario's name (default: SCENARIO-stripped)")
+    derive_parser.add_argument(
+        "--scenarios-dir",
+        type=Path,
+        default=None,
+        help="where to write NAME.toml (default: the scenarios folder)",
+    )
+    derive_parser.set_defaults(handler=_derive)
     ex_parser = sub.add_parser("exceptions", help="print (or --write) the scenario's posture exceptions file")
     ex_parser.add_argument("scenario")
     ex_parser.add_argument("--write", action="store_true", help="write it beside the scenario file")
@@ -121,6 +142,22 @@ def _import(args: argparse.Namespace) -> int:
     print(
         f"imported {result.fingerprint.total_resources} objects as scenario {args.name} "
         f"(digest {result.fingerprint.digest[:12]}); bench it with: ksbench bench --scenarios {result.scenario_file}",
+        file=sys.stderr,
+    )
+    print(result.scenario_file)
+    return EXIT_OK
+
+
+def _derive(args: argparse.Namespace) -> int:
+    result = derive(args.scenario, args.strip, args.name, args.scenarios_dir or scenarios_dir())
+    before, after = result.parent.kinds, result.derived.kinds
+    bytes_before = sum(k.json_bytes for k in before)
+    bytes_after = sum(k.json_bytes for k in after)
+    change = (bytes_after / bytes_before - 1.0) * 100.0 if bytes_before else 0.0
+    print(
+        f"derived {result.derived.scenario} from {result.parent.scenario}: {result.derived.total_resources} "
+        f"objects, {bytes_before:,} → {bytes_after:,} JSON bytes ({change:+.1f}%), "
+        f"digest {result.derived.digest[:12]}; bench it with: ksbench bench --scenarios {result.scenario_file}",
         file=sys.stderr,
     )
     print(result.scenario_file)

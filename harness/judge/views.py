@@ -528,6 +528,23 @@ def machine_rows(suite: Suite) -> tuple[tuple[str, str], ...]:
                 f"backend {info.backend or '?'}; fingerprint {(info.fingerprint or '?')[:16]}",
             )
         )
+        for name, cluster in info.clusters.items():
+            rows.append(
+                (
+                    f"variant {name} on {info.name}",
+                    f"scanned {cluster.get('scenario')} (ACROSS CLUSTERS: without "
+                    f"{', '.join(cluster.get('stripped') or []) or 'no field'}); fingerprint "
+                    f"{str(cluster.get('fingerprint') or '?')[:16]}; parity ignored "
+                    f"{', '.join(info.parity_ignores) or 'nothing'} in raw resources",
+                )
+            )
+    variants = config.get("variants")
+    for name, given in variants.items() if isinstance(variants, dict) else []:
+        runtime = given.get("runtime_env") if isinstance(given, dict) else None
+        if runtime:
+            rows.append(
+                (f"variant {name} Go runtime", ", ".join(f"{k}={v}" for k, v in sorted(runtime.items())))
+            )
     return tuple(rows)
 
 

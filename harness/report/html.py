@@ -24,6 +24,7 @@ from harness.judge import gates, stats, views
 from harness.judge.views import METRIC_LABELS, ReportView
 from harness.report.wording import (
     assessment_text,
+    comparison_lines,
     gate_ci,
     gate_measured,
     gate_reason,
@@ -625,7 +626,8 @@ def render(view: ReportView) -> str:
         f"<title>{_e(view.title)}</title><style>{STYLE}</style></head><body><main>"
         f"<h1>{_e(view.title)}</h1>"
         f'<div class="summary {_summary_class(verdict.exit_code)}" id="summary">{_e(summary_line(verdict))}</div>'
-        f"<nav>{nav}</nav>{body}"
+        + "".join(f'<p class="note">{_e(line)}</p>' for line in comparison_lines(view.suite))
+        + f"<nav>{nav}</nav>{body}"
         "</main></body></html>\n"
     )
 

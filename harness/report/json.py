@@ -16,6 +16,7 @@ from harness.judge import stats
 from harness.judge.gates import Verdict
 from harness.report.wording import (
     assessment_text,
+    comparison_lines,
     criterion_sentence,
     gate_ci,
     gate_measured,
@@ -67,9 +68,12 @@ def render(verdict: Verdict, suite: Suite) -> dict[str, Any]:
                 "resource_count": s.resource_count,
                 "fingerprint": s.fingerprint,
                 "backend": s.backend,
+                **({"clusters": {k: dict(v) for k, v in s.clusters.items()}} if s.clusters else {}),
+                **({"parity_ignores": list(s.parity_ignores)} if s.parity_ignores else {}),
             }
             for s in suite.scenarios
         ],
+        **({"comparison_notes": comparison_lines(suite)} if comparison_lines(suite) else {}),
         "gates": [
             {
                 "scenario": g.scenario,

@@ -9,7 +9,15 @@ from __future__ import annotations
 
 from harness.judge import gates, stability, stats
 from harness.judge.gates import Verdict
-from harness.report.wording import change_text, gate_ci, gate_measured, gate_reason, peak_lines, summary_line
+from harness.report.wording import (
+    change_text,
+    comparison_lines,
+    gate_ci,
+    gate_measured,
+    gate_reason,
+    peak_lines,
+    summary_line,
+)
 from harness.results import Suite
 
 ICONS = {gates.PASS: "✅", gates.FAIL: "❌", gates.INCONCLUSIVE: "⚠️", gates.NOT_RUN: "➖", gates.INFO: "ℹ️"}
@@ -61,6 +69,8 @@ def render(verdict: Verdict, suite: Suite) -> str:
         "",
         " · ".join(f"{ICONS.get(c.status, c.status)} {c.number}. {c.title}" for c in verdict.criteria()),
         "",
+        *(f"> {_cell(line)}" for line in comparison_lines(suite)),
+        *([""] if comparison_lines(suite) else []),
         "| | scenario | gate | measured | 95% CI |",
         "|---|---|---|---|---|",
     ]

@@ -13,6 +13,7 @@ from harness.judge.gates import Verdict, gated_combination
 from harness.report.wording import (
     assessment_text,
     change_text,
+    comparison_lines,
     criterion_sentence,
     gate_ci,
     gate_measured,
@@ -48,7 +49,9 @@ def _family(verdict: Verdict, name: str) -> list[str]:
 
 
 def render(verdict: Verdict, suite: Suite) -> str:
+    compared = comparison_lines(suite)
     parts = [*_criteria(verdict), *what_it_would_take_lines(best.what_it_would_take(suite)), ""]
+    parts += [*compared, ""] if compared else []
     parts += [*_gates(verdict, gated_combination(suite)), *_peaks(verdict), ""]
     phases = _phases(verdict) if verdict.phases else []  # none for command variants
     parts += [*phases, *_interactions(verdict), *_noise(verdict)]

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from harness.exit_codes import EXIT_ENVIRONMENT, EXIT_FINDINGS_MISMATCH, EXIT_GATE_MISSED, EXIT_OK
 from harness.judge import gates, stats
-from harness.results import ALL_PHASES
+from harness.results import ALL_PHASES, Suite
 
 
 def change_text(c: stats.Comparison | None, number: Callable[[float], str]) -> str:
@@ -152,3 +152,32 @@ def peak_lines(verdict: gates.Verdict) -> list[str]:
         for g in verdict.gates
         if g.peaks and g.key in gates.PEAK_OF
     ]
+
+
+def comparison_lines(suite: Suite) -> list[str]:
+    """What was compared with what, where a reader could assume otherwise: benches across two
+    clusters (a variant scanning a stripped copy of the scenario) and the Go runtime knobs a
+    variant set. Empty for a bench of combinations on one cluster."""
+    lines: list[str] = []
+    for info in suite.scenarios:
+        for name, cluster in info.clusters.items():
+            stripped = ", ".join(cluster.get("stripped") or []) or "no field"
+            ignored = ", ".join(info.parity_ignores) or "nothing"
+            lines.append(
+                f"ACROSS CLUSTERS on {info.name}: {name} scanned {cluster.get('scenario')} "
+                f"(fingerprint {str(cluster.get('fingerprint') or '?')[:12]}: {info.name}'s objects without {stripped}); "
+                f"the baseline scanned {info.name} (fingerprint {(info.fingerprint or '?')[:12]}). Findings were "
+                f"compared with {ignored} taken out of the raw resources, everything else identical."
+            )
+    variants = suite.config.get("variants")
+    for name, config in variants.items() if isinstance(variants, dict) else []:
+        runtime = config.get("runtime_env") if isinstance(config, dict) else None
+        if not runtime:
+            continue
+        given = config.get("runtime_env_given") or {}
+        knobs = ", ".join(
+            f"{key}={value}" + (f" (given as {given[key]})" if key in given else "")
+            for key, value in sorted(runtime.items())
+        )
+        lines.append(f"variant {name}: Go runtime {knobs}")
+    return lines

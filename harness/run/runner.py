@@ -19,6 +19,7 @@ ParityChecker).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
@@ -54,9 +55,13 @@ class ReportUnreadable(Exception):
 class ParityChecker(Protocol):
     """How the runner reads reports: the digest that must match, and the minimal diff when not."""
 
-    def digest(self, report: Path) -> str: ...
+    # `ignoring`: fields taken out of the raw resources first (a comparison across a cluster and
+    # its stripped copy: scanner.parity.STRIPPABLE names).
+    def digest(self, report: Path, ignoring: tuple[str, ...] = ()) -> str: ...
 
-    def differences(self, baseline: Path, candidate: Path, limit: int) -> list[str]: ...
+    def differences(
+        self, baseline: Path, candidate: Path, limit: int, ignoring: tuple[str, ...] = ()
+    ) -> list[str]: ...
 
     def violations(self, baseline: Path | None, candidate: Path) -> list[str]: ...
 
@@ -73,17 +78,21 @@ class ScannerParity:
             raise EnvironmentProblem(f"the scanner's report readers are not available ({exc})") from exc
         self._reader: Any = reader
 
-    def _load(self, path: Path) -> Any:
+    def _load(self, path: Path, ignoring: tuple[str, ...] = ()) -> Any:
         try:
-            return self._reader.load_findings(path)
+            return self._reader.load_findings(path, ignoring)
         except Exception as exc:  # ReportError and friends: unreadable, or a wrong format_version
             raise ReportUnreadable(f"{path.name}: {exc}") from exc
 
-    def digest(self, report: Path) -> str:
-        return str(self._load(report).digest())
+    def digest(self, report: Path, ignoring: tuple[str, ...] = ()) -> str:
+        return str(self._load(report, ignoring).digest())
 
-    def differences(self, baseline: Path, candidate: Path, limit: int) -> list[str]:
-        found: list[str] = self._reader.differences(self._load(baseline), self._load(candidate), limit)
+    def differences(
+        self, baseline: Path, candidate: Path, limit: int, ignoring: tuple[str, ...] = ()
+    ) -> list[str]:
+        found: list[str] = self._reader.differences(
+            self._load(baseline, ignoring), self._load(candidate, ignoring), limit
+        )
         return found
 
     def violations(self, baseline: Path | None, candidate: Path) -> list[str]:
@@ -312,6 +321,17 @@ def _engine_of(report: Path) -> str | None:
         return None
 
 
+def _fingerprints(info: ScenarioInfo) -> dict[str, str | None]:
+    """The bench scenario's fingerprint and each variant cluster's, by what scanned it."""
+    found: dict[str, str | None] = {"": info.fingerprint}
+    found.update({name: cluster.get("fingerprint") for name, cluster in info.clusters.items()})
+    return found
+
+
+def _short_prints(info: ScenarioInfo) -> str:
+    return ", ".join(f"{name or info.name}: {(fp or '?')[:12]}" for name, fp in _fingerprints(info).items())
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -340,6 +360,9 @@ class Bench:
         self.path = out / RESULTS_FILE
         self.attempted: set[tuple[str, str, str, str, int, str]] = set()
         self.finished = 0  # runs done in this session, for the progress line
+        # The scenario being run: the variants' own clusters, and what parity ignores across them.
+        self._variant_targets: dict[str, Target] = {}
+        self._ignoring: tuple[str, ...] = ()
         if self.path.exists():
             if not resume:
                 raise UsageError(
@@ -382,12 +405,15 @@ class Bench:
     # --- running ----------------------------------------------------------------------------
 
     def run(self, open_target: TargetOpener) -> Suite:
-        """Every scenario in turn: stand its cluster up, run what is left, take it down."""
+        """Every scenario in turn: stand its cluster up (and the variants' own), run what is left, take them down."""
         try:
             for index, scenario in enumerate(self.plan.scenarios):
                 if not self._pending(self.planned(scenario)):
                     continue
-                with open_target(scenario) as target:
+                with contextlib.ExitStack() as stack:
+                    target = stack.enter_context(open_target(scenario))
+                    self._variant_targets = self._open_variant_clusters(stack, open_target, target)
+                    self._ignoring = self._parity_ignores(target)
                     self._record_scenario(target)
                     self._run_scenario(target, self.plan.scenarios[index + 1 :])
         except KeyboardInterrupt:
@@ -397,18 +423,63 @@ class Bench:
             self.progress.done()
         return self.suite
 
+    def _open_variant_clusters(
+        self, stack: contextlib.ExitStack, open_target: TargetOpener, target: Target
+    ) -> dict[str, Target]:
+        """Variant name → the cluster it scans where that is not `target`'s; every one stays up for the block."""
+        opened: dict[str, Target] = {}
+        by_scenario: dict[str, Target] = {target.scenario: target}
+        for variant in self.plan.variants:
+            name = variant.scenario_for(target.scenario)
+            if name == target.scenario:
+                continue
+            if name not in by_scenario:
+                other = stack.enter_context(open_target(name))
+                if other.derived_from != target.scenario:
+                    raise UsageError(
+                        f"variant {variant.name} scans {other.scenario}, which is not derived from "
+                        f"{target.scenario} (`ksbench scenario derive {target.scenario} --strip …`): "
+                        "the findings of two unrelated clusters cannot match"
+                    )
+                by_scenario[name] = other
+            opened[variant.name] = by_scenario[name]
+        return opened
+
+    def _parity_ignores(self, target: Target) -> tuple[str, ...]:
+        """Across clusters: the fields either cluster is served without, ignored in raw resources."""
+        if not self._variant_targets:
+            return ()
+        fields = [*target.stripped, *(f for other in self._variant_targets.values() for f in other.stripped)]
+        return tuple(dict.fromkeys(fields))
+
     def _record_scenario(self, target: Target) -> None:
-        info = ScenarioInfo(target.scenario, target.resource_count, target.fingerprint, target.backend)
+        clusters = {
+            name: {
+                "scenario": other.scenario,
+                "fingerprint": other.fingerprint,
+                "resource_count": other.resource_count,
+                "stripped": list(other.stripped),
+            }
+            for name, other in self._variant_targets.items()
+        }
+        info = ScenarioInfo(
+            target.scenario,
+            target.resource_count,
+            target.fingerprint,
+            target.backend,
+            clusters,
+            self._ignoring,
+        )
         known = self.suite.scenario(target.scenario)
         if (
             known is not None
-            and known.fingerprint
-            and target.fingerprint
-            and known.fingerprint != target.fingerprint
+            and _fingerprints(known) != _fingerprints(info)
+            and all(_fingerprints(known).values())
+            and all(_fingerprints(info).values())
         ):
             raise UsageError(
-                f"scenario {target.scenario} has changed since these results were made "
-                f"(fingerprint {known.fingerprint[:12]} → {target.fingerprint[:12]}): use another --out"
+                f"scenario {target.scenario} (or a variant's cluster) has changed since these results were "
+                f"made (fingerprints {_short_prints(known)} → {_short_prints(info)}): use another --out"
             )
         self.suite = self.suite.with_scenario(info)
         self._save()
@@ -516,6 +587,7 @@ class Bench:
         ]
 
     def _measure(self, step: Step, target: Target) -> Run:
+        target = self._variant_targets.get(step.combination, target)
         directory = step.directory(self.out)
         directory.mkdir(parents=True, exist_ok=True)
         report = directory / "report.json"
@@ -540,7 +612,7 @@ class Bench:
         digest: str | None = None
         if status == results.OK:
             try:
-                digest = self.parity.digest(report)
+                digest = self.parity.digest(report, self._ignoring)
             except ReportUnreadable as exc:
                 status, reason = results.NO_REPORT, str(exc)
         if digest is not None:
@@ -616,6 +688,11 @@ class Bench:
         """'' when the report matches the scenario's reference and keeps the invariants, else why not."""
         reference = self.suite.reference(step.scenario)
         where = f"{step.scenario} · {step.combination}{' [' + step.variant + ']' if step.variant else ''}"
+        other = self._variant_targets.get(step.combination)
+        if other is not None:
+            where += (
+                f" (scanned {other.scenario}; raw resources compared without {', '.join(self._ignoring)})"
+            )
         base_report = self.out / reference.artefacts["report"] if reference is not None else None
         try:
             broken = self.parity.violations(base_report, report)
@@ -628,7 +705,7 @@ class Bench:
         if reference.report_digest == digest:
             return ""
         try:
-            diff = self.parity.differences(base_report, report, 10)
+            diff = self.parity.differences(base_report, report, 10, self._ignoring)
         except ReportUnreadable as exc:
             diff = [f"(cannot diff: {exc})"]
         lines = [f"{where}: findings differ from the baseline ({len(diff)} shown)", *(f"  {d}" for d in diff)]

@@ -55,6 +55,13 @@ def problems(shards: Sequence[Shard]) -> list[str]:
             other = first.suite.scenario(info.name)
             if other and other.fingerprint and info.fingerprint and other.fingerprint != info.fingerprint:
                 found.append(f"{name}: scenario {info.name} has other content (fingerprint)")
+            for variant, cluster in info.clusters.items() if other else ():
+                theirs = other.clusters.get(variant, {}) if other else {}
+                if theirs.get("fingerprint") != cluster.get("fingerprint"):
+                    found.append(
+                        f"{name}: variant {variant}'s cluster {cluster.get('scenario')} on {info.name} "
+                        "has other content (fingerprint)"
+                    )
         if number is None:
             found.append(f"{name}: not a shard (run with --shard K/N)")
     known = [n for n in numbers if n is not None]

@@ -10,6 +10,15 @@
 
 Placeholders: {report} (where the run's report must be written; required), {kubeconfig},
 {context}, {manifests}. The variant named `baseline` is the reference the others are paired with.
+
+A variant may scan another cluster than the bench's scenario: `scenario = "large-stripped"` in its
+table, or `--variant NAME@SCENARIO=COMMAND`; `{scenario}` in it is the bench's scenario (so
+`scenario = "{scenario}-stripped"` follows every scenario benched). Both clusters are up for the
+whole block; the comparison is then across clusters, and says so.
+
+Go runtime knobs in `env` (GOGC, GOMEMLIMIT, GOMAXPROCS) are recorded with their values; any other
+variable by name and a digest of the values. `GOMEMLIMIT = "50% of 2900MiB"` is computed here
+(1450MiB): a share of a figure such as the baseline's peak RSS from an earlier bench.
 A command whose program is a Python interpreter runs its script or module under the child
 trampoline in process (VmHWM; memray and py-spy apply); any other program is exec'd from it
 (CPU and peak RSS from wait4; memray and py-spy do not apply).
@@ -34,6 +43,11 @@ _PLACEHOLDER = re.compile(r"\{(" + "|".join(PLACEHOLDERS) + r")\}")
 _ANY_PLACEHOLDER = re.compile(r"\{([A-Za-z_]+)\}")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _PYTHON = re.compile(r"^python(\d+(\.\d+)?)?$")
+SCENARIO_PLACEHOLDER = "{scenario}"
+# The Go runtime's own knobs: not secrets, and what a reader must see to understand a figure.
+RUNTIME_KNOBS = ("GOGC", "GOMEMLIMIT", "GOMAXPROCS")
+_SHARE_OF = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*%\s*of\s*(\d+(?:\.\d+)?)\s*(B|KiB|MiB|GiB|TiB)?\s*$")
+_UNIT_BYTES = {"B": 1, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40}
 
 
 class VariantError(ValueError):
@@ -45,6 +59,14 @@ class Variant:
     name: str
     command: tuple[str, ...]  # the template, split like a shell would
     env: tuple[tuple[str, str], ...] = ()
+    scenario: str | None = None  # the cluster it scans, when not the bench's scenario ({scenario} allowed)
+    computed: tuple[tuple[str, str], ...] = ()  # env values as given, where computed (GOMEMLIMIT shares)
+
+    def scenario_for(self, bench_scenario: str) -> str:
+        """The scenario this variant scans when the bench's scenario is `bench_scenario`."""
+        if self.scenario is None:
+            return bench_scenario
+        return self.scenario.replace(SCENARIO_PLACEHOLDER, bench_scenario)
 
     @property
     def is_python(self) -> bool:
@@ -63,13 +85,36 @@ class Variant:
         return [_PLACEHOLDER.sub(fill, part) for part in self.command]
 
     def config(self) -> dict[str, Any]:
-        """What identifies it in results.json: the command, and env names with a digest of their values."""
+        """What identifies it in results.json: the command, env names with a digest of their values,
+        the Go runtime knobs' values, and the cluster it scans when that is not the bench's."""
         values = "\0".join(f"{k}={v}" for k, v in self.env)
-        return {
+        found: dict[str, Any] = {
             "command": list(self.command),
             "env": [k for k, _ in self.env],
             "env_sha256": hashlib.sha256(values.encode()).hexdigest()[:16] if self.env else "",
         }
+        runtime = {k: v for k, v in self.env if k in RUNTIME_KNOBS}
+        if runtime:
+            found["runtime_env"] = runtime
+        if self.computed:
+            found["runtime_env_given"] = dict(self.computed)
+        if self.scenario is not None:
+            found["scenario"] = self.scenario
+        return found
+
+
+def share_of(name: str, text: str) -> str | None:
+    """`50% of 2900MiB` → `1450MiB` (bytes when not a whole MiB); None when `text` is not that form."""
+    match = _SHARE_OF.match(text)
+    if match is None:
+        return None
+    percent, amount, unit = float(match.group(1)), float(match.group(2)), match.group(3) or "B"
+    if not 0 < percent <= 100:
+        raise VariantError(f"{name} = {text!r}: the share must be above 0% and at most 100%")
+    limit = int(percent / 100.0 * amount * _UNIT_BYTES[unit])
+    if limit <= 0:
+        raise VariantError(f"{name} = {text!r}: that is no memory at all")
+    return f"{limit // 2**20}MiB" if limit % 2**20 == 0 else str(limit)
 
 
 def target_values(source_args: Sequence[str], report: Path) -> dict[str, str]:
@@ -84,7 +129,9 @@ def target_values(source_args: Sequence[str], report: Path) -> dict[str, str]:
     return values
 
 
-def make(name: str, command: str | Sequence[str], env: Mapping[str, Any] | None) -> Variant:
+def make(
+    name: str, command: str | Sequence[str], env: Mapping[str, Any] | None, scenario: Any = None
+) -> Variant:
     if not _NAME.match(name):
         raise VariantError(f"variant name {name!r}: use letters, digits, '.', '_' or '-'")
     try:
@@ -100,16 +147,31 @@ def make(name: str, command: str | Sequence[str], env: Mapping[str, Any] | None)
         )
     if not any("{report}" in p for p in parts):
         raise VariantError(f"variant {name}: the command must write its JSON report to {{report}}")
-    pairs = tuple(sorted((str(k), str(v)) for k, v in (env or {}).items()))
-    return Variant(name, parts, pairs)
+    if scenario is not None:
+        bare = scenario.replace(SCENARIO_PLACEHOLDER, "x") if isinstance(scenario, str) else ""
+        if not bare or not all(c.isalnum() or c in "-_./" for c in bare):
+            raise VariantError(
+                f"variant {name}: scenario {scenario!r} is not a scenario name (letters, digits, '-', '_', "
+                "{scenario}) or a path to its .toml file"
+            )
+    given = {str(k): str(v) for k, v in (env or {}).items()}
+    computed = []
+    for key, value in given.items():
+        limit = share_of(f"variant {name}: {key}", value) if key == "GOMEMLIMIT" else None
+        if limit is not None:
+            computed.append((key, value))
+            given[key] = limit
+    pairs = tuple(sorted(given.items()))
+    return Variant(name, parts, pairs, scenario, tuple(computed))
 
 
 def parse_variant(text: str) -> Variant:
-    """`NAME=COMMAND LINE` as given to --variant."""
+    """`NAME=COMMAND LINE` or `NAME@SCENARIO=COMMAND LINE` as given to --variant."""
     name, sep, command = text.partition("=")
     if not sep:
         raise VariantError(f"--variant {text!r}: expected NAME='command line with {{report}}'")
-    return make(name.strip(), command, None)
+    name, at, scenario = name.partition("@")
+    return make(name.strip(), command, None, scenario.strip() if at else None)
 
 
 def load_variants(path: Path) -> tuple[Variant, ...]:
@@ -128,7 +190,10 @@ def load_variants(path: Path) -> tuple[Variant, ...]:
         env = table.get("env", {})
         if not isinstance(env, dict):
             raise VariantError(f"{path}: [variants.{name}] env must be a table of NAME = value")
-        out.append(make(name, table["command"], env))
+        unknown = sorted(set(table) - {"command", "env", "scenario"})
+        if unknown:
+            raise VariantError(f"{path}: [variants.{name}] {unknown[0]}: allowed are command, env, scenario")
+        out.append(make(name, table["command"], env, table.get("scenario")))
     return tuple(out)
 
 
@@ -142,4 +207,7 @@ def check(variants: Sequence[Variant]) -> tuple[Variant, ...]:
         raise VariantError("name one variant baseline: the reference the others are paired with")
     if len(variants) < 2:
         raise VariantError("give at least one variant besides baseline")
+    baseline = next(v for v in variants if v.name == BASELINE)
+    if baseline.scenario is not None:
+        raise VariantError("the baseline scans the bench's scenario: give the candidates their scenario")
     return tuple(sorted(variants, key=lambda v: v.name != BASELINE))

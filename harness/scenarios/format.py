@@ -18,6 +18,7 @@ from typing import Any
 from harness.exit_codes import UsageError
 from harness.scenarios.kinds import CUSTOM_KINDS, GENERATED_KINDS, KIND_BY_NAME, POD_SPEC_OWNERS, WIDGET
 from harness.scenarios.sizes import SIZED_KINDS, SizeTarget, default_sizes
+from scanner.parity import parse_strippable
 
 # Kinds whose count is a share of the remainder; Namespaces and Nodes are given as counts and
 # the CustomResourceDefinition comes with the adversarial widgets.
@@ -81,7 +82,9 @@ _IMPORTED_FIELDS = (
 )
 _REALISTIC_FIELDS = ("helm_release_share", "crds", "custom_resources")
 _ADVERSARIAL_FIELDS = ("widgets", "hub_role_bindings", "duplicates", "exceptions")
+_DERIVED_FIELDS = ("name", "description", "derived_from", "strip")
 _SHARE_TOLERANCE = 1e-6
+_DERIVATION_DEPTH = 8  # derived from derived from …: deeper than this is taken for a loop
 
 
 @dataclass(frozen=True)
@@ -109,6 +112,10 @@ class Scenario:
     sizes: tuple[tuple[str, SizeTarget], ...] = ()  # JSON bytes per object, median and p90
     imported: Path | None = None  # an imported dump's objects file: served as is, nothing generated
     counts: tuple[tuple[str, int], ...] = ()  # an imported dump's objects per kind
+    # A derived scenario (`ksbench scenario derive`): its parent's objects without these fields
+    # (scanner.parity.STRIPPABLE names), served as a cluster of its own.
+    derived_from: str | None = None
+    strip: tuple[str, ...] = ()
     source_path: Path | None = field(default=None, compare=False)
 
     def kind_share(self, kind: str) -> float:
@@ -142,24 +149,70 @@ def load_scenario(name_or_path: str | Path, *, compact: bool | None = None) -> S
 
     `compact` overrides the file's choice (tests of logic rather than realism use compact objects).
     """
+    scenario = _load(name_or_path, None, 0)
+    if compact is not None and compact != scenario.compact:
+        return replace(scenario, compact=compact)
+    return scenario
+
+
+def _scenario_path(name_or_path: str | Path, beside: Path | None) -> Path:
     text = str(name_or_path)
     if isinstance(name_or_path, Path) or text.endswith(".toml") or os.sep in text:
         path = Path(name_or_path)
         if not path.is_file():
             raise UsageError(f"scenario file {path} does not exist")
-    else:
-        path = scenarios_dir() / f"{text}.toml"
-        if not path.is_file():
-            known = ", ".join(sorted(p.stem for p in scenarios_dir().glob("*.toml"))) or "none"
-            raise UsageError(f"unknown scenario {text!r}; known scenarios: {known} (in {scenarios_dir()})")
+        return path
+    # A derived scenario names its parent: beside the derived file first, then the scenarios folder.
+    if beside is not None and (beside / f"{text}.toml").is_file():
+        return beside / f"{text}.toml"
+    path = scenarios_dir() / f"{text}.toml"
+    if not path.is_file():
+        known = ", ".join(sorted(p.stem for p in scenarios_dir().glob("*.toml"))) or "none"
+        raise UsageError(f"unknown scenario {text!r}; known scenarios: {known} (in {scenarios_dir()})")
+    return path
+
+
+def _load(name_or_path: str | Path, beside: Path | None, depth: int) -> Scenario:
+    path = _scenario_path(name_or_path, beside)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise UsageError(f"{path}: not valid TOML: {exc}") from exc
-    scenario = parse_scenario(data, path)
-    if compact is not None and compact != scenario.compact:
-        return replace(scenario, compact=compact)
-    return scenario
+    if "derived_from" in data:
+        return _parse_derived(data, path, depth)
+    return parse_scenario(data, path)
+
+
+def _parse_derived(data: Mapping[str, Any], path: Path, depth: int) -> Scenario:
+    """A derived scenario: its parent (loaded as any scenario) under a new name, with fields stripped."""
+    for key in data:
+        if key not in _DERIVED_FIELDS:
+            raise _fail(
+                path, key, f"not allowed in a derived scenario; allowed: {', '.join(_DERIVED_FIELDS)}"
+            )
+    name = data.get("name")
+    if not isinstance(name, str) or not name or not all(c.isalnum() or c in "-_" for c in name):
+        raise _fail(path, "name", f"{name!r} is not allowed; letters, digits, '-' and '_' are")
+    parent_name = data["derived_from"]
+    if not isinstance(parent_name, str) or not parent_name:
+        raise _fail(path, "derived_from", "the name of a scenario (or a path to its .toml file)")
+    if depth >= _DERIVATION_DEPTH:
+        raise _fail(path, "derived_from", f"more than {_DERIVATION_DEPTH} derivations deep: a loop?")
+    strip = data.get("strip")
+    if not isinstance(strip, list) or not all(isinstance(item, str) for item in strip):
+        raise _fail(path, "strip", 'a list of field names, e.g. ["managed-fields", "last-applied"]')
+    try:
+        fields = parse_strippable(",".join(strip))
+    except ValueError as exc:
+        raise _fail(path, "strip", str(exc)) from exc
+    parent = _load(parent_name, path.parent, depth + 1)
+    description = data.get("description", "")
+    if not isinstance(description, str):
+        raise _fail(path, "description", "must be a string")
+    merged = tuple(dict.fromkeys([*parent.strip, *fields]))
+    return replace(
+        parent, name=name, description=description, derived_from=parent.name, strip=merged, source_path=path
+    )
 
 
 def _fail(path: Path | None, field_name: str, problem: str) -> UsageError:

@@ -1,7 +1,8 @@
-"""A scenario's objects, wherever they come from: the generator, or an imported dump's objects file.
+"""A scenario's objects, wherever they come from: the generator, or an imported dump's objects file,
+with the fields a derived scenario strips taken out.
 
-The one place that reads an imported scenario's objects file; everything that needs a
-scenario's objects (cluster backends, render, fingerprint, stats) asks here.
+The one place that reads an imported scenario's objects file and applies a derivation;
+everything that needs a scenario's objects (cluster backends, render, fingerprint, stats) asks here.
 """
 
 from __future__ import annotations
@@ -13,9 +14,17 @@ from typing import Any
 from harness.exit_codes import UsageError
 from harness.scenarios.format import Scenario
 from harness.scenarios.objects import generate
+from scanner.parity import strip_fields
 
 
 def scenario_objects(scenario: Scenario) -> list[dict[str, Any]]:
+    objects = _own_objects(scenario)
+    if scenario.strip:
+        return [strip_fields(obj, scenario.strip) for obj in objects]
+    return objects
+
+
+def _own_objects(scenario: Scenario) -> list[dict[str, Any]]:
     if scenario.imported is None:
         return generate(scenario)
     try:

@@ -177,3 +177,66 @@ def test_two_shards_side_by_side_merge_into_the_runs_of_one_unsharded_bench(
     report = tmp_path / "merged" / combined.series[0].runs[0].artefacts["report"]
     assert json.loads(report.read_text())["summaryDetails"]  # artefact paths still lead to the reports
     assert "Gates (busy vs baseline" in merged.stdout
+
+
+def _raw_pods(report: Path) -> list[dict[str, object]]:
+    resources = json.loads(report.read_text())["resources"]
+    return [r["object"] for r in resources if r["object"]["kind"] == "Pod"]
+
+
+def test_a_bench_across_a_cluster_and_its_stripped_copy_keeps_parity_and_says_so(
+    ksbench: Callable[..., Run], kubescape: str, tmp_path: Path
+) -> None:
+    derived = ksbench(
+        "scenario", "derive", "small", "--strip", "managed-fields,last-applied",
+        "--scenarios-dir", str(tmp_path / "s"),
+    )  # fmt: skip
+    assert derived.returncode == 0, derived.stderr
+    assert "derived small-stripped from small: 100 objects" in derived.stderr
+    stripped_file = tmp_path / "s" / "small-stripped.toml"
+    scan = SCAN.format(program=kubescape)
+    out = tmp_path / "bench"
+    run = ksbench(
+        *_bench(
+            out, f"baseline={scan}", f"stripped@{stripped_file}={scan}", extra=("--enforce", "findings,crash")
+        )
+    )
+    assert run.returncode == 0, run.stderr
+    assert "ACROSS CLUSTERS on small: stripped scanned small-stripped" in run.stdout
+    assert "compared with managed-fields, last-applied taken out of the raw resources" in run.stdout
+    assert "ACROSS CLUSTERS" in (out / "report.html").read_text()
+    suite = results.load(out / "results.json")
+    info = suite.scenario("small")
+    assert info is not None and info.parity_ignores == ("managed-fields", "last-applied")
+    assert info.clusters["stripped"]["scenario"] == "small-stripped"
+    assert info.clusters["stripped"]["fingerprint"] not in (None, info.fingerprint)
+    assert {r.status for r in suite.runs()} == {results.OK}
+    assert len({r.report_digest for r in suite.runs()}) == 1
+    # The raw objects did differ: the candidate scanned the stripped cluster, the baseline the full one.
+    reports = {r.combination: out / r.artefacts["report"] for r in suite.runs() if r.repetition == 0}
+    full, bare = _raw_pods(reports["baseline"]), _raw_pods(reports["stripped"])
+    assert full and all("managedFields" in p["metadata"] for p in full)  # type: ignore[operator]
+    assert not any("managedFields" in p["metadata"] for p in bare)  # type: ignore[operator]
+
+
+def test_across_clusters_a_changed_finding_still_fails_closed_and_unrelated_clusters_are_refused(
+    ksbench: Callable[..., Run], kubescape: str, tmp_path: Path
+) -> None:
+    assert ksbench("scenario", "derive", "small", "--strip", "last-applied",
+                   "--scenarios-dir", str(tmp_path / "s")).returncode == 0  # fmt: skip
+    stripped_file = tmp_path / "s" / "small-stripped.toml"
+    scan = SCAN.format(program=kubescape)
+    flip = ksbench(
+        *_bench(tmp_path / "a", f"baseline={scan}", f"flip@{stripped_file}={scan} --fake-flip-finding",
+                repeat=1, extra=("--no-html",))
+    )  # fmt: skip
+    assert flip.returncode == EXIT_FINDINGS_MISMATCH, flip.stderr
+    assert "small · flip (scanned small-stripped; raw resources compared without last-applied)" in flip.stderr
+    assert "status.status: baseline 'failed' vs candidate 'passed'" in flip.stderr
+    unrelated = ksbench(
+        "bench", "--scenarios", str(stripped_file), "--backend", "files", "--repeat", "1",
+        "--instruments", "clean", "--out", str(tmp_path / "b"), "--no-html",
+        "--variant", f"baseline={scan}", "--variant", f"full@small={scan}",
+    )  # fmt: skip
+    assert unrelated.returncode == EXIT_USAGE, unrelated.stderr
+    assert "full scans small, which is not derived from small-stripped" in unrelated.stderr

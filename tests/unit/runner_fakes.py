@@ -33,7 +33,7 @@ class FakeParity:
             raise ReportUnreadable("wrong format_version")
         return data
 
-    def digest(self, report: Path) -> str:
+    def digest(self, report: Path, ignoring: tuple[str, ...] = ()) -> str:
         self.calls += 1
         if self.on_digest is not None:
             self.on_digest(self.calls)
@@ -42,7 +42,9 @@ class FakeParity:
     def violations(self, baseline: Path | None, candidate: Path) -> list[str]:
         return []
 
-    def differences(self, baseline: Path, candidate: Path, limit: int) -> list[str]:
+    def differences(
+        self, baseline: Path, candidate: Path, limit: int, ignoring: tuple[str, ...] = ()
+    ) -> list[str]:
         a, b = self._load(baseline)["results"], self._load(candidate)["results"]
         return [
             f"{x['resourceID']}: {x['controls']} vs {y['controls']}"

@@ -19,6 +19,7 @@ from harness import results
 from harness.judge import gates, views
 from harness.report import artefacts, html, markdown
 from harness.report import json as json_reporter
+from harness.report import text as text_reporter
 from harness.results import BASELINE, CANDIDATE, MISMATCH, OK, Run
 from ksbench.cli import main
 
@@ -256,3 +257,50 @@ def test_text_opens_with_one_sentence_per_criterion(suite: results.Suite, verdic
         )
         for line in lines
     )
+
+
+def test_a_bench_across_clusters_and_go_runtime_knobs_are_said_in_every_report() -> None:
+    config = {
+        "variants": {
+            "baseline": {"command": ["k"], "env": [], "env_sha256": ""},
+            "capped": {
+                "command": ["k"],
+                "env": ["GOMEMLIMIT"],
+                "env_sha256": "x",
+                "runtime_env": {"GOMEMLIMIT": "1450MiB"},
+                "runtime_env_given": {"GOMEMLIMIT": "50% of 2900MiB"},
+                "scenario": "{scenario}-stripped",
+            },
+        },
+        "gated": "capped",
+    }
+    info = results.ScenarioInfo(
+        "large",
+        5000,
+        "fullprint0000",
+        "embedded",
+        clusters={
+            "capped": {
+                "scenario": "large-stripped",
+                "fingerprint": "bareprint000",
+                "stripped": ["managed-fields"],
+            }
+        },
+        parity_ignores=("managed-fields",),
+    )
+    suite = results.Suite(make_fixture.MACHINE, config, (info,))
+    verdict = gates.evaluate(suite)
+    across = "ACROSS CLUSTERS on large: capped scanned large-stripped (fingerprint bareprint000"
+    knobs = "variant capped: Go runtime GOMEMLIMIT=1450MiB (given as 50% of 2900MiB)"
+    md = markdown.render(verdict, suite)
+    assert across in md and knobs in md
+    assert md.index(across) < md.index("| | scenario | gate |")  # before the figures
+    verdict_json = json_reporter.render(verdict, suite)
+    assert verdict_json["scenarios"][0]["parity_ignores"] == ["managed-fields"]
+    assert any(across in line for line in verdict_json["comparison_notes"])
+    rows = dict(views.machine_rows(suite))
+    assert "ACROSS CLUSTERS" in rows["variant capped on large"]
+    assert rows["variant capped Go runtime"] == "GOMEMLIMIT=1450MiB"
+    plain = text_reporter.render(verdict, suite)
+    assert across in plain and knobs in plain
+    assert plain.index(across) < plain.index("Gates (")

@@ -53,6 +53,29 @@ def test_round_trip(tmp_path: Path) -> None:
     assert not [p for p in tmp_path.iterdir() if p.name != "results.json"], "temp file left behind"
 
 
+def test_a_bench_across_clusters_round_trips_and_one_on_one_cluster_stays_as_format_1_wrote_it(
+    tmp_path: Path,
+) -> None:
+    across = ScenarioInfo(
+        "small",
+        100,
+        "fp",
+        "embedded",
+        clusters={
+            "stripped": {"scenario": "small-stripped", "fingerprint": "fp2", "stripped": ["last-applied"]}
+        },
+        parity_ignores=("last-applied",),
+    )
+    path = tmp_path / "results.json"
+    results.dump(Suite(MACHINE, {}, (across,)), path)
+    loaded = results.load(path).scenarios[0]
+    assert loaded == across and loaded.across_clusters
+    results.dump(_suite(), path)
+    stored = json.loads(path.read_text())["scenarios"][0]
+    assert set(stored) == {"name", "resource_count", "fingerprint", "backend"}
+    assert not results.load(path).scenarios[0].across_clusters
+
+
 def test_with_run_replaces_same_key() -> None:
     suite = _suite()
     again = suite.with_run(

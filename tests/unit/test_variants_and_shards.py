@@ -51,13 +51,13 @@ def test_the_set_of_variants_needs_a_baseline_and_puts_it_first(tmp_path: Path) 
         check([parse_variant("baseline=k {report}"), parse_variant("baseline=j {report}")])
     toml = tmp_path / "variants.toml"
     toml.write_text(
-        '[variants.streaming]\ncommand = ["kubescape", "scan", "--output", "{report}"]\nenv = { GOMAXPROCS = "secret-value" }\n'
+        '[variants.streaming]\ncommand = ["kubescape", "scan", "--output", "{report}"]\nenv = { KS_TOKEN = "secret-value" }\n'
         '[variants.baseline]\ncommand = "kubescape scan --output {report}"\n'
     )
     loaded = check(load_variants(toml))
     assert [v.name for v in loaded] == ["baseline", "streaming"]
-    assert loaded[1].env == (("GOMAXPROCS", "secret-value"),)
-    assert loaded[1].config()["env"] == ["GOMAXPROCS"] and "secret" not in str(loaded[1].config())
+    assert loaded[1].env == (("KS_TOKEN", "secret-value"),)
+    assert loaded[1].config()["env"] == ["KS_TOKEN"] and "secret" not in str(loaded[1].config())
     toml.write_text("[variants.x]\nargs = 1\n")
     with pytest.raises(VariantError, match="needs a command"):
         load_variants(toml)
@@ -126,6 +126,20 @@ def test_merge_unites_the_blocks_and_rewrites_artefact_paths(tmp_path: Path) -> 
         ),
         (_suite("1/2"), "shard 1 given twice"),
         (_suite("2/3"), "shards of different splits"),
+        (
+            replace(
+                _suite("2/2"),
+                scenarios=(
+                    ScenarioInfo(
+                        "small",
+                        100,
+                        "f1",
+                        clusters={"stripped": {"scenario": "small-x", "fingerprint": "f2"}},
+                    ),
+                ),
+            ),
+            "variant stripped's cluster small-x on small has other content",
+        ),
     ],
 )
 def test_merge_refuses_shards_that_do_not_belong_together(
@@ -140,3 +154,48 @@ def test_merge_refuses_shards_that_do_not_belong_together(
 def test_merge_refuses_a_missing_shard(tmp_path: Path) -> None:
     with pytest.raises(shards.ShardsDisagree, match="shard 2/2 is missing"):
         shards.merge([shards.Shard(tmp_path / "a", _suite("1/2"))], tmp_path / "out")
+
+
+def test_a_variant_may_scan_its_own_cluster_named_in_toml_or_on_the_command_line(tmp_path: Path) -> None:
+    toml = tmp_path / "variants.toml"
+    toml.write_text(
+        '[variants.baseline]\ncommand = "k {report}"\n'
+        '[variants.stripped]\ncommand = "k {report}"\nscenario = "{scenario}-stripped"\n'
+    )
+    loaded = check(load_variants(toml))
+    assert loaded[1].scenario_for("large") == "large-stripped"
+    assert loaded[0].scenario_for("large") == "large"
+    assert loaded[1].config()["scenario"] == "{scenario}-stripped" and "scenario" not in loaded[0].config()
+    on_line = parse_variant("stripped@/s/fixture-stripped.toml=k --output {report}")
+    assert (on_line.name, on_line.scenario_for("fixture")) == ("stripped", "/s/fixture-stripped.toml")
+    with pytest.raises(VariantError, match="the baseline scans the bench's scenario"):
+        check([parse_variant("baseline@other=k {report}"), parse_variant("b=k {report}")])
+    with pytest.raises(VariantError, match="is not a scenario name"):
+        parse_variant("b@no way=k {report}")
+    toml.write_text('[variants.baseline]\ncommand = "k {report}"\nscenery = "x"\n')
+    with pytest.raises(VariantError, match="scenery: allowed are command, env, scenario"):
+        load_variants(toml)
+
+
+def test_go_runtime_knobs_are_recorded_with_their_values_and_a_share_of_a_figure_is_computed(
+    tmp_path: Path,
+) -> None:
+    toml = tmp_path / "variants.toml"
+    toml.write_text(
+        '[variants.baseline]\ncommand = "k {report}"\n'
+        '[variants.capped]\ncommand = "k {report}"\n'
+        'env = { GOMEMLIMIT = "50% of 2900MiB", GOGC = "50", API_TOKEN = "hunter2" }\n'
+    )
+    capped = check(load_variants(toml))[1]
+    assert dict(capped.env)["GOMEMLIMIT"] == "1450MiB"  # what the program is started with
+    config = capped.config()
+    assert config["runtime_env"] == {"GOGC": "50", "GOMEMLIMIT": "1450MiB"}
+    assert config["runtime_env_given"] == {"GOMEMLIMIT": "50% of 2900MiB"}
+    assert config["env"] == ["API_TOKEN", "GOGC", "GOMEMLIMIT"] and "hunter2" not in str(config)
+    toml.write_text('[variants.b]\ncommand = "k {report}"\nenv = { GOMEMLIMIT = "33% of 1001MiB" }\n')
+    assert dict(load_variants(toml)[0].env)["GOMEMLIMIT"] == str(int(33 / 100 * 1001 * 2**20))  # bytes
+    toml.write_text('[variants.b]\ncommand = "k {report}"\nenv = { GOMEMLIMIT = "1GiB" }\n')
+    assert dict(load_variants(toml)[0].env)["GOMEMLIMIT"] == "1GiB"  # given as Go reads it: kept
+    toml.write_text('[variants.b]\ncommand = "k {report}"\nenv = { GOMEMLIMIT = "150% of 1GiB" }\n')
+    with pytest.raises(VariantError, match="at most 100%"):
+        load_variants(toml)

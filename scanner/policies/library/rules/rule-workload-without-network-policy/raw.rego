@@ -22,8 +22,16 @@ deny contains msga if {
 }
 
 selected(namespace, labels) if {
-	some policy in input
-	policy.kind == "NetworkPolicy"
-	policy.metadata.namespace == namespace
+	some policy in network_policies_by_namespace[namespace]
 	cautils.label_selector_matches(object.get(policy.spec, "podSelector", {}), labels)
+}
+
+# network_policies_by_namespace maps a namespace to the NetworkPolicies in the input that live there
+# (built once per evaluation: scanning the whole input for every workload is quadratic in the input).
+network_policies_by_namespace := {ns: policies | policies := _network_policies_by_namespace[ns]}
+
+_network_policies_by_namespace[ns] contains policy if {
+	policy := input[_]
+	policy.kind == "NetworkPolicy"
+	ns := policy.metadata.namespace
 }
