@@ -380,6 +380,12 @@ class Evaluator:
             "evaluations": self.evaluations,
             "evaluation_errors": self.evaluation_errors,
             "batches": self.batches,
+            # Rules whose Rego joins objects of input (scanner.policies.reads), and of those the
+            # ones that could not be decided and are relational to be safe.
+            "rules_relational_by_reads": len({t.rule.name for t in self.tasks if t.rule.reads.relational}),
+            "rules_relational_undecided": len(
+                {t.rule.name for t in self.tasks if t.rule.reads.relational and not t.rule.reads.decided}
+            ),
         }
 
     def audit(self, inventory: Inventory) -> dict[str, Any]:
