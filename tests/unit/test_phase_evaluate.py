@@ -591,7 +591,10 @@ def test_the_counters_name_every_figure_a_report_carries() -> None:
     ]
     assert (state.counters["compilations"], state.counters["compile_cache_hits"]) == (1, 1)
     # POD_RULE has no Rego: it reads nothing of input, so it is per-object and decided.
-    assert (state.counters["rules_relational_by_reads"], state.counters["rules_relational_undecided"]) == (0, 0)
+    assert (state.counters["rules_relational_by_reads"], state.counters["rules_relational_undecided"]) == (
+        0,
+        0,
+    )
 
 
 @pytest.mark.parametrize(
