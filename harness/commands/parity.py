@@ -15,8 +15,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from harness.clusters import BACKENDS
-from harness.commands.options import add_scanner_option, cluster_opener, scanner_prefix
+from harness.commands.options import add_backend_options, add_scanner_option, cluster_opener, scanner_prefix
 from harness.exit_codes import EXIT_FINDINGS_MISMATCH, EXIT_OK, UsageError
 from harness.run import runner
 from harness.run.parity import DEFAULT_SCENARIOS, ParityRequest, run_parity
@@ -43,10 +42,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         action="store_true",
         help="fast plan: leave out the contention rows (many workers, cloned controls, per-namespace scopes)",
     )
-    parser.add_argument("--backend", default="embedded", choices=BACKENDS)
+    add_backend_options(parser)
     parser.add_argument("--no-faults", action="store_true", help="embedded: do not arm the parity faults")
-    parser.add_argument("--kubeconfig", type=Path, help="existing backend: your cluster's kubeconfig")
-    parser.add_argument("--context", help="existing backend: the context to use")
     parser.add_argument("--engine", help="the scanner's Rego engine")
     parser.add_argument("--timeout", type=float, default=900.0, help="per-run time-out in seconds")
     parser.add_argument("--out", type=Path, help="where reports are kept (default reports/parity-<UTC time>)")
