@@ -108,7 +108,10 @@ class Evaluator:
         self._lock = threading.Lock()
         self._release_plan: ReleasePlan | None = None
         self.repeated_evaluations = 0
-        self._evaluated: dict[tuple[Task, str], set[ResourceID]] | None = {} if options.audit else None
+        # Audit: the identities (group, namespace, kind, name: no version) each rule evaluated per scope.
+        self._evaluated: dict[tuple[Task, str], set[tuple[str, str, str, str]]] | None = (
+            {} if options.audit else None
+        )
 
     # -- one evaluation ---------------------------------------------------------------
 
@@ -207,16 +210,19 @@ class Evaluator:
 
     # -- recording --------------------------------------------------------------------
 
-    def _audit(self, unit: Unit) -> None:
-        """Audit: an object a rule already evaluated in this scope (batches are one scope) is counted."""
+    def _audit(self, unit: Unit, inventory: Inventory) -> None:
+        """Audit: an object a rule already evaluated in this scope (batches are one scope) is counted,
+        by identity, not resource ID: the same object back under another API version counts too."""
         if self._evaluated is None:
             return
         scope = WHOLE_CLUSTER if unit.scope.startswith("batch-") else unit.scope
         seen = self._evaluated.setdefault((unit.task, scope), set())
         for rid in unit.ids:
-            if rid in seen:
+            meta = inventory.meta[rid]
+            identity = (meta.api_group, meta.namespace, meta.kind, meta.name)
+            if identity in seen:
                 self.repeated_evaluations += 1
-            seen.add(rid)
+            seen.add(identity)
 
     @staticmethod
     def record(outcome: UnitOutcome, table: ResultsTable) -> None:
@@ -247,12 +253,12 @@ class Evaluator:
         if self.options.workers <= 1:
             outcomes: Iterable[UnitOutcome] = map(run, units)
             for outcome in outcomes:
-                self._audit(outcome.unit)
+                self._audit(outcome.unit, inventory)
                 self.record(outcome, table)
             return
         with ThreadPoolExecutor(max_workers=self.options.workers, thread_name_prefix="ksbench-eval") as pool:
             for outcome in pool.map(run, units):
-                self._audit(outcome.unit)
+                self._audit(outcome.unit, inventory)
                 self.record(outcome, table)
 
     # -- schedules --------------------------------------------------------------------
@@ -380,6 +386,12 @@ class Evaluator:
             "evaluations": self.evaluations,
             "evaluation_errors": self.evaluation_errors,
             "batches": self.batches,
+            # Rules whose Rego joins objects of input (scanner.policies.reads), and of those the
+            # ones that could not be decided and are relational to be safe.
+            "rules_relational_by_reads": len({t.rule.name for t in self.tasks if t.rule.reads.relational}),
+            "rules_relational_undecided": len(
+                {t.rule.name for t in self.tasks if t.rule.reads.relational and not t.rule.reads.decided}
+            ),
         }
 
     def audit(self, inventory: Inventory) -> dict[str, Any]:

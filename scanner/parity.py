@@ -172,14 +172,93 @@ def _keyed(items: list[dict[str, Any]], key: str) -> dict[str, dict[str, Any]]:
     return {item[key]: item for item in items}
 
 
+def _counts(items: Any, key: str) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for item in items if isinstance(items, list) else []:
+        if isinstance(item, dict):
+            name = str(item.get(key, ""))
+            counts[name] = counts.get(name, 0) + 1
+    return counts
+
+
+def _rows(n: int) -> str:
+    return f"{n} row" + ("" if n == 1 else "s")
+
+
+def repeated_rows(baseline: dict[str, Any], candidate: dict[str, Any]) -> list[Difference]:
+    """Rows a report holds more than once where the other holds them another number of times:
+    a results or resources row per resource ID, a control per result, a rule per control."""
+    out: list[Difference] = []
+
+    def compare(
+        a: dict[str, int], b: dict[str, int], field: str, control: str = "", resource: str = ""
+    ) -> None:
+        for name in sorted(set(a) | set(b)):
+            times_a, times_b = a.get(name, 0), b.get(name, 0)
+            if times_a == times_b or max(times_a, times_b) < 2:
+                continue
+            where = (
+                (control, resource or name)
+                if field in ("results", "resources")
+                else (control or name, resource)
+            )
+            label = f"{field} {name!r} (repeated row)" if field == "rules" else f"{field} (repeated row)"
+            out.append(Difference(*where, label, _rows(times_a), _rows(times_b)))
+
+    for section in ("results", "resources"):
+        compare(
+            _counts(baseline.get(section), "resourceID"),
+            _counts(candidate.get(section), "resourceID"),
+            section,
+        )
+    rows_a = {str(r.get("resourceID", "")): r for r in baseline.get("results") or [] if isinstance(r, dict)}
+    rows_b = {str(r.get("resourceID", "")): r for r in candidate.get("results") or [] if isinstance(r, dict)}
+    for rid in sorted(set(rows_a) & set(rows_b)):
+        controls_a, controls_b = rows_a[rid].get("controls"), rows_b[rid].get("controls")
+        compare(_counts(controls_a, "controlID"), _counts(controls_b, "controlID"), "controls", resource=rid)
+        by_id_a = {str(c.get("controlID", "")): c for c in controls_a or [] if isinstance(c, dict)}
+        by_id_b = {str(c.get("controlID", "")): c for c in controls_b or [] if isinstance(c, dict)}
+        for cid in sorted(set(by_id_a) & set(by_id_b)):
+            rules_a, rules_b = by_id_a[cid].get("rules"), by_id_b[cid].get("rules")
+            compare(_counts(rules_a, "name"), _counts(rules_b, "name"), "rules", cid, rid)
+    return out
+
+
+def _keyed_resources(
+    a: list[dict[str, Any]], b: list[dict[str, Any]], out: list[Difference], limit: int
+) -> None:
+    """`resources` matched by resource ID: each one present on one side only is named, the others walked."""
+    ka, kb = _keyed(a, "resourceID"), _keyed(b, "resourceID")
+    for rid in sorted(set(ka) | set(kb)):
+        if len(out) >= limit:
+            return
+        if rid not in ka or rid not in kb:
+            out.append(
+                Difference(
+                    "",
+                    rid,
+                    "resources",
+                    "present" if rid in ka else "absent",
+                    "present" if rid in kb else "absent",
+                )
+            )
+        else:
+            _walk(ka[rid], kb[rid], ["resources"], out, limit, "", rid)
+
+
 def differences(
     baseline: dict[str, Any], candidate: dict[str, Any], limit: int = 10, normaliser: Normaliser = normalise
 ) -> list[Difference]:
-    """The first `limit` differences, each naming control, resource and field; [] when identical."""
+    """The first `limit` differences, each naming control, resource and field; [] when identical.
+
+    Rows repeated on one side (a results row twice, a control twice in one result) come first:
+    keyed by ID they would otherwise collapse into one and show nothing."""
+    out: list[Difference] = repeated_rows(normaliser(baseline), normaliser(candidate))[:limit]
     a, b = normaliser(baseline), normaliser(candidate)
-    out: list[Difference] = []
     ra, rb = _keyed(a.pop("results", []), "resourceID"), _keyed(b.pop("results", []), "resourceID")
     for rid in sorted(set(ra) | set(rb)):
+        if len(out) >= limit:
+            return out[:limit]
         if rid not in ra or rid not in rb:
             out.append(
                 Difference(
@@ -211,6 +290,7 @@ def differences(
     sb = (b.get("summaryDetails") or {}).pop("controls", {})
     for cid in sorted(set(sa) | set(sb)):
         _walk(sa.get(cid), sb.get(cid), ["summaryDetails"], out, limit, cid, "")
+    _keyed_resources(a.pop("resources", []) or [], b.pop("resources", []) or [], out, limit)
     _walk(a, b, [], out, limit, "", "")
     return out[:limit]
 

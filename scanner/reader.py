@@ -33,6 +33,8 @@ def load_report(path: Path) -> dict[str, Any]:
     """Read a JSON report; a missing or other format_version raises ReportError with what to do."""
     report: dict[str, Any] = _read_json(path)
     version = report.get("format_version") if isinstance(report, dict) else None
+    if version is None:
+        raise ReportError(f"{path}: not a ksbench report (no format_version at the top)")
     if version != FORMAT_VERSION:
         raise ReportError(
             f"{path}: report format {version!r}, this ksbench reads {FORMAT_VERSION!r}: scan again with this version"
@@ -63,7 +65,37 @@ def load_findings(path: Path, ignoring: tuple[str, ...] = ()) -> Findings:
         return Findings(
             kubescape_report.SCHEMA, parity.without_raw_fields(data, ignoring), kubescape_report.normalise
         )
+    if not isinstance(data, dict) or "format_version" not in data:
+        raise ReportError(
+            f"{path}: JSON, but not a report: neither a ksbench report (no format_version) nor"
+            " kubescape's (no summaryDetails object and results list at the top)"
+        )
     return Findings(FORMAT_VERSION, parity.without_raw_fields(load_report(path), ignoring), parity.normalise)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Two reports compared: their schemas and the minimal diff ([] when their findings are identical)."""
+
+    baseline_schema: str
+    candidate_schema: str
+    differences: tuple[str, ...]
+
+    @property
+    def identical(self) -> bool:
+        return not self.differences
+
+
+def compare_files(baseline: Path, candidate: Path, limit: int = 20) -> Comparison:
+    """Two report files of either kind, by digest, then the minimal diff; ReportError for a file that is not one."""
+    a, b = load_findings(baseline), load_findings(candidate)
+    if a.schema == b.schema and a.digest() == b.digest():
+        return Comparison(a.schema, b.schema, ())
+    found = differences(a, b, limit)
+    # Digests differ but nothing walks apart: say so rather than print an empty diff.
+    return Comparison(
+        a.schema, b.schema, tuple(found or ["report: canonical forms differ in a way no field names"])
+    )
 
 
 def differences(baseline: Findings, candidate: Findings, limit: int = 10) -> list[str]:

@@ -64,6 +64,8 @@ class ResultsTable:
         if not self.presize:
             return
         with self._lock:
+            # A row is reserved once: an ID reserved again keeps its row (and no ordinal is orphaned).
+            ids = [rid for rid in dict.fromkeys(ids) if rid not in self.ordinals]
             start = len(self._rows)
             self._rows.extend([None] * len(ids))
             self.ordinals.update(zip(ids, range(start, start + len(ids)), strict=True))

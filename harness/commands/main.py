@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "scenario",
     "cluster",
     "parity",
+    "diff",
     "bench",
     "merge",
     "gate",

@@ -2,7 +2,7 @@
 the sweep axes spread over its rows) and the explicit grid (combinations × workers × orders).
 
 Owns `ParityCase` (one scan's settings and the scanner arguments they become). Pure: runs,
-measures and judges nothing (harness.commands.parity runs the cases).
+measures and judges nothing (harness.run.parity runs the cases).
 """
 
 from __future__ import annotations
@@ -25,12 +25,21 @@ class ParityCase:
     order: str = "sorted"
     batch_size: int | None = None  # None: the scanner's default
     page_size: int | None = None
+    # Contention rows: every scope above this size is per namespace (None: the scanner's default).
+    large_cluster_size: int | None = None
+    repeat: int = 1  # scanned this many times, each report checked
+    reference: bool = False  # the report the later cases are compared with (until the next reference)
+    policies: str | None = None  # a library to scan with instead of the run's (the stress library)
+    tag: str = ""  # names a group of cases in labels and folders, e.g. "stress"
 
     @property
     def label(self) -> str:
-        parts = [self.combination, f"workers={self.workers}", f"order={self.order}"]
+        parts = [self.tag] if self.tag else []
+        parts += [self.combination, f"workers={self.workers}", f"order={self.order}"]
         parts += [f"batch={self.batch_size}"] if self.batch_size else []
         parts += [f"page={self.page_size}"] if self.page_size else []
+        parts += [f"large={self.large_cluster_size}"] if self.large_cluster_size is not None else []
+        parts += [f"x{self.repeat}"] if self.repeat > 1 else []
         return " · ".join(parts)
 
     @property
@@ -43,10 +52,50 @@ class ParityCase:
             args += ["--batch-size", str(self.batch_size)]
         if self.page_size:
             args += ["--page-size", str(self.page_size)]
+        if self.large_cluster_size is not None:
+            args += ["--large-cluster-size", str(self.large_cluster_size)]
         return args
 
 
-REFERENCE = ParityCase("baseline")
+REFERENCE = ParityCase("baseline", reference=True)
+# Contention: clones of the library's controls (same rules, same inputs: the same compile keys),
+# scopes per namespace (one rule compiled for every namespace, units of one key side by side in
+# the schedule), more workers than cores, each scan repeated.
+STRESS_LARGE_CLUSTER_SIZE = 1
+STRESS_REPEAT = 2
+
+
+def stress_workers(cores: int) -> int:
+    """More workers than cores, and at least 8: many threads ask for one compiled rule at once."""
+    return max(8, 2 * cores + 2)
+
+
+def stress_plan(seed: int, workers: int, policies: str) -> list[ParityCase]:
+    """Its own reference (baseline, 1 worker, the stress library, per-namespace scopes), then P1
+    alone (one compilation per key must hold) and all phases with many workers, repeated."""
+
+    def case(
+        combination: str, workers: int = 1, order: str = "sorted", batch: int | None = None
+    ) -> ParityCase:
+        repeat, reference = (1, True) if combination == "baseline" else (STRESS_REPEAT, False)
+        return ParityCase(
+            combination,
+            workers,
+            order,
+            batch,
+            None,
+            STRESS_LARGE_CLUSTER_SIZE,
+            repeat,
+            reference,
+            policies,
+            "stress",
+        )
+
+    return [
+        case("baseline"),
+        case("P1", workers, f"shuffled:{seed}"),
+        case("all", workers, f"shuffled:{seed + 1}", 50),
+    ]
 
 
 def fast_plan(seed: int = 1) -> list[ParityCase]:

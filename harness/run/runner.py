@@ -572,19 +572,12 @@ class Bench:
                 raise UsageError(str(exc)) from exc
             # A Python variant's interpreter is the trampoline: it runs the script or module in process.
             return argv[1:] if variant.is_python else argv
-        return [
-            *self.plan.scanner,
-            *target.source_args,
-            "--format",
-            "json",
-            "--output",
-            str(report),
-            "--pin-time",
-            "--phases",
-            step.combination,
-            *step.variant_args(),
-            *self.plan.scan_args,
-        ]
+        return scanner_argv(
+            self.plan.scanner,
+            target,
+            report,
+            ["--phases", step.combination, *step.variant_args(), *self.plan.scan_args],
+        )
 
     def _measure(self, step: Step, target: Target) -> Run:
         target = self._variant_targets.get(step.combination, target)
@@ -636,40 +629,7 @@ class Bench:
         )  # fmt: skip
 
     def _spawner(self, directory: Path, combination: str, variant_env: dict[str, str]) -> Spawn:
-        """process.run bound to this run's output files, time-out, private temp directory and environment."""
-        # A private temp dir per run: the kubernetes client caches discovery in the temp dir,
-        # shared across processes, so otherwise only the first run would pay for discovery.
-        scratch = directory / "tmp"
-        scratch.mkdir(exist_ok=True)
-        phases = results.phases_of(combination)
-        # X3 is the Go runtime's GC target, read once at process start: it travels in the environment.
-        runtime = phases.runtime_environment() if phases is not None else {}
-        # A crash's traceback is kept in the run's stderr.txt; a user's scan prints one line.
-        env = {**os.environ, "TMPDIR": str(scratch), "KSBENCH_TRACEBACK": "1", **runtime, **variant_env}
-
-        def spawn(
-            argv: Sequence[str],
-            *,
-            stats_path: Path | None = None,
-            attach: Callable[[int], Sequence[str]] | None = None,
-            attach_stderr_path: Path | None = None,
-            on_start: Callable[[int], object] | None = None,
-            extra_env: Mapping[str, str] | None = None,
-        ) -> process.ProcessResult:
-            return process.run(
-                argv,
-                timeout_seconds=self.plan.timeout_seconds,
-                cwd=self.cwd,
-                env={**env, **(extra_env or {})},
-                on_start=on_start,
-                stdout_path=directory / "stdout.txt",
-                stderr_path=directory / "stderr.txt",
-                stats_path=stats_path,
-                attach=attach,
-                attach_stderr_path=attach_stderr_path,
-            )
-
-        return spawn
+        return spawner(directory, combination, self.plan.timeout_seconds, cwd=self.cwd, extra_env=variant_env)
 
     @staticmethod
     def _outcome(result: process.ProcessResult, unreachable_exit: bool = True) -> tuple[Status, str]:
@@ -694,19 +654,87 @@ class Bench:
                 f" (scanned {other.scenario}; raw resources compared without {', '.join(self._ignoring)})"
             )
         base_report = self.out / reference.artefacts["report"] if reference is not None else None
-        try:
-            broken = self.parity.violations(base_report, report)
-        except ReportUnreadable as exc:
-            broken = [f"(cannot check: {exc})"]
-        if broken:
-            return "\n".join([f"{where}: invariants broken", *(f"  {b}" for b in broken)])
-        if reference is None or base_report is None:
-            return ""  # this run becomes the reference (a baseline) or is checked by late_mismatches
-        if reference.report_digest == digest:
-            return ""
-        try:
-            diff = self.parity.differences(base_report, report, 10, self._ignoring)
-        except ReportUnreadable as exc:
-            diff = [f"(cannot diff: {exc})"]
-        lines = [f"{where}: findings differ from the baseline ({len(diff)} shown)", *(f"  {d}" for d in diff)]
-        return "\n".join(lines)
+        base_digest = reference.report_digest if reference is not None else None
+        # No reference yet: this run becomes it (a baseline) or is checked by late_mismatches.
+        return check_report(
+            self.parity, where, report, digest, base_report, base_digest, limit=10, ignoring=self._ignoring
+        )
+
+
+def scanner_argv(prefix: Sequence[str], target: Target, report: Path, scan_args: Sequence[str]) -> list[str]:
+    """The scanner's argv after `python`: its source, a JSON report at `report`, pinned time, then `scan_args`."""
+    return [
+        *prefix, *target.source_args, "--format", "json", "--output", str(report), "--pin-time", *scan_args,
+    ]  # fmt: skip
+
+
+def spawner(
+    directory: Path,
+    combination: str,
+    timeout_seconds: float,
+    *,
+    cwd: Path | None = None,
+    extra_env: Mapping[str, str] | None = None,
+) -> Spawn:
+    """process.run bound to a run's output files, time-out, private temp directory and environment."""
+    # A private temp dir per run: the kubernetes client caches discovery in the temp dir,
+    # shared across processes, so otherwise only the first run would pay for discovery.
+    scratch = directory / "tmp"
+    scratch.mkdir(parents=True, exist_ok=True)
+    phases = results.phases_of(combination)
+    # X3 is the Go runtime's GC target, read once at process start: it travels in the environment.
+    runtime = phases.runtime_environment() if phases is not None else {}
+    # A crash's traceback is kept in the run's stderr.txt; a user's scan prints one line.
+    env = {**os.environ, "TMPDIR": str(scratch), "KSBENCH_TRACEBACK": "1", **runtime, **(extra_env or {})}
+
+    def spawn(
+        argv: Sequence[str],
+        *,
+        stats_path: Path | None = None,
+        attach: Callable[[int], Sequence[str]] | None = None,
+        attach_stderr_path: Path | None = None,
+        on_start: Callable[[int], object] | None = None,
+        extra_env: Mapping[str, str] | None = None,
+    ) -> process.ProcessResult:
+        return process.run(
+            argv,
+            timeout_seconds=timeout_seconds,
+            cwd=cwd,
+            env={**env, **(extra_env or {})},
+            on_start=on_start,
+            stdout_path=directory / "stdout.txt",
+            stderr_path=directory / "stderr.txt",
+            stats_path=stats_path,
+            attach=attach,
+            attach_stderr_path=attach_stderr_path,
+        )
+
+    return spawn
+
+
+def check_report(
+    parity: ParityChecker,
+    where: str,
+    report: Path,
+    digest: str,
+    base_report: Path | None,
+    base_digest: str | None,
+    *,
+    limit: int,
+    ignoring: tuple[str, ...] = (),
+) -> str:
+    """'' when `report` keeps the invariants and (with a reference) has its digest; else why not, with the minimal diff."""
+    try:
+        broken = parity.violations(base_report, report)
+    except ReportUnreadable as exc:
+        broken = [f"(cannot check: {exc})"]
+    if broken:
+        return "\n".join([f"{where}: invariants broken", *(f"  {b}" for b in broken)])
+    if base_report is None or base_digest is None or base_digest == digest:
+        return ""
+    try:
+        diff = parity.differences(base_report, report, limit, ignoring)
+    except ReportUnreadable as exc:
+        diff = [f"(cannot diff: {exc})"]
+    lines = [f"{where}: findings differ from the baseline ({len(diff)} shown)", *(f"  {d}" for d in diff)]
+    return "\n".join(lines)

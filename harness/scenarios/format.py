@@ -50,6 +50,7 @@ MISCONFIGURATIONS: dict[str, tuple[str, ...]] = {
     "unprotected_namespaces": ("Namespace",),
     "exposed_services": ("Service",),
     "outdated_kubelet": ("Node",),
+    "cordoned_nodes": ("Node",),
 }
 
 _TOP_LEVEL_FIELDS = (

@@ -171,6 +171,7 @@ class _Generator:
     def gen_nodes(self) -> None:
         rng = self.rng("nodes")
         outdated = self.chosen("outdated_kubelet", self.scenario.nodes)
+        cordoned = self.chosen("cordoned_nodes", self.scenario.nodes)
         self.node_names: list[str] = []
         for i in range(self.scenario.nodes):
             name = f"node-{i:03d}"
@@ -186,6 +187,8 @@ class _Generator:
             self.node_names.append(obj["metadata"]["name"])
             kubelet = "v1.19.16" if i in outdated else "v1.32.2"
             obj["spec"] = {"podCIDR": f"10.244.{i % 256}.0/24"}
+            if i in cordoned:
+                obj["spec"]["unschedulable"] = True
             obj["status"] = {
                 "addresses": [{"type": "InternalIP", "address": f"172.18.{i // 250}.{i % 250 + 2}"}],
                 "allocatable": {"cpu": "8", "memory": "32Gi", "pods": "110"},

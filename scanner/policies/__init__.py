@@ -8,12 +8,15 @@ Reads files only; never evaluates Rego (that is scanner.engine's job).
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
+
+from scanner.policies.reads import PER_OBJECT, InputReads, analyse_rule
 
 LIBRARY_DIR = Path(str(resources.files("scanner.policies") / "library"))
 HELPERS_DIR = Path(str(resources.files("scanner.policies") / "helpers"))
@@ -55,6 +58,9 @@ class Rule:
     # --host-data, never listed from the API server.
     dynamic_match: tuple[MatchEntry, ...] = ()
     aggregator: str = ""  # attributes.resourcesAggregator, e.g. subject-role-rolebinding
+    # What its Rego reads of `input` (scanner.policies.reads): relational when a result for one
+    # object can depend on another, whatever kinds it matches.
+    reads: InputReads = PER_OBJECT
 
     @property
     def inputs(self) -> tuple[MatchEntry, ...]:
@@ -182,8 +188,14 @@ def _text(value: Any, default: str = "") -> str:
 
 
 def _is_relational(
-    meta: Mapping[str, Any], match: tuple[MatchEntry, ...], dynamic_match: tuple[MatchEntry, ...]
+    meta: Mapping[str, Any],
+    match: tuple[MatchEntry, ...],
+    dynamic_match: tuple[MatchEntry, ...],
+    reads: InputReads,
 ) -> bool:
+    """Relational by what the Rego reads (never overruled by metadata), else by what it declares or matches."""
+    if reads.relational:
+        return True
     attributes = meta.get("attributes") or {}
     if not isinstance(attributes, dict):
         attributes = {}
@@ -248,6 +260,7 @@ def load_rule(rule_dir: Path) -> Rule:
         enumerator_source = enumerator.read_text(encoding="utf-8") if enumerator.exists() else None
     except (OSError, UnicodeDecodeError) as exc:
         raise PolicyError(f"rule {rule_dir.name}: {exc}") from exc
+    reads = analyse_rule(source, enumerator_source, _helper_sources())
     return Rule(
         name=_text(meta.get("name")) or rule_dir.name,
         source=source,
@@ -258,11 +271,12 @@ def load_rule(rule_dir: Path) -> Rule:
             if isinstance(d, dict) and isinstance(d.get("packageName"), str)
         ),
         config_inputs=_config_input_paths(meta),
-        relational=_is_relational(meta, match, dynamic_match),
+        relational=_is_relational(meta, match, dynamic_match, reads),
         enumerator_source=enumerator_source,
         description=_text(meta.get("description")),
         dynamic_match=dynamic_match,
         aggregator=str(attributes.get("resourcesAggregator") or "") if isinstance(attributes, dict) else "",
+        reads=reads,
     )
 
 
@@ -343,6 +357,12 @@ def load_config_inputs(root: Path) -> dict[str, Any]:
 
 def load_helpers() -> dict[str, str]:
     return {pkg: (HELPERS_DIR / name).read_text(encoding="utf-8") for pkg, name in HELPER_PACKAGES.items()}
+
+
+@functools.cache
+def _helper_sources() -> dict[str, str]:
+    """The helper packages every rule is compiled with, read once: what a rule calls is analysed too."""
+    return load_helpers()
 
 
 def load_library(root: Path | None = None) -> Library:

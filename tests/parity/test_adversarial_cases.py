@@ -257,6 +257,45 @@ def test_relational_rules_split_across_batches_and_namespaces(large_cluster_size
     }
 
 
+def _node_join_cluster() -> list[dict[str, Any]]:
+    """Pods on a cordoned Node and on the control-plane Node, the Nodes first and the Pods in later
+    batches and other namespaces: joins of Pods and Nodes with no RBAC and no declared attribute."""
+    cordoned, control_plane = node("cordoned"), node("cp")
+    cordoned["spec"] = {"unschedulable": True}
+    control_plane["metadata"]["labels"] = {"node-role.kubernetes.io/control-plane": ""}
+    pods = [
+        pod("on-cordoned", "team-a"),
+        pod("on-cp-privileged", "team-b", privileged=True),
+        pod("on-cp", "team-a"),
+        pod("elsewhere-privileged", "team-b", privileged=True),
+    ]
+    for p, host in zip(pods, ("cordoned", "cp", "cp", "worker"), strict=True):
+        p["spec"]["nodeName"] = host
+    return [cordoned, control_plane, node("worker"), namespace("team-a"), namespace("team-b"), *pods]
+
+
+@pytest.mark.parametrize("large_cluster_size", [0, 2500])
+def test_joins_without_rbac_split_across_batches_and_namespaces(large_cluster_size: int) -> None:
+    base = _over_combinations(
+        _node_join_cluster(), RISKY, batch_size=1, page_size=1, large_cluster_size=large_cluster_size,
+        controls=["C-9108", "C-9109"],
+    )  # fmt: skip
+    assert {k: v for k, v in _statuses(base, "C-9108").items() if "/Pod/" in k} == {
+        "/v1/team-a/Pod/on-cordoned": "failed",
+        "/v1/team-a/Pod/on-cp": "passed",
+        "/v1/team-b/Pod/on-cp-privileged": "passed",
+        "/v1/team-b/Pod/elsewhere-privileged": "passed",
+    }
+    # The enumerator's join decides which Pods the control can pass (those on the control-plane
+    # Node); a privileged Pod fails wherever it runs.
+    assert _statuses(base, "C-9109") == {
+        "/v1/team-a/Pod/on-cp": "passed",
+        "/v1/team-b/Pod/on-cp-privileged": "failed",
+        "/v1/team-b/Pod/elsewhere-privileged": "failed",
+    }
+    assert base["metadata"]["counters"]["rules_relational_by_reads"] == 2
+
+
 # -- cluster-scoped objects seen from every namespace scope ---------------------------------
 
 

@@ -46,8 +46,11 @@ def test_reader_chooses_by_shape(tmp_path: Path) -> None:
     assert found.schema == kubescape_report.SCHEMA
     ours = {"format_version": reader.FORMAT_VERSION, "results": [], "summaryDetails": {}}
     assert reader.load_findings(_write(tmp_path, "o.json", ours)).schema == reader.FORMAT_VERSION
-    with pytest.raises(reader.ReportError, match="report format"):
+    # Neither kind (no format_version, no summaryDetails): said so, not "scan again with this version".
+    with pytest.raises(reader.ReportError, match="not a report: neither a ksbench report"):
         reader.load_findings(_write(tmp_path, "x.json", {"results": []}))
+    with pytest.raises(reader.ReportError, match="report format 'ksbench-report/0'"):
+        reader.load_findings(_write(tmp_path, "old.json", {"format_version": "ksbench-report/0"}))
     (tmp_path / "bad.json").write_text("{not json")
     with pytest.raises(reader.ReportError, match="not a readable JSON report"):
         reader.load_findings(tmp_path / "bad.json")

@@ -397,15 +397,46 @@ def test_the_audit_counts_an_object_evaluated_twice_by_one_rule_in_one_scope_and
     None
 ):
     evaluator = Evaluator(Library(Path("."), {}, {}, {}, {}, {}), None, [], ScanOptions(audit=True))  # type: ignore[arg-type]
-    task, rid = Task(CONTROLS[0], POD_RULE), "/v1/ns/Pod/p"
-    evaluator._audit(Unit(task, "ns", (rid,)))
-    evaluator._audit(Unit(task, WHOLE_CLUSTER, (rid,)))  # another scope: a namespace unit and the cluster
+    inventory = Inventory(MemoryRawStore())
+    rid = inventory.add({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "ns"}})
+    streamed = inventory.add(
+        {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "q", "namespace": "ns"}}
+    )
+    assert rid is not None and streamed is not None
+    task = Task(CONTROLS[0], POD_RULE)
+    evaluator._audit(Unit(task, "ns", (rid,)), inventory)
+    evaluator._audit(
+        Unit(task, WHOLE_CLUSTER, (rid,)), inventory
+    )  # another scope: a namespace unit and the cluster
     assert evaluator.repeated_evaluations == 0
-    streamed = "/v1/ns/Pod/q"
-    evaluator._audit(Unit(task, "batch-1", (streamed,)))
-    evaluator._audit(Unit(task, "batch-2", (streamed,)))  # two batches are one scope: the cluster's
-    evaluator._audit(Unit(task, "batch-3", (streamed,)))
+    evaluator._audit(Unit(task, "batch-1", (streamed,)), inventory)
+    evaluator._audit(
+        Unit(task, "batch-2", (streamed,)), inventory
+    )  # two batches are one scope: the cluster's
+    evaluator._audit(Unit(task, "batch-3", (streamed,)), inventory)
     assert evaluator.repeated_evaluations == 2
+
+
+def test_the_audit_counts_one_object_back_under_another_api_version_as_evaluated_twice() -> None:
+    """An identity (group, namespace, kind, name) is one object whatever its version or resource ID."""
+    evaluator = Evaluator(Library(Path("."), {}, {}, {}, {}, {}), None, [], ScanOptions(audit=True))  # type: ignore[arg-type]
+    inventory = Inventory(MemoryRawStore())
+    widget = {
+        "apiVersion": "ksbench.example.com/v1",
+        "kind": "Widget",
+        "metadata": {"name": "w", "namespace": "ns"},
+    }
+    first = inventory.add(widget)
+    assert first is not None
+    inventory.release([first])
+    # What a scanner that forgot the identity on release would hold: the same object as a second resource.
+    inventory._seen.clear()
+    second = inventory.add({**widget, "apiVersion": "ksbench.example.com/v1beta1"})
+    assert second is not None and second != first
+    task = Task(CONTROLS[0], POD_RULE)
+    evaluator._audit(Unit(task, "batch-1", (first,)), inventory)
+    evaluator._audit(Unit(task, "batch-2", (second,)), inventory)
+    assert evaluator.repeated_evaluations == 1
 
 
 DIVIDES_BY_ZERO = "package armo_builtins\ndeny contains x if { x := 1 / 0 }\n"
@@ -586,8 +617,15 @@ def test_the_counters_name_every_figure_a_report_carries() -> None:
         "evaluations",
         "evaluation_errors",
         "batches",
+        "rules_relational_by_reads",
+        "rules_relational_undecided",
     ]
     assert (state.counters["compilations"], state.counters["compile_cache_hits"]) == (1, 1)
+    # POD_RULE has no Rego: it reads nothing of input, so it is per-object and decided.
+    assert (state.counters["rules_relational_by_reads"], state.counters["rules_relational_undecided"]) == (
+        0,
+        0,
+    )
 
 
 @pytest.mark.parametrize(

@@ -71,6 +71,7 @@ DETECTORS = {
     "cluster_admin_bindings": lambda o: o["roleRef"]["name"] == "cluster-admin",
     "exposed_services": lambda o: o["spec"]["type"] in ("NodePort", "LoadBalancer"),
     "outdated_kubelet": lambda o: o["status"]["nodeInfo"]["kubeletVersion"].startswith("v1.19"),
+    "cordoned_nodes": lambda o: o["spec"].get("unschedulable") is True,
 }
 
 
