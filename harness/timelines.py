@@ -46,6 +46,9 @@ class Span:
     rule: str = ""
     control: str = ""
     scope: str = ""
+    # The process's CPU seconds between the two edges (events with `cpu`); with several workers
+    # spans overlap and each holds the others' CPU too.
+    cpu_seconds: float | None = None
 
     @property
     def label(self) -> str:
@@ -87,13 +90,14 @@ class Peaks:
 
 def spans(events: Iterable[Mapping[str, Any]]) -> tuple[Span, ...]:
     """Stage events (JSON-lines records) → spans; a begin without its end closes at the last event."""
-    opened: dict[tuple[str, str, str, str], list[float]] = {}
+    opened: dict[tuple[str, str, str, str], list[tuple[float, float | None]]] = {}
     closed: list[Span] = []
     last = 0.0
     for record in events:
         if "t" not in record or "stage" not in record:
             continue  # the header line, or a record this reader does not know
         t = float(record["t"])
+        cpu = float(record["cpu"]) if isinstance(record.get("cpu"), int | float) else None
         last = max(last, t)
         key = (
             str(record["stage"]),
@@ -102,11 +106,32 @@ def spans(events: Iterable[Mapping[str, Any]]) -> tuple[Span, ...]:
             str(record.get("scope", "")),
         )
         if record.get("edge") == "begin":
-            opened.setdefault(key, []).append(t)
+            opened.setdefault(key, []).append((t, cpu))
         elif record.get("edge") == "end" and opened.get(key):
-            closed.append(Span(key[0], opened[key].pop(), t, key[1], key[2], key[3]))
-    closed += [Span(k[0], t, last, k[1], k[2], k[3]) for k, begins in opened.items() for t in begins]
+            begin, begin_cpu = opened[key].pop()
+            used = cpu - begin_cpu if cpu is not None and begin_cpu is not None else None
+            closed.append(Span(key[0], begin, t, key[1], key[2], key[3], used))
+    closed += [Span(k[0], b, last, k[1], k[2], k[3]) for k, begins in opened.items() for b, _ in begins]
     return tuple(sorted(closed, key=lambda s: (s.begin_seconds, -s.end_seconds)))
+
+
+@dataclass(frozen=True)
+class RuleCpu:
+    rule: str
+    cpu_seconds: float
+    evaluations: int
+
+
+def cpu_by_rule(all_spans: Iterable[Span]) -> tuple[RuleCpu, ...]:
+    """CPU seconds of the evaluate spans, summed per rule, most first (spans without `cpu` left out)."""
+    cpu: dict[str, float] = {}
+    count: dict[str, int] = {}
+    for one in all_spans:
+        if one.stage != "evaluate" or one.cpu_seconds is None:
+            continue
+        cpu[one.rule] = cpu.get(one.rule, 0.0) + one.cpu_seconds
+        count[one.rule] = count.get(one.rule, 0) + 1
+    return tuple(sorted((RuleCpu(r, cpu[r], count[r]) for r in cpu), key=lambda x: (-x.cpu_seconds, x.rule)))
 
 
 def stage_at(all_spans: Sequence[Span], t: float) -> str:

@@ -2,7 +2,8 @@
 
 Owns the events file (`ksbench-stage-events/1`): a header line, then one line per begin or end
 of a stage — collect, match, evaluate (one rule over one scope), aggregate, report — with `t`,
-seconds since this process started. `t = 0` is the process's start time from /proc/self/stat on
+seconds since this process started, and `cpu`, the process's CPU seconds so far (every thread:
+the Go runtime's of the OPA binding too), so a single-worker scan's CPU can be split by rule. `t = 0` is the process's start time from /proc/self/stat on
 CLOCK_BOOTTIME, the same zero a sampler outside the process gets from /proc/<pid>/stat, so the
 two timelines align without a handshake. Where /proc is missing, `t = 0` is when this module was
 first imported and the header says so.
@@ -65,7 +66,8 @@ class Recorder:
         return time.clock_gettime(time.CLOCK_BOOTTIME) - self._zero
 
     def event(self, stage: str, edge: str, **where: str) -> None:
-        self._write({"t": round(self.now(), 6), "stage": stage, "edge": edge, **where})
+        cpu = round(time.process_time(), 6)
+        self._write({"t": round(self.now(), 6), "cpu": cpu, "stage": stage, "edge": edge, **where})
 
     def _write(self, record: dict[str, Any]) -> None:
         line = json.dumps(record, separators=(",", ":")) + "\n"

@@ -1,7 +1,8 @@
-"""`ksbench profile RESULTS`: where CPU went in each py-spy run of a bench, by layer and by function.
+"""`ksbench profile RESULTS`: where CPU went in each py-spy run of a bench, by layer and by function;
+`ksbench profile --events FILE`: CPU seconds per rule from one scan's stage events.
 
 Layers (harness.judge.cpu_layers): the Rego engine, JSON decoding, our own pipeline, start-up, other.
-Reads the stored artefacts only; exit 0, or 2 when the results cannot be read.
+Reads the stored artefacts only; exit 0, or 2 when the results or the events cannot be read.
 """
 
 from __future__ import annotations
@@ -10,8 +11,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from harness import profiles, results
-from harness.exit_codes import EXIT_OK
+from harness import profiles, results, timelines
+from harness.exit_codes import EXIT_OK, UsageError
 from harness.judge import cpu_layers
 from harness.report import artefacts
 from harness.report.text import table
@@ -21,12 +22,24 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser = subparsers.add_parser(
         "profile", help="CPU by layer (engine, decoding, pipeline) from a bench's py-spy runs"
     )
-    parser.add_argument("results", type=Path, help="results.json from `ksbench bench`, or its directory")
-    parser.add_argument("--top", type=int, default=8, help="functions by self time per run (default 8)")
+    parser.add_argument(
+        "results", type=Path, nargs="?", help="results.json from `ksbench bench`, or its directory"
+    )
+    parser.add_argument("--top", type=int, default=8, help="functions (or rules) per run (default 8)")
+    parser.add_argument(
+        "--events",
+        type=Path,
+        metavar="FILE",
+        help="instead: CPU per rule from a scan's stage events (`ksbench scan --events FILE`, one worker)",
+    )
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.events is not None:
+        return _rules(args.events, args.top)
+    if args.results is None:
+        raise UsageError("give a bench's results (RESULTS) or a scan's stage events (--events FILE)")
     suite = results.load_given(args.results)
     out = args.results if args.results.is_dir() else args.results.parent
     data = artefacts.load(out, suite)
@@ -58,4 +71,35 @@ def run(args: argparse.Namespace) -> int:
                 ],
             )
         )
+    return EXIT_OK
+
+
+def _rules(path: Path, top: int) -> int:
+    try:
+        records = timelines.parse_stage_events(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"--events {path}: cannot read: {exc}") from exc
+    by_rule = timelines.cpu_by_rule(timelines.spans(records))
+    if not by_rule:
+        raise UsageError(f"--events {path}: no evaluation with CPU figures (events of an older scanner?)")
+    process = max((float(r["cpu"]) for r in records if isinstance(r.get("cpu"), int | float)), default=0.0)
+    evaluating = sum(r.cpu_seconds for r in by_rule)
+    print(
+        f"{path}: process CPU {process:.2f} s by the last event, {evaluating:.2f} s of it evaluating "
+        f"{len(by_rule)} rules (exact with one worker; with more, overlapping evaluations share CPU)"
+    )
+    print(
+        table(
+            ("rule", "CPU s", "evaluations", "share"),
+            [
+                (
+                    r.rule,
+                    f"{r.cpu_seconds:.2f}",
+                    str(r.evaluations),
+                    f"{100 * r.cpu_seconds / (evaluating or 1):.1f}%",
+                )
+                for r in by_rule[:top]
+            ],
+        )
+    )
     return EXIT_OK

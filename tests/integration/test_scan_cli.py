@@ -222,6 +222,8 @@ def test_stage_events_cover_every_stage_in_order(small_dir: Path, tmp_path: Path
     assert header["zero"] == "process start"
     times = [r["t"] for r in records]
     assert times == sorted(times) and times[0] > 0
+    cpu = [r["cpu"] for r in records]
+    assert cpu == sorted(cpu) and cpu[0] > 0  # the process's CPU so far: it never goes back
     firsts = list(dict.fromkeys(r["stage"] for r in records))
     assert firsts == ["collect", "match", "evaluate", "aggregate", "report"]
     begins = [r for r in records if r["edge"] == "begin"]

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from harness import timelines as timeline
+from harness.exit_codes import EXIT_OK, EXIT_USAGE
 from harness.timelines import Span
+from ksbench.cli import main
 
 
 def steady(rate_hz: float, seconds: float, cores: float, rss: int = 100) -> list[tuple[float, float, int]]:
@@ -110,6 +115,33 @@ def test_unclosed_span_ends_at_the_last_event_and_headers_are_skipped() -> None:
     spans = timeline.spans(records)
     assert Span("evaluate", 1.0, 2.5, "x", "C-1", "ns-a") in spans
     assert len(spans) == 2
+
+
+def test_cpu_between_edges_is_summed_per_rule_and_events_without_it_are_left_out(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def edge(t: float, cpu: float | None, edge: str, rule: str, scope: str) -> dict[str, object]:
+        record: dict[str, object] = {"t": t, "stage": "evaluate", "edge": edge, "rule": rule, "scope": scope}
+        return record if cpu is None else {**record, "cpu": cpu}
+
+    records = [
+        edge(1.0, 0.5, "begin", "slow", "ns-a"), edge(2.0, 1.4, "end", "slow", "ns-a"),
+        edge(2.0, 1.4, "begin", "fast", "ns-a"), edge(2.1, 1.5, "end", "fast", "ns-a"),
+        edge(2.1, 1.5, "begin", "slow", "ns-b"), edge(3.0, 2.3, "end", "slow", "ns-b"),
+        edge(3.0, None, "begin", "old", "ns-a"), edge(4.0, None, "end", "old", "ns-a"),
+    ]  # fmt: skip
+    by_rule = timeline.cpu_by_rule(timeline.spans(records))
+    assert [(r.rule, round(r.cpu_seconds, 6), r.evaluations) for r in by_rule] == [
+        ("slow", 1.7, 2), ("fast", 0.1, 1),
+    ]  # fmt: skip
+    events = tmp_path / "events.jsonl"
+    events.write_text("\n".join(json.dumps(r) for r in records) + "\n")
+    assert main(["profile", "--events", str(events), "--top", "1"]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert "process CPU 2.30 s by the last event, 1.80 s of it evaluating 2 rules" in out
+    assert "slow" in out and "fast" not in out  # --top 1
+    events.write_text("\n".join(json.dumps(r) for r in records[6:]) + "\n")
+    assert main(["profile", "--events", str(events)]) == EXIT_USAGE
 
 
 def test_consecutive_evaluations_merge_into_one_band() -> None:
