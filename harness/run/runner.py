@@ -484,6 +484,15 @@ class Bench:
         self.suite = self.suite.with_scenario(info)
         self._save()
 
+    def _cluster_gone(self, step: Step, target: Target) -> str | None:
+        """Why the scenario's cluster (or the one this step's variant scans) is gone; None while both answer."""
+        for one in (target, self._variant_targets.get(step.combination)):
+            if one is not None and one.check_alive is not None:
+                gone = one.check_alive()
+                if gone is not None:
+                    return gone
+        return None
+
     def _run_scenario(self, target: Target, later: Sequence[str]) -> None:
         lost: str | None = None
         while True:
@@ -499,10 +508,11 @@ class Bench:
                 run = self._unmeasured(step, results.CLUSTER_LOST, lost)
             else:
                 run = self._measure(step, target)
-                if run.status == results.CLUSTER_LOST and target.check_alive is not None:
-                    lost = target.check_alive()
+                # A command's own exit codes cannot say "unreachable": a crash is checked against the clusters too.
+                if run.status in (results.CLUSTER_LOST, results.CRASHED):
+                    lost = self._cluster_gone(step, target)
                     if lost is not None:
-                        run = replace(run, reason=lost)
+                        run = replace(run, status=results.CLUSTER_LOST, reason=lost, metrics={})
             self.progress.finished(step, time.perf_counter() - started, run.status)
             self.attempted.add(step.key)
             self.finished += 1

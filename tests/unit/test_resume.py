@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -9,6 +11,7 @@ import pytest
 from runner_fakes import FakeParity, fake_cluster, opener, plan
 
 from harness import results
+from harness.clusters.target import Target
 from harness.exit_codes import FindingsMismatch, UsageError
 from harness.run.runner import Bench, Progress
 
@@ -99,6 +102,25 @@ def test_unreachable_cluster_is_cluster_lost(tmp_path: Path) -> None:
         opener(where)
     )
     assert {r.status for r in suite.runs()} == {results.CLUSTER_LOST}
+
+
+def test_a_crash_while_the_cluster_is_gone_is_cluster_lost_and_retried_on_resume(tmp_path: Path) -> None:
+    where, out = fake_cluster(tmp_path, crash=["P1"]), tmp_path / "out"
+    gone: list[str] = []
+
+    @contextlib.contextmanager
+    def open_target(scenario: str) -> Iterator[Target]:
+        yield Target(scenario, 100, (str(where),), "fp", "files", lambda: gone[0] if gone else None)
+
+    p = plan(repeat=1, combinations=("baseline", "P1"))
+    suite = Bench(p, out, FakeParity(), progress=_quiet()).run(open_target)
+    assert [r.status for r in suite.runs() if r.combination == "P1"] == [results.CRASHED]  # cluster fine
+    gone.append("the files cluster for small is stopped: taken down")
+    suite = Bench(p, tmp_path / "again", FakeParity(), progress=_quiet()).run(open_target)
+    lost = [r for r in suite.runs() if r.combination == "P1"]
+    assert [(r.status, r.reason, dict(r.metrics)) for r in lost] == [
+        (results.CLUSTER_LOST, "the files cluster for small is stopped: taken down", {})
+    ]
 
 
 def test_missing_profilers_are_values(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
