@@ -228,7 +228,7 @@ def _main(args: argparse.Namespace) -> int:
         engine = load_engine(args.engine or default_engine_name())
     except EngineUnavailable as exc:
         return _fail(str(exc), EXIT_USAGE)
-    if phases.x3 and os.environ.get("GOGC") is None:
+    if phases.has_candidate(3) and os.environ.get("GOGC") is None:
         say("X3 asks for GOGC in the environment the scanner starts with (the Go runtime reads it only then)")
     say(
         f"engine {engine.info.name} {engine.info.version} ({engine.info.rego_version}); phases {phases}; "
@@ -319,7 +319,7 @@ def _write_report(args: argparse.Namespace, state: ScanState, ctx: ReportContext
 
 
 def _write_json(state: ScanState, ctx: ReportContext, out: IO[str]) -> dict[str, Any]:
-    if ctx.options.phases.x2:
+    if ctx.options.phases.has_candidate(2):
         with events.span("report"):  # X2 aggregates each resource as it writes it
             return write_json_streamed(state, ctx, out)
     with events.span("aggregate"):

@@ -100,8 +100,8 @@ class Evaluator:
         phases = options.phases
         self.controls = order_controls(controls, options.control_order)
         self.tasks = [Task(c, library.rules[name]) for c in self.controls for name in c.rule_names]
-        self.compiler = RuleCompiler(engine, cache_enabled=phases.p1)
-        self.grouper = Grouper(cache_enabled=phases.p4, dedupe_with_set=phases.p3)
+        self.compiler = RuleCompiler(engine, cache_enabled=phases.has(1))
+        self.grouper = Grouper(cache_enabled=phases.has(4), dedupe_with_set=phases.has(3))
         self.evaluations = 0
         self.evaluation_errors = 0
         self.batches = 0
@@ -131,7 +131,7 @@ class Evaluator:
 
     def plan_compilations(self, units: list[Unit]) -> None:
         """P1: tell the compile cache how often each compiled rule will be used, so it can close it after."""
-        if not self.options.phases.p1:
+        if not self.options.phases.has(1):
             return
         uses: dict[str, int] = {}
         keys: dict[Task, list[str]] = {}
@@ -286,7 +286,7 @@ class Evaluator:
         return units
 
     def scan(self, source: Source, inventory: Inventory, table: ResultsTable) -> ScanState:
-        if self.options.phases.p5:
+        if self.options.phases.has(5):
             large = self._scan_streaming(source, inventory, table)
         else:
             large = self._scan_whole(source, inventory, table)
@@ -307,7 +307,7 @@ class Evaluator:
         with events.span("match", scope="namespace" if large else "cluster"):
             index = inventory.index(inventory.order)
             units = self.units_for(self.tasks, index, inventory, "namespace" if large else "cluster", 0)
-        if self.options.phases.p6:
+        if self.options.phases.has(6):
             self._release_plan = ReleasePlan(units, index, inventory)
         self.plan_compilations(units)
         self.run_units(units, inventory, table)
@@ -350,7 +350,7 @@ class Evaluator:
             held = [rid for rid in inventory.order if rid in inventory.objects]
             index = inventory.index(held)
             units = self.units_for(relational, index, inventory, "cluster", 0)
-        if self.options.phases.p6:
+        if self.options.phases.has(6):
             self._release_plan = ReleasePlan(units, index, inventory)
         self.plan_compilations(units)  # the batches' compiled rules are closed: no batch comes after
         self.run_units(units, inventory, table)
@@ -408,7 +408,7 @@ class Evaluator:
             # With P5, P1 closes a compiled rule after its last use in each batch and compiles it again
             # in the next: one compilation per key holds only without streaming.
             "distinct_compile_keys": self.compiler.distinct_keys
-            if self.options.phases.p1 and not self.options.phases.p5
+            if self.options.phases.has(1) and not self.options.phases.has(5)
             else None,
             "repeated_evaluations": self.repeated_evaluations if self.options.audit else None,
             "kind_counts": dict(sorted(kinds.items())),

@@ -1,15 +1,18 @@
-"""The Phases value: which of the plan's six optimizations, and which candidates beyond it, are on.
+"""The Phases value: which of the plan's optimizations, and which candidates beyond it, are on.
 
 One parser and one canonical spelling (`baseline`, `all`, `P1+P3+P5`, `all+X1`, `P5+X2`) used in
-every output. The plan's phases are P1–P6 and `all` means those six; the candidates beyond the
-plan are X1, X2, … so nobody mistakes one for the plan's. Pure: no I/O.
+every output. The plan's phases are the numbers of PHASE_NAMES (P1–P6 today) and `all` means every
+one of them; the candidates beyond the plan are X1, X2, … (EXTRA_NAMES) so nobody mistakes one for
+the plan's. Adding a phase is a line in PHASE_NAMES: the key set, the covering array, `all` and
+every count follow. Pure: no I/O.
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 PHASE_NAMES: dict[int, str] = {
@@ -30,35 +33,44 @@ ENV_VAR = "KSBENCH_PHASES"
 # X3: the OPA binding's Go runtime reads GOGC once, from the environment the process started with
 # (setting it from Python afterwards does not reach it), so X3 is an environment for the scanner.
 X3_ENVIRONMENT: dict[str, str] = {"GOGC": "25"}
+CANDIDATE_ENVIRONMENTS: dict[int, dict[str, str]] = {3: X3_ENVIRONMENT}
 
 
 class PhasesError(ValueError):
     """A phases spelling that does not parse."""
 
 
-@dataclass(frozen=True, order=True)
+def _spell_numbers(prefix: str, numbers: dict[int, str]) -> str:
+    return ", ".join(f"{prefix}{n}" for n in sorted(numbers))
+
+
+@dataclass(frozen=True)
 class Phases:
-    p1: bool = False
-    p2: bool = False
-    p3: bool = False
-    p4: bool = False
-    p5: bool = False
-    p6: bool = False
-    x1: bool = False
-    x2: bool = False
-    x3: bool = False
+    """The plan's phases that are on, and the candidates beyond it: two sets of numbers.
+
+    Data, not one field per phase: a phase is its number in PHASE_NAMES, and every count, the
+    `all` combination, the key set and the covering array follow from that table.
+    """
+
+    plan: frozenset[int] = frozenset()  # numbers of PHASE_NAMES
+    beyond: frozenset[int] = frozenset()  # numbers of EXTRA_NAMES (X1, X2, …)
+
+    def __post_init__(self) -> None:
+        bad = sorted(n for n in self.plan if n not in PHASE_NAMES)
+        if bad:
+            raise PhasesError(f"no phase {bad[0]}: phases are {_spell_numbers('P', PHASE_NAMES)}")
+        bad = sorted(n for n in self.beyond if n not in EXTRA_NAMES)
+        if bad:
+            raise PhasesError(f"no candidate X{bad[0]}: candidates are {_spell_numbers('X', EXTRA_NAMES)}")
 
     @classmethod
-    def of(
-        cls, numbers: set[int] | frozenset[int], extras: set[int] | frozenset[int] = frozenset()
-    ) -> Phases:
-        bad = sorted(n for n in numbers if n not in PHASE_NAMES)
-        if bad:
-            raise PhasesError(f"no phase {bad[0]}: phases are 1 to 6")
-        bad = sorted(n for n in extras if n not in EXTRA_NAMES)
-        if bad:
-            raise PhasesError(f"no candidate X{bad[0]}: candidates are X1 to X{len(EXTRA_NAMES)}")
-        return cls(*(n in numbers for n in PHASE_NAMES), *(n in extras for n in EXTRA_NAMES))
+    def of(cls, numbers: Iterable[int], extras: Iterable[int] = ()) -> Phases:
+        return cls(frozenset(numbers), frozenset(extras))
+
+    @classmethod
+    def all(cls) -> Phases:
+        """Every phase of the plan, no candidate (the `all` combination)."""
+        return cls(frozenset(PHASE_NAMES))
 
     @classmethod
     def parse(cls, text: str) -> Phases:
@@ -88,79 +100,108 @@ class Phases:
     def from_env(cls, default: str = "baseline") -> Phases:
         return cls.parse(os.environ.get(ENV_VAR, default))
 
+    def has(self, number: int) -> bool:
+        """Whether the plan's phase `number` is on (P1 is 1)."""
+        return number in self.plan
+
+    def has_candidate(self, number: int) -> bool:
+        """Whether the candidate X`number` is on."""
+        return number in self.beyond
+
     @property
     def numbers(self) -> tuple[int, ...]:
-        """The plan's phases that are on (candidates are `extras`)."""
-        flags = (self.p1, self.p2, self.p3, self.p4, self.p5, self.p6)
-        return tuple(n for n, on in zip(PHASE_NAMES, flags, strict=True) if on)
+        """The plan's phases that are on, in order (candidates are `extras`)."""
+        return tuple(sorted(self.plan))
 
     @property
     def extras(self) -> tuple[int, ...]:
         """The candidates beyond the plan that are on: 1 for X1, …"""
-        flags = (self.x1, self.x2, self.x3)
-        return tuple(n for n, on in zip(EXTRA_NAMES, flags, strict=True) if on)
+        return tuple(sorted(self.beyond))
 
     def __str__(self) -> str:
-        plan = ["all"] if len(self.numbers) == len(PHASE_NAMES) else [f"P{n}" for n in self.numbers]
+        plan = ["all"] if self.plan == frozenset(PHASE_NAMES) else [f"P{n}" for n in self.numbers]
         parts = plan + [f"X{n}" for n in self.extras]
         return "+".join(parts) or "baseline"
 
     def runtime_environment(self) -> dict[str, str]:
         """Variables the scanner's process must start with for these phases (X3's Go GC target)."""
-        return dict(X3_ENVIRONMENT) if self.x3 else {}
+        return {k: v for n in self.extras for k, v in CANDIDATE_ENVIRONMENTS.get(n, {}).items()}
 
     def without(self, number: int) -> Phases:
-        return Phases.of(set(self.numbers) - {number}, set(self.extras))
+        return Phases(self.plan - {number}, self.beyond)
 
     def plan_only(self) -> Phases:
         """The same plan phases with no candidate: what the plan's verdict is judged on."""
-        return Phases.of(set(self.numbers))
+        return Phases(self.plan)
 
 
 BASELINE = Phases()
-ALL = Phases.of(set(PHASE_NAMES))
+ALL = Phases.all()  # the plan as shipped; code that must follow a registered phase calls Phases.all()
 
 
 def all_combinations() -> Iterator[Phases]:
-    """All 64 combinations of the plan's phases, baseline first, then by number of phases."""
+    """Every combination of the plan's phases (2 ** phases), baseline first, then by number of phases."""
     for size in range(len(PHASE_NAMES) + 1):
-        for chosen in itertools.combinations(PHASE_NAMES, size):
-            yield Phases.of(set(chosen))
+        for chosen in itertools.combinations(sorted(PHASE_NAMES), size):
+            yield Phases.of(chosen)
 
 
 def key_combinations() -> list[Phases]:
-    """baseline, each phase alone, all but one, all: 14 combinations."""
-    alone = [Phases.of({n}) for n in PHASE_NAMES]
-    all_but_one = [ALL.without(n) for n in PHASE_NAMES]
-    return [BASELINE, *alone, *all_but_one, ALL]
+    """baseline, each phase alone, all but one, all: 2 + 2 × phases combinations."""
+    everything = Phases.all()
+    alone = [Phases.of({n}) for n in sorted(PHASE_NAMES)]
+    all_but_one = [everything.without(n) for n in sorted(PHASE_NAMES)]
+    return [BASELINE, *alone, *all_but_one, everything]
 
 
-# Six distinct 3-element subsets of {1..5}, one per phase: row r of the array turns phase n on iff
-# r is in its subset. Two distinct 3-subsets of a 5-set always meet and never contain each other,
-# and row 0 is in none, so every pair of phases is seen off/off, on/on, on/off and off/on.
-_PAIRWISE_COLUMNS: tuple[frozenset[int], ...] = tuple(
-    frozenset(c) for c in ((1, 2, 3), (1, 2, 4), (1, 2, 5), (1, 3, 4), (1, 3, 5), (1, 4, 5))
-)
+def _pairwise_columns(phases: int) -> list[frozenset[int]]:
+    """One column per phase: the rows (1 … m) that turn it on, each holding row 1 and `size` others.
+
+    m is the smallest with enough distinct columns. Two distinct columns of one size both hold
+    row 1 (on/on) and never contain each other (on/off, off/on); row 0 is in none (off/off).
+    """
+    m = 1
+    while math.comb(m - 1, (m - 1) // 2) < phases:
+        m += 1
+    others = itertools.combinations(range(2, m + 1), (m - 1) // 2)
+    return [frozenset({1, *rest}) for rest in itertools.islice(others, phases)]
 
 
 def pairwise_combinations() -> list[Phases]:
-    """A pairwise covering array of the six phases in 6 rows: baseline, all, P1+P2+P3, P1+P4+P5,
-    P2+P4+P6, P3+P5+P6 (each pair of phases in all four on/off settings)."""
-    rows = range(len(PHASE_NAMES))
-    return [
-        Phases.of({n for n, column in zip(PHASE_NAMES, _PAIRWISE_COLUMNS, strict=True) if r in column})
-        for r in rows
-    ]
+    """A pairwise covering array of the plan's phases: every pair of phases in all four on/off
+    settings. Row 0 is baseline, row 1 all; for six phases 6 rows: baseline, all, P1+P2+P3,
+    P1+P4+P5, P2+P4+P6, P3+P5+P6."""
+    numbers = sorted(PHASE_NAMES)
+    columns = _pairwise_columns(len(numbers))
+    rows = range(1 + max((max(c) for c in columns), default=0))
+    return [Phases.of({n for n, column in zip(numbers, columns, strict=True) if r in column}) for r in rows]
+
+
+NAMED_SETS = ("pairwise", "key", "all")  # names of combination sets `--combinations` accepts
+
+
+def named_set(name: str) -> list[Phases]:
+    if name == "pairwise":
+        return pairwise_combinations()
+    if name == "key":
+        return key_combinations()
+    if name == "all":
+        return list(all_combinations())
+    raise PhasesError(f"no set of combinations {name!r}: {', '.join(NAMED_SETS)}")
+
+
+def describe_named_sets(names: Iterable[str] = NAMED_SETS) -> str:
+    """`pairwise (6), key (14), all (64)`, counted from the phases registered: for help texts."""
+    return ", ".join(f"{name} ({len(named_set(name))})" for name in names)
 
 
 def parse_combinations(text: str) -> list[Phases]:
-    """`key`, `pairwise` (6), `all` (the 64), or a `;`-separated list such as `baseline;1;1,3,5;all+X1`."""
+    """A named set (`describe_named_sets`: pairwise, key, all, also spelled as its count) or a
+    `;`-separated list such as `baseline;1;1,3,5;all+X1`."""
     spelled = text.strip().lower()
-    if spelled == "key":
-        return key_combinations()
-    if spelled == "pairwise":
-        return pairwise_combinations()
-    if spelled in ("all", "64"):
+    if spelled in NAMED_SETS:
+        return named_set(spelled)
+    if spelled == str(2 ** len(PHASE_NAMES)):
         return list(all_combinations())
     chosen = [Phases.parse(part) for part in spelled.split(";") if part.strip()]
     if not chosen:

@@ -50,7 +50,7 @@ def build(state: ScanState, ctx: ReportContext) -> dict[str, Any]:
 
 def write_report_json(state: ScanState, ctx: ReportContext, out: IO[str]) -> dict[str, Any]:
     """The JSON report; returns what a summary reads (X2 streams the results instead of holding them)."""
-    if ctx.options.phases.x2:
+    if ctx.options.phases.has_candidate(2):
         return write_json_streamed(state, ctx, out)
     report = build(state, ctx)
     write_json(report, state, out)

@@ -21,13 +21,13 @@ def run_scan(
 ) -> ScanState:
     phases = options.phases
     # Releasing or pruning live objects (P5, P6, X1) only saves memory if the report's raw copies live elsewhere.
-    raw = SpillRawStore() if (phases.p5 or phases.p6 or phases.x1) else MemoryRawStore()
+    raw = SpillRawStore() if (phases.has(5) or phases.has(6) or phases.has_candidate(1)) else MemoryRawStore()
     live_form = None
-    if phases.x1:
+    if phases.has_candidate(1):
         fields = unread_fields(rule_sources(library, controls))
         live_form = functools.partial(prune, fields=fields) if fields.any else None
     inventory = Inventory(raw, live_form)
-    table = ResultsTable(use_sets=phases.p3, presize=phases.p2)
+    table = ResultsTable(use_sets=phases.has(3), presize=phases.has(2))
     return Evaluator(library, engine, controls, options).scan(source, inventory, table)
 
 

@@ -31,7 +31,7 @@ from harness.exit_codes import UsageError
 from harness.judge import gates, verdict
 from harness.run import runner, variants
 from harness.run.instruments import registry
-from scanner.phases import PhasesError, parse_combinations
+from scanner.phases import PhasesError, describe_named_sets, parse_combinations
 
 # The quick start judges all five criteria: `small` (100) for the small-cluster wall criterion,
 # `threshold` (2,600, above the plan's 2,500) for the memory and large-cluster ones. It keeps the
@@ -64,7 +64,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--combinations",
         default=None,
-        help=f"key (14), all (64) or a ;-separated list such as 'baseline;1;1,3;all' (default {DEFAULT_COMBINATIONS!r})",
+        help=f"{describe_named_sets()} or a ;-separated list such as 'baseline;1;1,3;all' "
+        f"(default {DEFAULT_COMBINATIONS!r})",
     )
     parser.add_argument(
         "--repeat",
@@ -112,7 +113,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--full",
         action="store_true",
-        help=f"scenarios {FULL_SCENARIOS} and all 64 combinations (unless given)",
+        help=f"scenarios {FULL_SCENARIOS} and every combination: {describe_named_sets(['all'])} (unless given)",
     )
     parser.set_defaults(handler=run)
 

@@ -48,11 +48,10 @@ from harness.results import (
     Suite,
     combination_numbers,
 )
-from scanner.phases import PHASE_NAMES
+from scanner.phases import Phases
 
 METRICS = ("peak_cpu_cores", "cpu_seconds", "peak_rss_bytes", "wall_seconds")
 GATE_ONLY_METRICS = ("peak_cpu_cores",)  # no phase promises it: compared for the all-phases gate alone
-ALL_PHASE_NUMBERS = frozenset(PHASE_NAMES)  # the all-phases combination, as numbers
 
 CPU_TARGET_RATIO = 0.70  # peak CPU ≥30% lower
 MEMORY_TARGET_RATIO = 0.60  # peak memory ≥40% lower on large scenarios
@@ -610,13 +609,13 @@ def _interactions_per_block(
 def family_sizes(scenarios: int, combinations: Sequence[str]) -> dict[str, int]:
     """How many tests the per-phase and heat-map families of a planned bench will hold."""
     numbers = {n for c in combinations if (n := combination_numbers(c)) is not None}
+    everything = Phases.all().plan  # the all-phases combination, as numbers
     per_scenario = sum(
-        (frozenset({p.phase}) in numbers)
-        + (ALL_PHASE_NUMBERS in numbers and ALL_PHASE_NUMBERS - {p.phase} in numbers)
+        (frozenset({p.phase}) in numbers) + (everything in numbers and everything - {p.phase} in numbers)
         for p in PROMISES
     )
     cells = sum(1 for n in numbers if n) * (len(METRICS) - len(GATE_ONLY_METRICS))
-    cells += len(GATE_ONLY_METRICS) if ALL_PHASE_NUMBERS in numbers else 0  # compared on all phases only
+    cells += len(GATE_ONLY_METRICS) if everything in numbers else 0  # compared on all phases only
     return {"per-phase": per_scenario * scenarios, "heat map": cells * scenarios}
 
 
@@ -636,7 +635,7 @@ def _phase_effects(
         alone_name = by_numbers.get(frozenset({promise.phase}))
         alone = comparisons.get((scenario, alone_name, promise.metric)) if alone_name else None
         in_comb = None
-        without = by_numbers.get(ALL_PHASE_NUMBERS - {promise.phase})
+        without = by_numbers.get(Phases.all().plan - {promise.phase})
         if has_all and without is not None:
             in_comb = stats.compare(
                 promise.metric,

@@ -1,7 +1,8 @@
 """The calibration's power curves as a PNG for docs/measuring.md: `python -m harness.report.power_curves OUT.png`.
 
 Renders harness.judge.calibration's simulated power (a lone true change in a per-phase
-family of 24 tests, paired blocks with drift and slow outliers) against the number of blocks.
+family — as big as `--combinations key` makes on two scenarios — paired blocks with drift and slow
+outliers) against the number of blocks.
 Computes nothing itself; writes only the file it is given.
 """
 
@@ -16,9 +17,11 @@ import matplotlib
 matplotlib.use("Agg")  # no display: the file is the output
 from matplotlib.figure import Figure
 
-from harness.judge import calibration, power
+from harness.judge import calibration, gates, power
+from scanner.phases import key_combinations
 
-FAMILY_SIZE = 24  # the per-phase table of --combinations key: 12 tests on each of two scenarios
+# The per-phase table of --combinations key on two scenarios (each promise alone and on top of the rest).
+FAMILY_SIZE = gates.family_sizes(2, [str(c) for c in key_combinations()])["per-phase"]
 SIGMAS_LOG = (0.05, 0.10)
 BLOCKS = tuple(range(5, 31))
 SIMULATIONS = 1000

@@ -119,7 +119,7 @@ def fast_plan(seed: int = 1) -> list[ParityCase]:
                 str(phases),
                 workers=2 if index % 2 else 1,
                 order=shuffled if index % 3 != 2 else "sorted",
-                batch_size=next(batches) if phases.p5 else None,
+                batch_size=next(batches) if phases.has(5) else None,
                 page_size=next(pages) if index != 3 else None,
             )
         )

@@ -443,7 +443,7 @@ def test_objects_needed_by_a_later_control_after_an_earlier_one_finished() -> No
                 objects, combo, workers=1 + seed % 2, control_order=f"shuffled:{seed}", batch_size=4
             )
             assert_parity(base, got, f"{combo} seed={seed}")
-            assert got["metadata"]["counters"]["objects_released"] > 0 or not combo.p6
+            assert got["metadata"]["counters"]["objects_released"] > 0 or not combo.has(6)
 
 
 def test_exceptions_on_objects_failing_several_controls_survive_release() -> None:

@@ -9,7 +9,6 @@ thresholds around the cluster's size exercise batching and per-namespace scopes.
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -54,9 +53,7 @@ CONTROLS = [
 # The plan's 63 non-baseline combinations, and each of the 64 again with the candidates X1 and X2
 # (X1 alone, X2 alone, both): X3 is the Go runtime's environment, nothing the scan computes with.
 CANDIDATES = [c for c in all_combinations() if c != BASELINE] + [
-    dataclasses.replace(c, x1=x1, x2=x2)
-    for c in all_combinations()
-    for x1, x2 in ((True, False), (False, True), (True, True))
+    Phases.of(c.plan, extras) for c in all_combinations() for extras in ({1}, {2}, {1, 2})
 ]
 ROLE_RULES = {"admin": WILDCARD_RULES, "reader": READ_PODS_RULES, "exec": EXEC_RULES}
 SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -1,4 +1,4 @@
-"""The fast parity run's combinations form a pairwise covering array of the six phases."""
+"""The fast parity run's combinations form a pairwise covering array of the plan's phases."""
 
 from __future__ import annotations
 

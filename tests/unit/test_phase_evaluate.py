@@ -274,7 +274,9 @@ def test_streaming_counts_each_batch_and_the_cluster_size_threshold_is_strict(
     size = sum(sizes)
     for p5, expected_batches in ((True, batches), (False, 1)):
         for threshold, large in ((size, False), (size - 1, True)):
-            options = ScanOptions(phases=Phases(p5=p5), batch_size=2, large_cluster_size=threshold)
+            options = ScanOptions(
+                phases=Phases.of({5} if p5 else set()), batch_size=2, large_cluster_size=threshold
+            )
             evaluator = Evaluator(library, None, [], options)  # type: ignore[arg-type]
             state = evaluator.scan(_Pages(*sizes), Inventory(MemoryRawStore()), ResultsTable(True, False))
             assert (state.counters["batches"], state.large_cluster) == (expected_batches, large)
@@ -294,7 +296,9 @@ def _recorded_events(tmp_path: Path, run: Callable[[], T]) -> tuple[T, list[dict
 @pytest.mark.parametrize("p5", [True, False])
 def test_the_scan_marks_its_collect_and_match_stages_for_the_timeline(tmp_path: Path, p5: bool) -> None:
     library = Library(Path("."), {}, {}, {}, {}, {})
-    evaluator = Evaluator(library, None, [], ScanOptions(phases=Phases(p5=p5), batch_size=2))  # type: ignore[arg-type]
+    evaluator = Evaluator(
+        library, None, [], ScanOptions(phases=Phases.of({5} if p5 else set()), batch_size=2)
+    )  # type: ignore[arg-type]
     _, lines = _recorded_events(
         tmp_path, lambda: evaluator.scan(_Pages(2, 1), Inventory(MemoryRawStore()), ResultsTable(True, False))
     )
@@ -331,7 +335,7 @@ POD_RULE = Rule(
 
 def test_streaming_with_the_grouping_cache_forgets_each_batch_once_it_is_evaluated() -> None:
     """P4×P5: a finished batch's selections leave the cache, so it never holds the whole cluster."""
-    evaluator = _evaluator(ScanOptions(phases=Phases(p4=True, p5=True), batch_size=2), POD_RULE)
+    evaluator = _evaluator(ScanOptions(phases=Phases.of({4, 5}), batch_size=2), POD_RULE)
     table = ResultsTable(True, False)
     state = evaluator.scan(_Pages(2, 2, 1), Inventory(MemoryRawStore()), table)
     assert state.counters["batches"] == 3
@@ -361,7 +365,7 @@ def test_a_whole_scan_splits_by_namespace_only_above_the_threshold(
     tmp_path: Path, threshold: int, evaluations: int, scope: str
 ) -> None:
     """Two pods in two namespaces: one unit for the cluster, or one per namespace when it is large."""
-    options = ScanOptions(phases=Phases(p4=True), large_cluster_size=threshold)
+    options = ScanOptions(phases=Phases.of({4}), large_cluster_size=threshold)
     (evaluator, state), marks = _recorded_events(
         tmp_path, lambda: _scan_pods(options, POD_RULE, namespaces=("a", "b"))
     )
@@ -375,7 +379,7 @@ def test_a_whole_scan_splits_by_namespace_only_above_the_threshold(
 
 def test_streaming_evaluates_a_batch_as_soon_as_it_is_full() -> None:
     """Pages of one object, batches of two: never more than two objects held at once."""
-    _, state = _scan_pods(ScanOptions(phases=Phases(p5=True), batch_size=2), POD_RULE, sizes=(1, 1, 1, 1))
+    _, state = _scan_pods(ScanOptions(phases=Phases.of({5}), batch_size=2), POD_RULE, sizes=(1, 1, 1, 1))
     assert (state.counters["batches"], state.counters["peak_objects_held"]) == (2, 2)
 
 
@@ -386,7 +390,7 @@ RELATIONAL_RULE = dataclasses.replace(POD_RULE, name="joined", relational=True)
 def test_streaming_holds_joined_objects_for_the_relational_pass_and_p6_releases_them_after_it(
     p6: bool,
 ) -> None:
-    options = ScanOptions(phases=Phases(p4=True, p5=True, p6=p6), batch_size=2)
+    options = ScanOptions(phases=Phases.of({4, 5, 6} if p6 else {4, 5}), batch_size=2)
     evaluator, state = _scan_pods(options, RELATIONAL_RULE, sizes=(2, 1))
     assert state.counters["batches"] == 2
     assert state.counters["objects_released"] == (3 if p6 else 0)
@@ -490,7 +494,7 @@ def test_a_rule_with_an_aggregator_is_evaluated_on_what_it_derives(
 def test_a_unit_that_cannot_run_is_skipped_counted_and_still_releases_its_objects(
     rule: Rule, reason: str
 ) -> None:
-    options = ScanOptions(phases=Phases(p6=True), large_cluster_size=1)  # one unit per namespace
+    options = ScanOptions(phases=Phases.of({6}), large_cluster_size=1)  # one unit per namespace
     _, state = _scan_pods(options, rule, namespaces=("a", "b"))
     assert state.counters["evaluation_errors"] == 2
     assert state.counters["objects_released"] == 2  # P6: the failed unit was the pods' last use
@@ -500,7 +504,7 @@ def test_a_unit_that_cannot_run_is_skipped_counted_and_still_releases_its_object
 
 
 def test_streamed_units_are_scoped_by_their_batch(tmp_path: Path) -> None:
-    options = ScanOptions(phases=Phases(p5=True), batch_size=2)
+    options = ScanOptions(phases=Phases.of({5}), batch_size=2)
     _, marks = _recorded_events(tmp_path, lambda: _scan_pods(options, POD_RULE, sizes=(2, 1)))
     assert [e["scope"] for e in marks if e["stage"] == "evaluate" and e["edge"] == "begin"] == [
         "batch-1",
@@ -512,7 +516,7 @@ def test_streamed_units_are_scoped_by_their_batch(tmp_path: Path) -> None:
 def test_p1_closes_each_compiled_rule_after_its_last_planned_unit(rule: Rule, compiled: int) -> None:
     """Two namespace units share one compiled rule (and its enumerator): compiled once, closed once,
     and closed by the plan when the last unit is done, not by the scan's final close."""
-    evaluator = _evaluator(ScanOptions(phases=Phases(p1=True)), rule, fixed_input={"evaluated": ["p0"]})
+    evaluator = _evaluator(ScanOptions(phases=Phases.of({1})), rule, fixed_input={"evaluated": ["p0"]})
     inventory = Inventory(MemoryRawStore())
     for n, namespace in enumerate(("a", "b")):
         inventory.add(_pod(f"p{n}", namespace))
@@ -602,7 +606,7 @@ def test_a_rule_whose_kind_failed_to_list_is_skipped_with_the_failure_even_after
 
 def test_the_counters_name_every_figure_a_report_carries() -> None:
     _, state = _scan_pods(
-        ScanOptions(phases=Phases(p1=True), large_cluster_size=1), POD_RULE, namespaces=("a", "b")
+        ScanOptions(phases=Phases.of({1}), large_cluster_size=1), POD_RULE, namespaces=("a", "b")
     )
     assert list(state.counters) == [
         "objects_collected",
@@ -631,9 +635,9 @@ def test_the_counters_name_every_figure_a_report_carries() -> None:
 @pytest.mark.parametrize(
     ("phases", "audit", "distinct", "repeats"),
     [
-        (Phases(p1=True), True, 1, 0),
-        (Phases(p1=True, p5=True), True, None, 0),
-        (Phases(p1=True), False, 1, None),
+        (Phases.of({1}), True, 1, 0),
+        (Phases.of({1, 5}), True, None, 0),
+        (Phases.of({1}), False, 1, None),
         (Phases(), True, None, 0),
     ],
 )
@@ -642,7 +646,7 @@ def test_the_audit_reports_closes_distinct_keys_repeats_and_kinds(
 ) -> None:
     options = ScanOptions(phases=phases, audit=audit, large_cluster_size=1, batch_size=1)
     _, state = _scan_pods(options, POD_RULE, namespaces=("a", "b"))
-    compiled = 1 if phases == Phases(p1=True) else 2  # without P1 each unit compiles; with P5 each batch
+    compiled = 1 if phases == Phases.of({1}) else 2  # without P1 each unit compiles; with P5 each batch
     assert state.audit == {
         "compiled_opened": compiled,
         "compiled_closed": compiled,
