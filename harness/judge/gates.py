@@ -581,7 +581,9 @@ def _fits(
         }
         fits[metric] = fit_effects(logs)
         _, inter, note = fits[metric]
-        if note:
+        if (
+            note and sum(1 for numbers in by_numbers if numbers) > 1
+        ):  # baseline vs all asks no per-phase question
             notes.append(f"{scenario} {metric}: {note}")
         blocks = _interactions_per_block(suite, scenario, metric, by_numbers) if inter else {}
         for (a, b), value in inter.items():

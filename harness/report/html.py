@@ -23,6 +23,8 @@ from harness.exit_codes import EXIT_FINDINGS_MISMATCH, EXIT_GATE_MISSED, EXIT_OK
 from harness.judge import gates, stats, views
 from harness.judge.views import METRIC_LABELS, ReportView
 from harness.report.wording import (
+    PER_PHASE_ABSENT,
+    PER_PHASE_VARIANTS,
     assessment_text,
     comparison_lines,
     gate_ci,
@@ -388,7 +390,16 @@ def _family(view: ReportView, name: str) -> str:
     return family.describe() if family is not None else ""
 
 
+def _absent(anchor: str, title: str, why: str) -> str:
+    """A section with no figures: one line naming it and what adds it."""
+    return f'<section id="{anchor}"><p class="absent"><b>{_e(title)}</b>: {_e(why)}</p></section>'
+
+
 def _phases(view: ReportView) -> str:
+    if not view.verdict.phases:
+        return _absent("phases", "Per phase", PER_PHASE_VARIANTS)
+    if not any(p.alone or p.in_combination for p in view.verdict.phases):
+        return _absent("phases", "Per phase", PER_PHASE_ABSENT)
     rows = [
         (
             p.scenario, f"P{p.phase}", p.promise.describe(), _comparison(p.alone), _comparison(p.in_combination),
@@ -408,48 +419,49 @@ def _phases(view: ReportView) -> str:
     ]
     for bars in view.phase_bars:
         parts.append(f'<div class="plot phase-bars">{phase_bars_svg(bars)}</div>')
-    if not view.phase_bars:
-        parts.append('<p class="absent">No phase alone was compared with the baseline.</p>')
     parts.append("</section>")
     return "".join(parts)
 
 
 def _scaling(view: ReportView) -> str:
-    body = (
-        f'<div class="plot">{scaling_svg(view.scaling, view.threshold_resources)}</div>'
-        if view.scaling
-        else '<p class="absent">absent: scaling needs scenarios of at least two sizes '
-        "(e.g. --scenarios small,medium,large).</p>"
-    )
+    if not view.scaling:
+        return _absent(
+            "scaling",
+            "Scaling with cluster size",
+            "one size ran; --full (or --scenarios small,medium,large) adds it",
+        )
     return (
         '<section id="scaling"><h2>Scaling with cluster size</h2><p class="note">Clean runs, baseline '
         f"vs all phases; the dotted line marks the plan's {view.threshold_resources:,}-resource threshold.</p>"
-        f"{body}</section>"
+        f'<div class="plot">{scaling_svg(view.scaling, view.threshold_resources)}</div></section>'
     )
 
 
 def _timeline(view: ReportView) -> str:
-    if view.timelines:
-        body = f'<p class="note">{_e(view.timeline_note)}</p><div class="plot">{timeline_svg(view.timelines)}</div>'
-    else:
-        body = f'<p class="absent">{_e(view.timeline_note)}</p>'
-    return f'<section id="memory-timeline"><h2>Memory over time</h2>{body}</section>'
+    if not view.timelines:
+        return _absent("memory-timeline", "Memory over time", view.timeline_note.removeprefix("absent: "))
+    return (
+        '<section id="memory-timeline"><h2>Memory over time</h2>'
+        f'<p class="note">{_e(view.timeline_note)}</p><div class="plot">{timeline_svg(view.timelines)}</div></section>'
+    )
 
 
 def _stage_timeline(view: ReportView) -> str:
-    if view.stage_timelines:
-        body = (
-            f'<p class="note">{_e(view.stage_timeline_note)}</p>'
-            f'<div class="plot">{stage_timeline_svg(view.stage_timelines)}</div>'
-        )
-    else:
-        body = f'<p class="absent">{_e(view.stage_timeline_note)}</p>'
-    return f'<section id="stage-timeline"><h2>CPU and memory over time, by stage</h2>{body}</section>'
+    if not view.stage_timelines:
+        title = "CPU and memory over time, by stage"
+        return _absent("stage-timeline", title, view.stage_timeline_note.removeprefix("absent: "))
+    return (
+        '<section id="stage-timeline"><h2>CPU and memory over time, by stage</h2>'
+        f'<p class="note">{_e(view.stage_timeline_note)}</p>'
+        f'<div class="plot">{stage_timeline_svg(view.stage_timelines)}</div></section>'
+    )
 
 
 def _heat_map(view: ReportView) -> str:
     if not view.heat_map.rows:
-        body = '<p class="absent">No combination besides the baseline was run.</p>'
+        return _absent(
+            "heatmap", "Combinations × metrics", "only the baseline ran; --combinations adds candidates"
+        )
     else:
         body = (
             '<p class="note">Hodges–Lehmann change vs baseline in percent; bold: significant after '
@@ -464,7 +476,7 @@ def _heat_map(view: ReportView) -> str:
 def _cpu_shift(view: ReportView) -> str:
     shift = view.cpu_shift
     if shift is None or not shift.shifts:
-        return f'<section id="cpu-shift"><h2>Where CPU time moved</h2><p class="absent">{_e(view.cpu_shift_note)}</p></section>'
+        return _absent("cpu-shift", "Where CPU time moved", view.cpu_shift_note.removeprefix("absent: "))
     rows = [
         (
             s.function,
@@ -485,6 +497,9 @@ def _cpu_shift(view: ReportView) -> str:
 
 
 def _flamegraphs(view: ReportView) -> str:
+    if not view.links and not view.flamegraphs:
+        why = "no profiled runs; --instruments memray,pyspy adds them"
+        return _absent("flamegraphs", "Flame graphs and profiles", why)
     parts = ['<section id="flamegraphs"><h2>Flame graphs and profiles</h2>']
     for scenario, combination, svg in view.flamegraphs:
         parts.append(
@@ -509,10 +524,6 @@ def _flamegraphs(view: ReportView) -> str:
             table
             if len(rows) <= 6
             else f"<details><summary>{len(rows)} profiled runs</summary>{table}</details>"
-        )
-    elif not view.flamegraphs:
-        parts.append(
-            '<p class="absent">absent: no profiled runs (bench with --instruments memray,pyspy).</p>'
         )
     parts.append("</section>")
     return "".join(parts)

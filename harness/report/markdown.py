@@ -10,6 +10,8 @@ from __future__ import annotations
 from harness.judge import gates, stability, stats
 from harness.judge.gates import Verdict
 from harness.report.wording import (
+    PER_PHASE_ABSENT,
+    PER_PHASE_VARIANTS,
     change_text,
     comparison_lines,
     gate_ci,
@@ -79,30 +81,7 @@ def render(verdict: Verdict, suite: Suite) -> str:
         for g in verdict.gates
         if g.status != gates.INFO
     ]
-    scenarios = list(dict.fromkeys(p.scenario for p in verdict.phases))
-    cells = {(p.phase, p.scenario): p for p in verdict.phases}
-    lines += [
-        "",
-        "**Per phase: promised vs measured alone** (Hodges–Lehmann change vs baseline, 95% CI)",
-        "",
-        *[f"_{f.describe()}_" for f in verdict.families if f.name == "per-phase"],
-        *([""] if verdict.family("per-phase") else []),
-        "| phase | promise | " + " | ".join(scenarios) + " |",
-        "|---|---|" + "---|" * len(scenarios),
-    ]
-    for promise in gates.PROMISES:
-        row = [f"P{promise.phase}", promise.describe()]
-        for scenario in scenarios:
-            effect = cells.get((promise.phase, scenario))
-            if effect is None:
-                row.append("—")
-                continue
-            mark = "" if effect.applies else "¹"
-            row.append(f"{_change(effect.alone)} {_icon(effect.assessment)}{mark}")
-        lines.append("| " + " | ".join(row) + " |")
-    lines += ["", LEGEND]
-    if any(not p.applies for p in verdict.phases):
-        lines += ["", "¹ the promise is for clusters above 2,500 resources"]
+    lines += _phase_rows(verdict)
     folded = [
         f"- {g.scenario} · {g.name}: {_cell(g.reason.splitlines()[0])}"
         for g in verdict.gates
@@ -141,3 +120,36 @@ def render(verdict: Verdict, suite: Suite) -> str:
         lines += [line for text in verdict.mismatches[:5] for line in text.splitlines()]
         lines += ["```"]
     return "\n".join(lines) + "\n"
+
+
+def _phase_rows(verdict: Verdict) -> list[str]:
+    """The per-phase table, or one line when no phase was measured on its own or on top of the others."""
+    if not verdict.phases:
+        return ["", f"**Per phase:** {PER_PHASE_VARIANTS}"]
+    if not any(p.alone or p.in_combination for p in verdict.phases):
+        return ["", f"**Per phase:** {PER_PHASE_ABSENT}"]
+    scenarios = list(dict.fromkeys(p.scenario for p in verdict.phases))
+    cells = {(p.phase, p.scenario): p for p in verdict.phases}
+    lines = [
+        "",
+        "**Per phase: promised vs measured alone** (Hodges–Lehmann change vs baseline, 95% CI)",
+        "",
+        *[f"_{f.describe()}_" for f in verdict.families if f.name == "per-phase"],
+        *([""] if verdict.family("per-phase") else []),
+        "| phase | promise | " + " | ".join(scenarios) + " |",
+        "|---|---|" + "---|" * len(scenarios),
+    ]
+    for promise in gates.PROMISES:
+        row = [f"P{promise.phase}", promise.describe()]
+        for scenario in scenarios:
+            effect = cells.get((promise.phase, scenario))
+            if effect is None:
+                row.append("—")
+                continue
+            mark = "" if effect.applies else "¹"
+            row.append(f"{_change(effect.alone)} {_icon(effect.assessment)}{mark}")
+        lines.append("| " + " | ".join(row) + " |")
+    lines += ["", LEGEND]
+    if any(not p.applies for p in verdict.phases):
+        lines += ["", "¹ the promise is for clusters above 2,500 resources"]
+    return lines

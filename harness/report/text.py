@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from harness.judge import best, prediction, stability, stats
 from harness.judge.gates import Verdict, gated_combination
 from harness.report.wording import (
+    PER_PHASE_ABSENT,
+    PER_PHASE_VARIANTS,
     assessment_text,
     change_text,
     comparison_lines,
@@ -53,7 +55,7 @@ def render(verdict: Verdict, suite: Suite) -> str:
     parts = [*_criteria(verdict), *what_it_would_take_lines(best.what_it_would_take(suite)), ""]
     parts += [*compared, ""] if compared else []
     parts += [*_gates(verdict, gated_combination(suite)), *_peaks(verdict), ""]
-    phases = _phases(verdict) if verdict.phases else []  # none for command variants
+    phases = _phases(verdict) if verdict.phases else [f"Per phase: {PER_PHASE_VARIANTS}"]
     parts += [*phases, *_interactions(verdict), *_noise(verdict)]
     parts += [*_comparisons_and_failures(verdict), "", _machine(suite)]
     return "\n".join(parts) + "\n"
@@ -122,11 +124,7 @@ def _peaks(verdict: Verdict) -> list[str]:
 
 def _phases(verdict: Verdict) -> list[str]:
     if not any(p.alone or p.in_combination for p in verdict.phases):
-        # The quick start benches baseline vs all phases only: a table of dashes would say nothing.
-        return [
-            "Per phase: not measured (only the baseline and all phases ran; "
-            "--combinations key adds each phase alone and on top of the others)"
-        ]
+        return [f"Per phase: {PER_PHASE_ABSENT}"]
     return [
         "Per phase: the plan's promise vs measured change (Hodges–Lehmann paired ratio, 95% CI)",
         *_family(verdict, "per-phase"),

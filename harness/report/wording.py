@@ -28,6 +28,12 @@ def change_text(c: stats.Comparison | None, number: Callable[[float], str]) -> s
 
 RATIO_GATE_KEYS = ("cpu", "cpu-seconds", "memory", "wall")
 CRASH_TARGET = "all-phases runs exit 0, also with 2 workers + shuffled controls"
+# The quick start benches baseline vs all phases only: every format says so in one line, not a table of dashes.
+PER_PHASE_ABSENT = (
+    "not measured (only the baseline and all phases ran; "
+    "--combinations key adds each phase alone and on top of the others)"
+)
+PER_PHASE_VARIANTS = "not measured (command variants have no phases)"
 
 
 def gate_target(g: gates.Gate) -> str:

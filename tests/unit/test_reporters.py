@@ -125,7 +125,16 @@ def test_html_says_what_is_absent(tmp_path: Path) -> None:
     text = html.render(view)
     assert view.scaling == () and view.timelines == () and view.cpu_shift is None
     assert view.stage_timelines == () and "no clean run of small carries a /proc timeline" in text
-    assert text.count("absent:") >= 5
+    absent = re.findall(r'<section id="([^"]+)"><p class="absent"><b>[^<]+</b>: ([^<]+)</p></section>', text)
+    assert {anchor for anchor, _ in absent} >= {
+        "scaling",
+        "memory-timeline",
+        "cpu-shift",
+        "flamegraphs",
+        "stage-timeline",
+    }
+    # Each absent section is that one line, naming what adds it (a flag, or why it cannot be had).
+    assert all("--" in why or "results from before" in why for _, why in absent), absent
 
 
 def test_cpu_shift_ranks_functions_by_change() -> None:
@@ -304,3 +313,27 @@ def test_a_bench_across_clusters_and_go_runtime_knobs_are_said_in_every_report()
     plain = text_reporter.render(verdict, suite)
     assert across in plain and knobs in plain
     assert plain.index(across) < plain.index("Gates (")
+
+
+@pytest.fixture(scope="module")
+def quick_start(suite: results.Suite) -> results.Suite:
+    """The quick start's shape: the fixture's scenarios, baseline vs all phases only."""
+    kept = ("baseline", "all")
+    return replace(
+        suite,
+        series=tuple(s for s in suite.series if s.combination in kept),
+        config={**suite.config, "combinations": list(kept)},
+    )
+
+
+def test_the_quick_start_report_has_no_empty_section(quick_start: results.Suite, tmp_path: Path) -> None:
+    verdict = gates.evaluate(quick_start)
+    _golden("verdict-quickstart.md", markdown.render(verdict, quick_start))
+    page = html.render(views.report_view(quick_start, verdict, artefacts.load(FIXTURE, quick_start)))
+    assert "no figures" not in page and "inconclusive (missing figures)" not in page
+    assert "<h2>Per phase" not in page and "--combinations key adds each phase alone" in page
+    assert "not estimable" not in page  # nothing per phase was asked: no note about what it cannot answer
+    sections = re.findall(r'<section id="([^"]+)">(.*?)</section>', page, re.S)
+    for anchor, body in sections:
+        if 'class="absent"' in body:
+            assert body.count("<p") == 1 and "<h2>" not in body, anchor  # one line, saying what adds it
