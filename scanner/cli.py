@@ -21,9 +21,9 @@ from typing import IO, Any
 from scanner import events
 from scanner.engine import ENGINE_NAMES, EngineUnavailable, default_engine_name, load_engine
 from scanner.evaluate import DEFAULT_BATCH_SIZE, LARGE_CLUSTER_SIZE, ScanOptions, ScanState
-from scanner.exceptions import ExceptionsError, load_exceptions
+from scanner.exceptions import ExceptionsError, PostureException, load_exceptions
 from scanner.phases import ENV_VAR, Phases, PhasesError
-from scanner.policies import PolicyError, load_data_control_inputs, load_library
+from scanner.policies import Control, Library, PolicyError, load_data_control_inputs, load_library
 from scanner.report import ReportContext, build, render_pretty, write_json, write_json_streamed
 from scanner.results import SKIPPED
 from scanner.scan import run_scan, wanted_kinds
@@ -48,6 +48,14 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="exit codes: 0 scanned, 1 --fail-threshold exceeded or inputs incomplete under it, "
         "2 usage error, 4 no source could be read, 5 unexpected error (KSBENCH_TRACEBACK=1 shows it)",
     )
+    _add_what_to_scan(p)
+    _add_how_to_scan(p)
+    _add_limits(p)
+    return p
+
+
+def _add_what_to_scan(p: argparse.ArgumentParser) -> None:
+    """Sources, policies and exceptions."""
     p.add_argument("paths", nargs="*", type=Path, help="manifest files or folders (omit to scan the cluster)")
     p.add_argument(
         "--kubeconfig", help="kubeconfig of the cluster to scan (default: $KUBECONFIG or ~/.kube/config)"
@@ -73,6 +81,10 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help='JSON object given to rules as data.dataControlInputs, e.g. {"cloudProvider": "eks"}',
     )
+
+
+def _add_how_to_scan(p: argparse.ArgumentParser) -> None:
+    """Output, phases, engine and the evaluation's knobs."""
     p.add_argument("--format", choices=("pretty", "json"), default="pretty")
     p.add_argument("--output", type=Path, help="write the report here (default: standard output)")
     p.add_argument(
@@ -105,6 +117,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="exit 1 when more than PCT percent of the resources fail a control, or when a selected "
         "control could not be evaluated or a source problem left inputs incomplete (fails closed)",
     )
+
+
+def _add_limits(p: argparse.ArgumentParser) -> None:
+    """Reading limits, progress and stage events."""
     p.add_argument("--page-size", type=int, default=500, help="objects per LIST page (cluster scans)")
     p.add_argument("--timeout", type=float, default=30.0, help="seconds per API request (cluster scans)")
     p.add_argument(
@@ -140,7 +156,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--audit", action="store_true", help="also count objects one rule evaluated twice in one scope"
     )
-    return p
 
 
 _SCRUB = Scrubber()
@@ -194,6 +209,68 @@ def main(argv: Sequence[str] | None = None) -> int:
         events.uninstall()
 
 
+@dataclasses.dataclass(frozen=True)
+class _Chosen:
+    """What the arguments select before anything is read: options, policies, controls, exceptions."""
+
+    options: ScanOptions
+    library: Library
+    controls: list[Control]
+    exceptions: list[PostureException]
+
+
+def _choose(args: argparse.Namespace) -> _Chosen:
+    """The arguments checked and loaded; PhasesError, PolicyError or ExceptionsError when bad (exit 2)."""
+    phases = Phases.parse(args.phases) if args.phases is not None else Phases.from_env()
+    if args.workers < 1 or args.batch_size < 1 or args.large_cluster_size < 0:
+        raise PhasesError("--workers and --batch-size take a whole number of at least 1")
+    if args.max_file_bytes < 1 or args.max_object_bytes < 1 or args.page_size < 1:
+        raise PhasesError(
+            "--max-file-bytes, --max-object-bytes and --page-size take a whole number of at least 1"
+        )
+    if not args.deadline >= 0 or not args.timeout > 0:
+        raise PhasesError("--deadline takes seconds (0 for none) and --timeout seconds above 0")
+    options = ScanOptions(
+        phases, args.workers, args.batch_size, args.large_cluster_size, args.control_order, args.audit
+    )
+    if not (options.control_order == "sorted" or options.control_order.startswith("shuffled")):
+        raise PhasesError(f"--control-order {options.control_order!r}: use sorted or shuffled:SEED")
+    library = load_library(args.policies)
+    if args.data_control_inputs:
+        library = dataclasses.replace(
+            library, data_control_inputs=load_data_control_inputs(args.data_control_inputs)
+        )
+    controls = library.select(args.framework, args.controls)
+    exceptions = load_exceptions(args.exceptions) if args.exceptions else []
+    return _Chosen(options, library, controls, exceptions)
+
+
+def _source(args: argparse.Namespace, chosen: _Chosen) -> Source:
+    """Manifests or the cluster, and the host data beside them; the deadline starts now."""
+    # The deadline bounds reading, so it starts here, after the policies and the engine are loaded.
+    limits = ReadLimits(
+        max_file_bytes=args.max_file_bytes,
+        max_object_bytes=args.max_object_bytes,
+        deadline=Deadline(args.deadline or None),
+    )
+    source: Source
+    if args.paths:
+        from scanner.sources.files import FileSource
+
+        source = FileSource(args.paths, limits)
+    else:
+        from scanner.sources.kube import KubeSource
+
+        wanted = wanted_kinds(chosen.library, chosen.controls)
+        source = KubeSource(args.kubeconfig, args.context, wanted, args.page_size, args.timeout, limits)
+    if args.host_data:
+        from scanner.sources.chained import ChainedSource
+        from scanner.sources.files import FileSource as HostDataSource
+
+        source = ChainedSource([source, HostDataSource([args.host_data])])
+    return source
+
+
 def _main(args: argparse.Namespace) -> int:
 
     def say(message: str) -> None:
@@ -201,69 +278,24 @@ def _main(args: argparse.Namespace) -> int:
             print(f"ksbench scan: {_SCRUB(message)}", file=sys.stderr)
 
     try:
-        phases = Phases.parse(args.phases) if args.phases is not None else Phases.from_env()
-        if args.workers < 1 or args.batch_size < 1 or args.large_cluster_size < 0:
-            raise PhasesError("--workers and --batch-size take a whole number of at least 1")
-        if args.max_file_bytes < 1 or args.max_object_bytes < 1 or args.page_size < 1:
-            raise PhasesError(
-                "--max-file-bytes, --max-object-bytes and --page-size take a whole number of at least 1"
-            )
-        if not args.deadline >= 0 or not args.timeout > 0:
-            raise PhasesError("--deadline takes seconds (0 for none) and --timeout seconds above 0")
-        options = ScanOptions(
-            phases, args.workers, args.batch_size, args.large_cluster_size, args.control_order, args.audit
-        )
-        if not (options.control_order == "sorted" or options.control_order.startswith("shuffled")):
-            raise PhasesError(f"--control-order {options.control_order!r}: use sorted or shuffled:SEED")
-        library = load_library(args.policies)
-        if args.data_control_inputs:
-            library = dataclasses.replace(
-                library, data_control_inputs=load_data_control_inputs(args.data_control_inputs)
-            )
-        controls = library.select(args.framework, args.controls)
-        exceptions = load_exceptions(args.exceptions) if args.exceptions else []
+        chosen = _choose(args)
     except (PhasesError, PolicyError, ExceptionsError) as exc:
         return _fail(str(exc), EXIT_USAGE)
     try:
         engine = load_engine(args.engine or default_engine_name())
     except EngineUnavailable as exc:
         return _fail(str(exc), EXIT_USAGE)
+    options, phases = chosen.options, chosen.options.phases
     if phases.has_candidate(3) and os.environ.get("GOGC") is None:
         say("X3 asks for GOGC in the environment the scanner starts with (the Go runtime reads it only then)")
     say(
         f"engine {engine.info.name} {engine.info.version} ({engine.info.rego_version}); phases {phases}; "
-        f"{len(controls)} controls; {args.workers} worker(s)"
-    )
-    # The deadline bounds reading, so it starts here, after the policies and the engine are loaded.
-    limits = ReadLimits(
-        max_file_bytes=args.max_file_bytes,
-        max_object_bytes=args.max_object_bytes,
-        deadline=Deadline(args.deadline or None),
+        f"{len(chosen.controls)} controls; {args.workers} worker(s)"
     )
     try:
-        source: Source
-        if args.paths:
-            from scanner.sources.files import FileSource
-
-            source = FileSource(args.paths, limits)
-        else:
-            from scanner.sources.kube import KubeSource
-
-            source = KubeSource(
-                args.kubeconfig,
-                args.context,
-                wanted_kinds(library, controls),
-                args.page_size,
-                args.timeout,
-                limits,
-            )
-        if args.host_data:
-            from scanner.sources.chained import ChainedSource
-            from scanner.sources.files import FileSource as HostDataSource
-
-            source = ChainedSource([source, HostDataSource([args.host_data])])
+        source = _source(args, chosen)
         say(f"reading {source.description}")
-        state = run_scan(source, library, engine, controls, options)
+        state = run_scan(source, chosen.library, engine, chosen.controls, options)
     except SourceUnavailable as exc:
         return _fail(str(exc), EXIT_SOURCE)
     if state.inventory.counters.objects_collected == 0 and state.problems:
@@ -273,7 +305,13 @@ def _main(args: argparse.Namespace) -> int:
         )
     now = PINNED_TIME if args.pin_time else datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     ctx = ReportContext(
-        library, engine.info, options, tuple(args.framework), tuple(exceptions), now, source.description
+        chosen.library,
+        engine.info,
+        options,
+        tuple(args.framework),
+        tuple(chosen.exceptions),
+        now,
+        source.description,
     )
     try:
         report = _write_report(args, state, ctx)
@@ -285,18 +323,24 @@ def _main(args: argparse.Namespace) -> int:
     finally:
         state.inventory.raw.close()
     say(f"{state.inventory.counters.objects_collected} resources, {len(state.problems)} problem(s)")
-    if args.fail_threshold is not None:
-        incomplete = _incomplete(report, len(state.problems) + len(state.inventory.invalid))
-        if incomplete:
-            # Fail closed: what was not evaluated might have failed.
-            _tell(f"--fail-threshold not judged, failing closed: inputs incomplete: {'; '.join(incomplete)}")
-            return EXIT_THRESHOLD
-        counters = report["summaryDetails"]["ResourceCounters"]
-        total = sum(counters.values())
-        failed_percent = 100.0 * counters["failedResources"] / total if total else 0.0
-        if failed_percent > args.fail_threshold:
-            _tell(f"{failed_percent:.1f}% of resources failed, above --fail-threshold {args.fail_threshold}")
-            return EXIT_THRESHOLD
+    if args.fail_threshold is None:
+        return EXIT_OK
+    return _judge_threshold(args.fail_threshold, report, len(state.problems) + len(state.inventory.invalid))
+
+
+def _judge_threshold(threshold: float, report: dict[str, Any], problems: int) -> int:
+    """--fail-threshold: exit 1 above it, or when inputs are incomplete (fails closed)."""
+    incomplete = _incomplete(report, problems)
+    if incomplete:
+        # Fail closed: what was not evaluated might have failed.
+        _tell(f"--fail-threshold not judged, failing closed: inputs incomplete: {'; '.join(incomplete)}")
+        return EXIT_THRESHOLD
+    counters = report["summaryDetails"]["ResourceCounters"]
+    total = sum(counters.values())
+    failed_percent = 100.0 * counters["failedResources"] / total if total else 0.0
+    if failed_percent > threshold:
+        _tell(f"{failed_percent:.1f}% of resources failed, above --fail-threshold {threshold}")
+        return EXIT_THRESHOLD
     return EXIT_OK
 
 

@@ -13,7 +13,7 @@ import math
 from typing import Any
 
 from harness.judge import stats
-from harness.judge.gates import Verdict
+from harness.judge.gates import Gate, PhaseEffect, Verdict
 from harness.report.wording import (
     assessment_text,
     comparison_lines,
@@ -74,44 +74,12 @@ def render(verdict: Verdict, suite: Suite) -> dict[str, Any]:
             for s in suite.scenarios
         ],
         **({"comparison_notes": comparison_lines(suite)} if comparison_lines(suite) else {}),
-        "gates": [
-            {
-                "scenario": g.scenario,
-                "gate": g.name,
-                "target": gate_target(g),
-                "measured": gate_measured(g),
-                "ci": gate_ci(g),
-                "status": g.status,
-                "reason": g.reason,
-                "criterion": g.criterion,
-                "would": g.would,
-                "where": peak_place_text(g.peaks),
-            }
-            for g in verdict.gates
-        ],
+        "gates": [_gate(g) for g in verdict.gates],
         "criteria": [
             {"criterion": c.number, "title": c.title, "status": c.status, "sentence": criterion_sentence(c)}
             for c in verdict.criteria()
         ],
-        "phases": [
-            {
-                "phase": f"P{p.phase}",
-                "scenario": p.scenario,
-                "promise": {
-                    "text": p.promise.describe(),
-                    "metric": p.promise.metric,
-                    "low_percent": p.promise.low_percent,
-                    "high_percent": p.promise.high_percent,
-                    "large_only": p.promise.large_only,
-                },
-                "applies": p.applies,
-                "alone": _comparison(p.alone),
-                "on_top_of_the_others": _comparison(p.in_combination),
-                "main_effect_percent": _number(p.main_effect_percent),
-                "assessment": assessment_text(p.assessment),
-            }
-            for p in verdict.phases
-        ],
+        "phases": [_phase(p) for p in verdict.phases],
         "comparisons": [
             {"scenario": scenario, "combination": combination, **(_comparison(c) or {})}
             for (scenario, combination, _metric), c in verdict.comparisons.items()
@@ -142,4 +110,38 @@ def render(verdict: Verdict, suite: Suite) -> dict[str, Any]:
         "notes": list(verdict.interaction_notes),
         "missing": list(verdict.missing),
         "mismatches": list(verdict.mismatches),
+    }
+
+
+def _gate(g: Gate) -> dict[str, Any]:
+    return {
+        "scenario": g.scenario,
+        "gate": g.name,
+        "target": gate_target(g),
+        "measured": gate_measured(g),
+        "ci": gate_ci(g),
+        "status": g.status,
+        "reason": g.reason,
+        "criterion": g.criterion,
+        "would": g.would,
+        "where": peak_place_text(g.peaks),
+    }
+
+
+def _phase(p: PhaseEffect) -> dict[str, Any]:
+    return {
+        "phase": f"P{p.phase}",
+        "scenario": p.scenario,
+        "promise": {
+            "text": p.promise.describe(),
+            "metric": p.promise.metric,
+            "low_percent": p.promise.low_percent,
+            "high_percent": p.promise.high_percent,
+            "large_only": p.promise.large_only,
+        },
+        "applies": p.applies,
+        "alone": _comparison(p.alone),
+        "on_top_of_the_others": _comparison(p.in_combination),
+        "main_effect_percent": _number(p.main_effect_percent),
+        "assessment": assessment_text(p.assessment),
     }

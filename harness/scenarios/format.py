@@ -274,50 +274,15 @@ def parse_scenario(data: Mapping[str, Any], path: Path | None = None) -> Scenari
     misconfigurations = _shares(
         data.get("misconfigurations", {}), tuple(MISCONFIGURATIONS), path, "misconfigurations"
     )
-    forbidden = data.get("forbidden", [])
-    if not isinstance(forbidden, list) or not all(
-        isinstance(item, str) and item.count("/") >= 1 for item in forbidden
-    ):
-        raise _fail(
-            path, "forbidden", "a list of resource ids like 'v1/pods' or 'networking.k8s.io/v1/ingresses'"
-        )
-    adversarial = data.get("adversarial", {})
-    if not isinstance(adversarial, dict):
-        raise _fail(path, "adversarial", "must be a table")
-    for key in adversarial:
-        if key not in _ADVERSARIAL_FIELDS:
-            raise _fail(
-                path, f"adversarial.{key}", f"unknown field; allowed: {', '.join(_ADVERSARIAL_FIELDS)}"
-            )
-    exceptions_name = adversarial.get("exceptions")
-    exceptions_file: Path | None = None
-    if exceptions_name is not None:
-        if not isinstance(exceptions_name, str):
-            raise _fail(path, "adversarial.exceptions", "a file name beside the scenario file")
-        exceptions_file = (path.parent if path else Path.cwd()) / exceptions_name
+    forbidden = _forbidden(data, path)
+    adversarial = _subtable(data, "adversarial", _ADVERSARIAL_FIELDS, path)
+    exceptions_file = _exceptions_file(adversarial, path)
     compact = data.get("compact", False)
     if not isinstance(compact, bool):
         raise _fail(path, "compact", "must be true or false")
-    realistic = data.get("realistic", {})
-    if not isinstance(realistic, dict):
-        raise _fail(path, "realistic", "must be a table")
-    for key in realistic:
-        if key not in _REALISTIC_FIELDS:
-            raise _fail(path, f"realistic.{key}", f"unknown field; allowed: {', '.join(_REALISTIC_FIELDS)}")
-    helm_share = dict(
-        _shares(
-            {"helm_release_share": realistic.get("helm_release_share", 0.0)},
-            ("helm_release_share",),
-            path,
-            "realistic",
-        )
-    )["helm_release_share"]
-    crds = _int(realistic, "crds", path, minimum=0, default=0)
-    if crds > len(CUSTOM_KINDS):
-        raise _fail(path, "realistic.crds", f"{crds} is not allowed; at most {len(CUSTOM_KINDS)}")
-    custom_resources = _int(realistic, "custom_resources", path, minimum=0, default=0)
-    if custom_resources and not crds:
-        raise _fail(path, "realistic.custom_resources", "needs realistic.crds >= 1 to define their kinds")
+    helm_share, crds, custom_resources = _realistic(
+        _subtable(data, "realistic", _REALISTIC_FIELDS, path), path
+    )
     scenario = Scenario(
         name=name,
         description=description,
@@ -341,6 +306,58 @@ def parse_scenario(data: Mapping[str, Any], path: Path | None = None) -> Scenari
     )
     _check_counts(scenario)
     return scenario
+
+
+def _forbidden(data: Mapping[str, Any], path: Path | None) -> list[str]:
+    forbidden = data.get("forbidden", [])
+    if not isinstance(forbidden, list) or not all(
+        isinstance(item, str) and item.count("/") >= 1 for item in forbidden
+    ):
+        raise _fail(
+            path, "forbidden", "a list of resource ids like 'v1/pods' or 'networking.k8s.io/v1/ingresses'"
+        )
+    return forbidden
+
+
+def _subtable(
+    data: Mapping[str, Any], name: str, allowed: Sequence[str], path: Path | None
+) -> Mapping[str, Any]:
+    """An optional table of known fields (`[adversarial]`, `[realistic]`)."""
+    table = data.get(name, {})
+    if not isinstance(table, dict):
+        raise _fail(path, name, "must be a table")
+    for key in table:
+        if key not in allowed:
+            raise _fail(path, f"{name}.{key}", f"unknown field; allowed: {', '.join(allowed)}")
+    return table
+
+
+def _exceptions_file(adversarial: Mapping[str, Any], path: Path | None) -> Path | None:
+    exceptions_name = adversarial.get("exceptions")
+    if exceptions_name is None:
+        return None
+    if not isinstance(exceptions_name, str):
+        raise _fail(path, "adversarial.exceptions", "a file name beside the scenario file")
+    return (path.parent if path else Path.cwd()) / exceptions_name
+
+
+def _realistic(realistic: Mapping[str, Any], path: Path | None) -> tuple[float, int, int]:
+    """(Helm release share, CRDs, custom resources) of the `[realistic]` table."""
+    helm_share = dict(
+        _shares(
+            {"helm_release_share": realistic.get("helm_release_share", 0.0)},
+            ("helm_release_share",),
+            path,
+            "realistic",
+        )
+    )["helm_release_share"]
+    crds = _int(realistic, "crds", path, minimum=0, default=0)
+    if crds > len(CUSTOM_KINDS):
+        raise _fail(path, "realistic.crds", f"{crds} is not allowed; at most {len(CUSTOM_KINDS)}")
+    custom_resources = _int(realistic, "custom_resources", path, minimum=0, default=0)
+    if custom_resources and not crds:
+        raise _fail(path, "realistic.custom_resources", "needs realistic.crds >= 1 to define their kinds")
+    return helm_share, crds, custom_resources
 
 
 def _parse_imported(data: Mapping[str, Any], path: Path | None, name: str, description: str) -> Scenario:

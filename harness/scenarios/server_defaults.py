@@ -201,36 +201,41 @@ def node_defaults(node: Obj, rng: random.Random) -> None:
     status["images"] = images
 
 
+def _deployment_defaults(obj: Obj, created: str, generation: int, rng: random.Random) -> None:
+    spec, status = obj["spec"], obj["status"]
+    spec.update(progressDeadlineSeconds=600, revisionHistoryLimit=10)
+    spec["strategy"] = {
+        "type": "RollingUpdate",
+        "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"},
+    }
+    obj["metadata"].setdefault("annotations", {})["deployment.kubernetes.io/revision"] = str(generation)
+    replicas = spec["replicas"]
+    status.update(availableReplicas=replicas, updatedReplicas=replicas, observedGeneration=generation)
+    status["conditions"] = [
+        {
+            "type": "Available",
+            "status": "True",
+            "reason": "MinimumReplicasAvailable",
+            "message": "Deployment has minimum availability.",
+            "lastTransitionTime": created,
+            "lastUpdateTime": created,
+        },
+        {
+            "type": "Progressing",
+            "status": "True",
+            "reason": "NewReplicaSetAvailable",
+            "message": f'ReplicaSet "{obj["metadata"]["name"]}-{rng.getrandbits(40):010x}" has successfully progressed.',
+            "lastTransitionTime": created,
+            "lastUpdateTime": shift(created, 30),
+        },
+    ]
+
+
 def workload_defaults(obj: Obj, created: str, generation: int, rng: random.Random) -> None:
     kind, spec = obj["kind"], obj["spec"]
     status = obj.setdefault("status", {})
     if kind == "Deployment":
-        spec.update(progressDeadlineSeconds=600, revisionHistoryLimit=10)
-        spec["strategy"] = {
-            "type": "RollingUpdate",
-            "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"},
-        }
-        obj["metadata"].setdefault("annotations", {})["deployment.kubernetes.io/revision"] = str(generation)
-        replicas = spec["replicas"]
-        status.update(availableReplicas=replicas, updatedReplicas=replicas, observedGeneration=generation)
-        status["conditions"] = [
-            {
-                "type": "Available",
-                "status": "True",
-                "reason": "MinimumReplicasAvailable",
-                "message": "Deployment has minimum availability.",
-                "lastTransitionTime": created,
-                "lastUpdateTime": created,
-            },
-            {
-                "type": "Progressing",
-                "status": "True",
-                "reason": "NewReplicaSetAvailable",
-                "message": f'ReplicaSet "{obj["metadata"]["name"]}-{rng.getrandbits(40):010x}" has successfully progressed.',
-                "lastTransitionTime": created,
-                "lastUpdateTime": shift(created, 30),
-            },
-        ]
+        _deployment_defaults(obj, created, generation, rng)
     elif kind == "ReplicaSet":
         annotations = obj["metadata"].setdefault("annotations", {})
         annotations["deployment.kubernetes.io/desired-replicas"] = str(spec["replicas"])
