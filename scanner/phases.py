@@ -23,7 +23,7 @@ PHASE_NAMES: dict[int, str] = {
     5: "streaming in batches",
     6: "early release of objects",
 }
-# Candidates beyond the plan (README: "Beyond the plan"); never part of `all`.
+# Candidates beyond the plan (docs/findings.md: "Beyond the plan"); never part of `all`.
 EXTRA_NAMES: dict[int, str] = {
     1: "fields no rule reads dropped before evaluation",
     2: "results streamed to the report",

@@ -44,7 +44,7 @@ FULL_SCENARIOS = "small,medium,threshold,large"
 DEFAULT_REPEAT = 5
 DEFAULT_INSTRUMENTS = ",".join(one.name for one in registry.BUILT_IN)  # clean,memray,pyspy
 # CI's gate: small enough for minutes on 2 cores; CPU is reported, not enforced, because the plan's
-# CPU saving is not promised below the large-cluster size (see README: reading a verdict).
+# CPU saving is not promised below the large-cluster size (see README: the plan's five criteria).
 CI_GATE = {
     "scenarios": "small",
     "combinations": "baseline;all",

@@ -92,7 +92,7 @@ def load_engine(name: str) -> Engine:
 
 
 def default_engine_name() -> str:
-    """`opa` where its binding imports, else `regorus` (see README: engines)."""
+    """`opa` where its binding imports, else `regorus` (see docs/engines.md)."""
     try:
         load_engine("opa")
     except EngineUnavailable:

@@ -5,7 +5,7 @@ that is not base64, `contains` given an object) is undefined and evaluation goes
 binding raises instead, and so does regorus, and the whole rule would be skipped. So calls of the
 builtins that fail on kubescape's inputs are routed through guarded wrappers that are undefined
 exactly where the builtin would fail. Strings and comments are left as they are. Builtins not
-listed here still raise (README "kubescape's regolibrary" lists what that leaves).
+listed here still raise (docs/policies.md lists what that leaves).
 Pure text transformation.
 """
 

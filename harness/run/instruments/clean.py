@@ -8,7 +8,7 @@ stage events (KSBENCH_EVENTS); both are kept with the run
 and their peaks, with the stage each fell in, summarised by harness.timelines.
 
 Must not: attach anything to the scanner or slow it down (the sampler reads /proc from outside;
-a stage event costs microseconds: README, "Timelines").
+a stage event costs microseconds: docs/timelines.md).
 """
 
 from __future__ import annotations
