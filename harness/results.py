@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any, Final, Literal, cast, get_args
 
 from harness.exit_codes import UsageError
+from scanner.numbers import figure, loads_finite
 from scanner.phases import Phases, PhasesError
 
 FORMAT_VERSION = "ksbench-results/1"
@@ -357,6 +358,8 @@ def _scenario_info(data: Mapping[str, Any]) -> ScenarioInfo:
     fields = dict(data)
     fields["clusters"] = {str(k): dict(v) for k, v in (fields.get("clusters") or {}).items()}
     fields["parity_ignores"] = tuple(str(f) for f in fields.get("parity_ignores") or ())
+    if fields.get("resource_count") is not None:
+        _whole(fields["resource_count"], f"scenario {fields.get('name')!r}'s resource count")
     return ScenarioInfo(**fields)
 
 
@@ -370,6 +373,22 @@ def _role(text: Any) -> Role:
     if text not in ROLES:
         raise ValueError(f"unknown run role {text!r}")
     return cast(Role, text)
+
+
+def _whole(value: Any, where: str, low: int = 0) -> int:
+    """A stored whole number (not a bool, not a float) of at least `low`."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise ValueError(f"{where} is {value!r}, not a whole number of at least {low}")
+    return value
+
+
+def _exit_code(value: Any) -> int | None:
+    if value is None:
+        return None
+    code = _whole(value, "a run's exit code", low=-255)  # negative: killed by that signal
+    if code > 255:
+        raise ValueError(f"a run's exit code is {code}, beyond 255")
+    return code
 
 
 def to_json(suite: Suite) -> dict[str, Any]:
@@ -444,11 +463,14 @@ def from_json(data: Mapping[str, Any], source: str = "results") -> Suite:
                         instrument=one["instrument"],
                         role=_role(one["role"]),
                         variant=one["variant"],
-                        repetition=int(run["repetition"]),
+                        repetition=_whole(run["repetition"], "a run's repetition", low=-1),  # -1: the warm-up
                         status=_status(run["status"]),
                         reason=run["reason"],
-                        exit_code=run["exit_code"],
-                        metrics={key: float(value) for key, value in run["metrics"].items()},
+                        exit_code=_exit_code(run["exit_code"]),
+                        metrics={
+                            key: figure(value, f"metric {key!r} of a {one['scenario']} run")
+                            for key, value in run["metrics"].items()
+                        },
                         report_digest=run["report_digest"],
                         artefacts=dict(run["artefacts"]),
                         started_at=run["started_at"],
@@ -514,8 +536,8 @@ def load_given(path: Path) -> Suite:
 
 def load(path: Path) -> Suite:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
+        data = loads_finite(path.read_text(encoding="utf-8"))
+    except ValueError as exc:
         raise ResultsFormatError(
             f"{path} is not JSON ({exc}); give the results.json that `ksbench bench` wrote"
         ) from exc

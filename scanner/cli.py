@@ -22,6 +22,7 @@ from scanner import events
 from scanner.engine import ENGINE_NAMES, EngineUnavailable, default_engine_name, load_engine
 from scanner.evaluate import DEFAULT_BATCH_SIZE, LARGE_CLUSTER_SIZE, ScanOptions, ScanState
 from scanner.exceptions import ExceptionsError, PostureException, load_exceptions
+from scanner.numbers import number
 from scanner.phases import ENV_VAR, Phases, PhasesError
 from scanner.policies import Control, Library, PolicyError, load_data_control_inputs, load_library
 from scanner.report import ReportContext, build, render_pretty, write_json, write_json_streamed
@@ -39,6 +40,8 @@ from scanner.sources.scrub import Scrubber
 
 EXIT_OK, EXIT_THRESHOLD, EXIT_USAGE, EXIT_SOURCE, EXIT_INTERNAL = 0, 1, 2, 4, 5
 PINNED_TIME = "2000-01-01T00:00:00Z"
+# More evaluation threads than this only contend for the GIL and the engine.
+MAX_WORKERS = 256
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -94,13 +97,21 @@ def _add_how_to_scan(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--engine", choices=ENGINE_NAMES, help="Rego engine (default: opa where installed, else regorus)"
     )
-    p.add_argument("--workers", type=int, default=1, help="evaluation threads (default 1)")
     p.add_argument(
-        "--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help="objects per batch when streaming (P5)"
+        "--workers",
+        type=number(1, MAX_WORKERS, integer=int),
+        default=1,
+        help="evaluation threads (default 1)",
+    )
+    p.add_argument(
+        "--batch-size",
+        type=number(1, integer=int),
+        default=DEFAULT_BATCH_SIZE,
+        help="objects per batch when streaming (P5)",
     )
     p.add_argument(
         "--large-cluster-size",
-        type=int,
+        type=number(0, integer=int),
         default=LARGE_CLUSTER_SIZE,
         help="above this many resources rules run per namespace (kubescape: 2500)",
     )
@@ -112,7 +123,7 @@ def _add_how_to_scan(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--fail-threshold",
-        type=float,
+        type=number(0, 100),
         metavar="PCT",
         help="exit 1 when more than PCT percent of the resources fail a control, or when a selected "
         "control could not be evaluated or a source problem left inputs incomplete (fails closed)",
@@ -121,11 +132,18 @@ def _add_how_to_scan(p: argparse.ArgumentParser) -> None:
 
 def _add_limits(p: argparse.ArgumentParser) -> None:
     """Reading limits, progress and stage events."""
-    p.add_argument("--page-size", type=int, default=500, help="objects per LIST page (cluster scans)")
-    p.add_argument("--timeout", type=float, default=30.0, help="seconds per API request (cluster scans)")
+    p.add_argument(
+        "--page-size", type=number(1, integer=int), default=500, help="objects per LIST page (cluster scans)"
+    )
+    p.add_argument(
+        "--timeout",
+        type=number(0, low_open=True),
+        default=30.0,
+        help="seconds per API request (cluster scans)",
+    )
     p.add_argument(
         "--deadline",
-        type=float,
+        type=number(0),
         default=DEFAULT_DEADLINE_SECONDS,
         metavar="SECONDS",
         help=f"stop reading sources this long after reading starts; what is left is reported as skipped "
@@ -133,7 +151,7 @@ def _add_limits(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--max-file-bytes",
-        type=int,
+        type=number(1, integer=int),
         default=DEFAULT_MAX_FILE_BYTES,
         metavar="N",
         help=f"larger manifest files, and YAML documents whose aliases expand beyond this, are not read "
@@ -141,7 +159,7 @@ def _add_limits(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--max-object-bytes",
-        type=int,
+        type=number(1, integer=int),
         default=DEFAULT_MAX_OBJECT_BYTES,
         metavar="N",
         help=f"larger objects are not read, like the API server's limit (default {DEFAULT_MAX_OBJECT_BYTES:,})",
@@ -222,14 +240,6 @@ class _Chosen:
 def _choose(args: argparse.Namespace) -> _Chosen:
     """The arguments checked and loaded; PhasesError, PolicyError or ExceptionsError when bad (exit 2)."""
     phases = Phases.parse(args.phases) if args.phases is not None else Phases.from_env()
-    if args.workers < 1 or args.batch_size < 1 or args.large_cluster_size < 0:
-        raise PhasesError("--workers and --batch-size take a whole number of at least 1")
-    if args.max_file_bytes < 1 or args.max_object_bytes < 1 or args.page_size < 1:
-        raise PhasesError(
-            "--max-file-bytes, --max-object-bytes and --page-size take a whole number of at least 1"
-        )
-    if not args.deadline >= 0 or not args.timeout > 0:
-        raise PhasesError("--deadline takes seconds (0 for none) and --timeout seconds above 0")
     options = ScanOptions(
         phases, args.workers, args.batch_size, args.large_cluster_size, args.control_order, args.audit
     )

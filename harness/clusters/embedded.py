@@ -42,6 +42,7 @@ from harness.exit_codes import EnvironmentProblem
 from harness.scenarios.fingerprint import canonical_json, fingerprint
 from harness.scenarios.format import Scenario
 from harness.scenarios.source import scenario_objects
+from scanner.numbers import number
 
 BACKEND = "embedded"
 CONTEXT = "ksbench-embedded"
@@ -265,7 +266,12 @@ def _live_change(directory: Path, stats: Mapping[str, Any]) -> str | None:
 class EmbeddedBackend:
     name = BACKEND
     OPTIONS: ClassVar[tuple[BackendOption, ...]] = (
-        BackendOption("--port", "port on 127.0.0.1 (default: any free port)", int, only_up=True),
+        BackendOption(
+            "--port",
+            "port on 127.0.0.1 (default: any free port)",
+            number(0, 65535, integer=int),
+            only_up=True,
+        ),
         BackendOption(
             "--populate",
             "load objects in bulk (fast, the default) or with the official client's create calls",
@@ -273,7 +279,10 @@ class EmbeddedBackend:
             only_up=True,
         ),
         BackendOption(
-            "--workers", "parallel creates when populating with the client (default 8)", int, only_up=True
+            "--workers",
+            "parallel creates when populating with the client (default 8)",
+            number(1, 256, integer=int),
+            only_up=True,
         ),
     )
 

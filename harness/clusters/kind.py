@@ -22,6 +22,7 @@ from harness.exit_codes import EnvironmentProblem
 from harness.scenarios.fingerprint import fingerprint
 from harness.scenarios.format import Scenario
 from harness.scenarios.source import scenario_objects
+from scanner.numbers import number
 
 BACKEND = "kind"
 CLUSTER_PREFIX = "ksbench-"
@@ -71,7 +72,12 @@ def cluster_name(scenario_name: str) -> str:
 class KindBackend:
     name = BACKEND
     OPTIONS: ClassVar[tuple[BackendOption, ...]] = (
-        BackendOption("--workers", "parallel creates when loading objects (default 16)", int, only_up=True),
+        BackendOption(
+            "--workers",
+            "parallel creates when loading objects (default 16)",
+            number(1, 256, integer=int),
+            only_up=True,
+        ),
     )
 
     def __init__(self, *, workers: int = 16) -> None:

@@ -31,6 +31,7 @@ from harness.exit_codes import UsageError
 from harness.judge import gates, verdict
 from harness.run import runner, variants
 from harness.run.instruments import registry
+from scanner.numbers import number
 from scanner.phases import PhasesError, describe_named_sets, parse_combinations
 
 # The quick start judges all five criteria: `small` (100) for the small-cluster wall criterion,
@@ -42,6 +43,7 @@ DEFAULT_SCENARIOS = "small,threshold"
 DEFAULT_COMBINATIONS = "baseline;all"
 FULL_SCENARIOS = "small,medium,threshold,large"
 DEFAULT_REPEAT = 5
+MAX_REPEAT = 10_000  # blocks per scenario: far beyond any budget, short of an endless bench
 DEFAULT_INSTRUMENTS = ",".join(one.name for one in registry.BUILT_IN)  # clean,memray,pyspy
 # CI's gate: small enough for minutes on 2 cores; CPU is reported, not enforced, because the plan's
 # CPU saving is not promised below the large-cluster size (see README: the plan's five criteria).
@@ -76,7 +78,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument(
         "--budget-minutes",
-        type=float,
+        type=number(0, low_open=True),
         default=30.0,
         help="--repeat auto: at most this long per scenario (default 30)",
     )
@@ -88,9 +90,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--out", type=Path, help="output directory (default reports/bench-<UTC time>)")
     parser.add_argument("--resume", action="store_true", help="continue the interrupted bench in --out")
     parser.add_argument(
-        "--timeout", type=float, default=900.0, help="per-run time-out in seconds (default 900)"
+        "--timeout",
+        type=number(0, low_open=True),
+        default=900.0,
+        help="per-run time-out in seconds (default 900)",
     )
-    parser.add_argument("--seed", type=int, default=1, help="seed of the run order inside each block")
+    parser.add_argument(
+        "--seed", type=number(0, integer=int), default=1, help="seed of the run order inside each block"
+    )
     add_scanner_option(parser)
     add_variant_options(parser)
     add_kubescape_options(parser)
@@ -190,14 +197,11 @@ def build_plan(args: argparse.Namespace) -> runner.Plan:
         chosen_instruments = (results.CLEAN, *chosen_instruments)  # the gated figures come from clean runs
     if args.repeat == "auto":
         repeat = None
-    elif args.repeat.isdigit() and int(args.repeat) >= 1:
-        repeat = int(args.repeat)
     else:
-        raise UsageError(f"--repeat must be a positive number or auto, not {args.repeat!r}")
-    if args.timeout <= 0:
-        raise UsageError("--timeout must be positive")
-    if args.budget_minutes <= 0:
-        raise UsageError("--budget-minutes must be positive")
+        try:
+            repeat = number(1, MAX_REPEAT, integer=int)(args.repeat)
+        except argparse.ArgumentTypeError as exc:
+            raise UsageError(f"--repeat takes auto or {exc}") from exc
     scan_args = (("--engine", args.engine) if args.engine else ()) + policy_scan_args(args)
     built, builds = kubescape_variants(args, getattr(args, "kubescape", []))
     chosen_variants = build_variants(args, built)

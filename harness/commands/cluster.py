@@ -15,6 +15,7 @@ from harness.clusters import BACKENDS, get_backend, state_dir
 from harness.commands.options import add_backend_options, backend_kwargs
 from harness.exit_codes import EXIT_OK, EXIT_USAGE, UsageError
 from harness.scenarios.format import load_scenario
+from scanner.numbers import number
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -52,7 +53,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
     bench = sub.add_parser("bench", help="measure the embedded server: creates/s, listed objects/s, peak RSS")
     bench.add_argument("--sizes", default="5000,50000", help="object counts, comma-separated")
-    bench.add_argument("--workers", type=int, default=8)
+    bench.add_argument("--workers", type=number(1, 256, integer=int), default=8)
     bench.add_argument("--json", type=Path, help="also write the figures as JSON here")
     bench.add_argument("--scenario", help="bench this scenario (name or .toml) instead of one per size")
     bench.add_argument(
@@ -124,9 +125,9 @@ def _bench(args: argparse.Namespace) -> int:
     from harness.clusters.bench import run_bench
 
     try:
-        sizes = [int(size) for size in args.sizes.split(",")]
-    except ValueError as exc:
-        raise UsageError(f"--sizes {args.sizes!r}: comma-separated integers") from exc
+        sizes = [number(1, integer=int)(size) for size in args.sizes.split(",")]
+    except argparse.ArgumentTypeError as exc:
+        raise UsageError(f"--sizes takes comma-separated object counts: {exc}") from exc
     figures = run_bench(
         sizes, workers=args.workers, progress=_say, scenario=args.scenario, compact=args.compact
     )

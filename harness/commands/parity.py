@@ -19,6 +19,7 @@ from harness.commands.options import add_backend_options, add_scanner_option, cl
 from harness.exit_codes import EXIT_FINDINGS_MISMATCH, EXIT_OK, UsageError
 from harness.run import runner
 from harness.run.parity import DEFAULT_SCENARIOS, ParityRequest, run_parity
+from scanner.numbers import number
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -36,7 +37,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--shuffle-controls", action="store_true", help="grid: also run with a shuffled control order"
     )
-    parser.add_argument("--seed", type=int, default=1, help="seed of the shuffled control order")
+    parser.add_argument(
+        "--seed", type=number(0, integer=int), default=1, help="seed of the shuffled control order"
+    )
     parser.add_argument(
         "--no-stress",
         action="store_true",
@@ -45,18 +48,21 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     add_backend_options(parser)
     parser.add_argument("--no-faults", action="store_true", help="embedded: do not arm the parity faults")
     parser.add_argument("--engine", help="the scanner's Rego engine")
-    parser.add_argument("--timeout", type=float, default=900.0, help="per-run time-out in seconds")
+    parser.add_argument(
+        "--timeout", type=number(0, low_open=True), default=900.0, help="per-run time-out in seconds"
+    )
     parser.add_argument("--out", type=Path, help="where reports are kept (default reports/parity-<UTC time>)")
     add_scanner_option(parser)
     parser.set_defaults(handler=run)
 
 
 def _workers(text: str) -> tuple[int, ...]:
+    count = number(1, 256, integer=int)
     try:
-        counts = [int(part) for part in text.split(",") if part.strip()]
-    except ValueError as exc:
-        raise UsageError(f"--workers takes numbers like 1,2, not {text!r}") from exc
-    if not counts or min(counts) < 1:
+        counts = [count(part) for part in text.split(",") if part.strip()]
+    except argparse.ArgumentTypeError as exc:
+        raise UsageError(f"--workers takes counts like 1,2: {exc}") from exc
+    if not counts:
         raise UsageError("--workers needs at least one count of 1 or more")
     return tuple(dict.fromkeys(counts))
 

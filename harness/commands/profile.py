@@ -16,6 +16,7 @@ from harness.exit_codes import EXIT_OK, UsageError
 from harness.judge import cpu_layers
 from harness.report import artefacts
 from harness.report.text import table
+from scanner.numbers import number
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -25,7 +26,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "results", type=Path, nargs="?", help="results.json from `ksbench bench`, or its directory"
     )
-    parser.add_argument("--top", type=int, default=8, help="functions (or rules) per run (default 8)")
+    parser.add_argument(
+        "--top", type=number(1, integer=int), default=8, help="functions (or rules) per run (default 8)"
+    )
     parser.add_argument(
         "--events",
         type=Path,
