@@ -31,10 +31,11 @@ import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any, Final, Literal, cast, get_args
 
 from harness.exit_codes import UsageError
+from scanner.escape import terminal, terminal_lines
 from scanner.numbers import figure, loads_finite
 from scanner.phases import Phases, PhasesError
 
@@ -170,6 +171,11 @@ class Run:
     started_at: str = ""
     # peak_cpu, peak_rss → the stage the peak fell in ("evaluate C-0053 rule over cluster"); clean runs
     peak_stages: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # A run's reason may quote a scanner's stderr (its last line): no control character is kept,
+        # so no output can be coloured or retitled by it. Parity reasons keep their own line breaks.
+        object.__setattr__(self, "reason", terminal_lines(self.reason))
 
     @property
     def key(self) -> tuple[str, str, str, str, int, str]:
@@ -358,8 +364,9 @@ def _scenario_info(data: Mapping[str, Any]) -> ScenarioInfo:
     fields = dict(data)
     fields["clusters"] = {str(k): dict(v) for k, v in (fields.get("clusters") or {}).items()}
     fields["parity_ignores"] = tuple(str(f) for f in fields.get("parity_ignores") or ())
+    fields["name"] = _label(fields.get("name"), "a scenario's name")
     if fields.get("resource_count") is not None:
-        _whole(fields["resource_count"], f"scenario {fields.get('name')!r}'s resource count")
+        _whole(fields["resource_count"], f"scenario {fields['name']!r}'s resource count")
     return ScenarioInfo(**fields)
 
 
@@ -373,6 +380,12 @@ def _role(text: Any) -> Role:
     if text not in ROLES:
         raise ValueError(f"unknown run role {text!r}")
     return cast(Role, text)
+
+
+def _label(value: Any, where: str) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"{where} is {value!r}, not text")
+    return terminal(value)
 
 
 def _whole(value: Any, where: str, low: int = 0) -> int:
@@ -451,18 +464,18 @@ def from_json(data: Mapping[str, Any], source: str = "results") -> Suite:
     try:
         series = tuple(
             Series(
-                scenario=one["scenario"],
-                combination=one["combination"],
-                instrument=one["instrument"],
+                scenario=_label(one["scenario"], "a series' scenario"),
+                combination=_label(one["combination"], "a series' combination"),
+                instrument=_label(one["instrument"], "a series' instrument"),
                 role=_role(one["role"]),
-                variant=one["variant"],
+                variant=_label(one["variant"], "a series' variant"),
                 runs=tuple(
                     Run(
-                        scenario=one["scenario"],
-                        combination=one["combination"],
-                        instrument=one["instrument"],
+                        scenario=_label(one["scenario"], "a run's scenario"),
+                        combination=_label(one["combination"], "a run's combination"),
+                        instrument=_label(one["instrument"], "a run's instrument"),
                         role=_role(one["role"]),
-                        variant=one["variant"],
+                        variant=_label(one["variant"], "a run's variant"),
                         repetition=_whole(run["repetition"], "a run's repetition", low=-1),  # -1: the warm-up
                         status=_status(run["status"]),
                         reason=run["reason"],
@@ -473,8 +486,11 @@ def from_json(data: Mapping[str, Any], source: str = "results") -> Suite:
                         },
                         report_digest=run["report_digest"],
                         artefacts=dict(run["artefacts"]),
-                        started_at=run["started_at"],
-                        peak_stages={str(k): str(v) for k, v in run.get("peak_stages", {}).items()},
+                        started_at=_label(run["started_at"], "a run's start time"),
+                        peak_stages={
+                            _label(k, "a peak stage"): _label(v, "a peak stage")
+                            for k, v in run.get("peak_stages", {}).items()
+                        },
                     )
                     for run in one["runs"]
                 ),
@@ -492,6 +508,36 @@ def from_json(data: Mapping[str, Any], source: str = "results") -> Suite:
         raise ResultsFormatError(
             f"{source} is damaged ({exc!r}); re-run `ksbench bench` (or --resume)"
         ) from exc
+
+
+PROBLEMS_SHOWN = 10  # problems of one kind listed before "…and N more like this"
+
+
+def capped(lines: list[str], what: str, limit: int = PROBLEMS_SHOWN) -> list[str]:
+    """The first `limit` lines, then one that counts the rest: a hostile input cannot flood a report."""
+    if len(lines) <= limit:
+        return list(lines)
+    return [*lines[:limit], f"…and {len(lines) - limit:,} more like this ({what})"]
+
+
+class ArtefactOutside(ValueError):
+    """A stored artefact path that does not name a file inside its results folder."""
+
+
+def artefact_file(folder: Path, stored: str) -> Path:
+    """The file a stored artefact path names: relative, and inside `folder` once every symbolic link
+    is followed. ArtefactOutside says why otherwise (absolute, `..`, or a link out of the folder):
+    a results.json from elsewhere must never make a report read, say, a kubeconfig."""
+    pure = PurePosixPath(stored)
+    if not stored or "\x00" in stored or pure.is_absolute() or PureWindowsPath(stored).anchor:
+        raise ArtefactOutside(f"artefact path {stored!r} is not relative to the results folder")
+    if ".." in pure.parts:
+        raise ArtefactOutside(f"artefact path {stored!r} climbs out of the results folder")
+    root = folder.resolve()
+    target = (root / pure).resolve()
+    if not target.is_relative_to(root):
+        raise ArtefactOutside(f"artefact path {stored!r} leads out of the results folder (a symbolic link)")
+    return target
 
 
 def write_json_atomic(path: Path, data: Any) -> None:

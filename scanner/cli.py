@@ -20,6 +20,7 @@ from typing import IO, Any
 
 from scanner import events
 from scanner.engine import ENGINE_NAMES, EngineUnavailable, default_engine_name, load_engine
+from scanner.escape import terminal
 from scanner.evaluate import DEFAULT_BATCH_SIZE, LARGE_CLUSTER_SIZE, ScanOptions, ScanState
 from scanner.exceptions import ExceptionsError, PostureException, load_exceptions
 from scanner.numbers import number
@@ -180,7 +181,8 @@ _SCRUB = Scrubber()
 
 
 def _one_line(message: str) -> str:
-    return " ".join(_SCRUB(message).split())
+    # Whitespace runs (newlines too) become one space; any other control character an escape.
+    return terminal(" ".join(_SCRUB(message).split()))
 
 
 def _tell(message: str) -> None:
@@ -285,7 +287,7 @@ def _main(args: argparse.Namespace) -> int:
 
     def say(message: str) -> None:
         if not args.quiet:
-            print(f"ksbench scan: {_SCRUB(message)}", file=sys.stderr)
+            print(f"ksbench scan: {_one_line(message)}", file=sys.stderr)
 
     try:
         chosen = _choose(args)

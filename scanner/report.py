@@ -16,6 +16,7 @@ from typing import IO, Any
 
 from scanner.aggregate import SEVERITIES, AggregateStream, aggregate
 from scanner.engine import EngineInfo
+from scanner.escape import terminal
 from scanner.evaluate import ScanOptions, ScanState
 from scanner.exceptions import PostureException
 from scanner.policies import Library
@@ -149,8 +150,9 @@ def render_pretty(report: dict[str, Any]) -> str:
     summary = report["summaryDetails"]
     controls = summary["controls"].values()
     meta = report["metadata"]
+    t = terminal  # every string from the cluster, the manifests or the policies: one line, no controls
     lines = [
-        f"ksbench scan — {meta['source']} — engine {meta['engine']['name']} {meta['engine']['version']} — phases {meta['phases']}",
+        f"ksbench scan — {t(meta['source'])} — engine {t(meta['engine']['name'])} {t(meta['engine']['version'])} — phases {meta['phases']}",
         f"resources: {meta['resourceCount']}  controls: {len(summary['controls'])}  "
         f"compliance score: {summary['complianceScore']:.2f}%",
         "",
@@ -164,16 +166,18 @@ def render_pretty(report: dict[str, Any]) -> str:
         counters = c["ResourceCounters"]
         total = counters["passedResources"] + counters["failedResources"] + counters["skippedResources"]
         lines.append(
-            f"{c['severity']:<9} {c['controlID']:<8} {counters['failedResources']:>7} {total:>7}  {c['name']}"
+            f"{t(c['severity']):<9} {t(c['controlID']):<8} {counters['failedResources']:>7} {total:>7}  {t(c['name'])}"
         )
     skipped = [
         c for c in controls if c["status"] == SKIPPED and c["statusInfo"].get("subStatus") != "irrelevant"
     ]
     if skipped:
         lines += ["", "skipped (could not be evaluated):"]
-        lines += [f"  {c['controlID']} {c['name']}: {c['statusInfo'].get('info', '')}" for c in skipped]
+        lines += [
+            f"  {t(c['controlID'])} {t(c['name'])}: {t(c['statusInfo'].get('info', ''))}" for c in skipped
+        ]
     for problem in meta["problems"][:20]:
-        lines.append(f"problem: {problem['where']}: {problem['reason']}")
+        lines.append(f"problem: {t(problem['where'])}: {t(problem['reason'])}")
     if len(meta["problems"]) > 20:
         lines.append(f"… and {len(meta['problems']) - 20} more problems (see the JSON report)")
     passed = sum(1 for c in controls if c["status"] == PASSED)

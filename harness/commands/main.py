@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import io
 import os
 import re
 import sys
 import traceback
 from collections.abc import Sequence
+from typing import TextIO
 
 from harness.exit_codes import EXIT_ENVIRONMENT, EXIT_USAGE, KsbenchError
 from harness.results import ResultsFormatError
+from scanner.escape import terminal, terminal_lines
 
 # user:password@ in a URL: never printed, whatever error carried it.
 _URL_USERINFO = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)[^/\s@]*@")
@@ -56,7 +59,40 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _TerminalGuard(io.TextIOBase):
+    """The terminal's last guard: what any command writes keeps its newlines; every other control
+    character (colour, cursor, title, carriage return, bidi override) is shown as an escape."""
+
+    def __init__(self, inner: TextIO) -> None:
+        self.inner = inner
+
+    def write(self, text: str) -> int:
+        self.inner.write(terminal_lines(text))
+        return len(text)
+
+    def flush(self) -> None:
+        self.inner.flush()
+
+    def writable(self) -> bool:
+        return True
+
+    def isatty(self) -> bool:
+        return self.inner.isatty()
+
+    def fileno(self) -> int:
+        return self.inner.fileno()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _TerminalGuard(out), _TerminalGuard(err)
+    try:
+        return _main(argv)
+    finally:
+        sys.stdout, sys.stderr = out, err
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     args = parser.parse_args(args_list)
@@ -86,5 +122,5 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _error(message: str, code: int) -> int:
     scrubbed = _URL_USERINFO.sub(r"\1***@", message)
-    print(f"ksbench: error: {scrubbed}", file=sys.stderr)
+    print(f"ksbench: error: {terminal(' '.join(scrubbed.split()))}", file=sys.stderr)
     return code

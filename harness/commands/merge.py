@@ -3,11 +3,15 @@
 Refuses shards of different bench arguments, commits, machine kinds or scenario content, and
 missing or repeated shards, unless --force. Writes OUT/results.json, verdict.txt and report.html,
 and exits like `ksbench bench`: 0 pass, 1 a gate missed, 3 findings mismatch, 4 figures missing.
+Each shard's artefacts are linked (or copied) into OUT, so OUT holds every file its results name;
+an artefact path that leads out of its shard's folder is refused (exit 2), never followed.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -35,6 +39,23 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.set_defaults(handler=run)
 
 
+def _bring_artefacts(shard: shards.Shard, out: Path) -> None:
+    for path in sorted({p for run in shard.suite.runs() for p in run.artefacts.values()}):
+        try:
+            source = results.artefact_file(shard.directory, path)
+        except results.ArtefactOutside as exc:
+            raise UsageError(f"{shard.directory / results.RESULTS_FILE}: {exc}") from exc
+        target = results.artefact_file(out, path)
+        if not source.is_file() or target == source:
+            continue  # a missing artefact is reported by the reports, as for any bench
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.unlink(missing_ok=True)
+        try:
+            os.link(source, target)
+        except OSError:
+            shutil.copyfile(source, target)
+
+
 def run(args: argparse.Namespace) -> int:
     enforced = enforced_gates(args)
     given = [
@@ -42,9 +63,11 @@ def run(args: argparse.Namespace) -> int:
     ]
     args.out.mkdir(parents=True, exist_ok=True)
     try:
-        suite = shards.merge(given, args.out.resolve(), force=args.force)
+        suite = shards.merge(given, force=args.force)
     except shards.ShardsDisagree as exc:
         raise UsageError(str(exc)) from exc
+    for shard in given:
+        _bring_artefacts(shard, args.out.resolve())
     results.dump(suite, args.out / results.RESULTS_FILE)
     written = outputs.write_outputs(suite, args.out, registry.linked_artefacts(), html=not args.no_html)
     print(written.verdict_text, end="")

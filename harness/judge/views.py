@@ -12,6 +12,7 @@ the commands wire it together). Statistics come from harness.judge.stats, judgem
 from __future__ import annotations
 
 import math
+import urllib.parse
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -437,7 +438,9 @@ def links(suite: Suite, profile: ProfileData, prefix: str) -> tuple[LinkRow, ...
         for name, kind in profile.link_kinds.items():
             path = run.artefacts.get(name)
             if path:
-                href = f"{prefix.rstrip('/')}/{path}" if prefix not in ("", ".") else path
+                # Quoted, and never a scheme: a stored path such as "javascript:…" stays a file name.
+                quoted = urllib.parse.quote(path)
+                href = f"{prefix.rstrip('/')}/{quoted}" if prefix not in ("", ".") else f"./{quoted}"
                 found.setdefault((run.scenario, run.combination), {}).setdefault(
                     kind, ArtefactLink(kind, href, path in profile.existing)
                 )

@@ -21,12 +21,22 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from harness.judge.views import Key, ProfileData, RunTimeline
-from harness.profiles import parse_collapsed
-from harness.results import ALL_PHASES, BASELINE, BASELINE_COMBINATION, CANDIDATE, CLEAN, Run, Suite
+from harness.profiles import flamegraph_svg, parse_collapsed
+from harness.results import (
+    ALL_PHASES,
+    BASELINE,
+    BASELINE_COMBINATION,
+    CANDIDATE,
+    CLEAN,
+    ArtefactOutside,
+    Run,
+    Suite,
+    artefact_file,
+    capped,
+)
 from harness.timelines import parse_stage_events, parse_timeline, spans
 
 TIMELINE_FORMAT = "ksbench-memory-timeline/1"
-FLAMEGRAPH_MAX_BYTES = 2_000_000  # larger SVGs are linked, not inlined
 
 
 def _carrying(suite: Suite, artefact: str) -> dict[Key, Run]:
@@ -85,12 +95,24 @@ def _run_timelines(
     return found
 
 
+def _inside(out: Path, suite: Suite, problems: list[str]) -> frozenset[str]:
+    """Stored artefact paths naming a file inside `out`; every other one is a problem, never read."""
+    found: set[str] = set()
+    refused: list[str] = []
+    for path in sorted({path for run in suite.runs() for path in run.artefacts.values()}):
+        try:
+            if artefact_file(out, path).is_file():
+                found.add(path)
+        except ArtefactOutside as exc:
+            refused.append(str(exc))
+    problems += capped(refused, "refused artefact paths")
+    return frozenset(found)
+
+
 def load(out: Path, suite: Suite, link_kinds: Mapping[str, str] | None = None) -> ProfileData:
     """What the runs in `out` left; link_kinds: the instruments' linked artefacts (none: no links)."""
     problems: list[str] = []
-    existing = frozenset(
-        path for run in suite.runs() for path in run.artefacts.values() if (out / path).is_file()
-    )
+    existing = _inside(out, suite, problems)
     stacks: dict[Key, dict[tuple[str, ...], int]] = {}
     for key, run in _carrying(suite, "pyspy_raw").items():
         raw = run.artefacts["pyspy_raw"]
@@ -103,8 +125,9 @@ def load(out: Path, suite: Suite, link_kinds: Mapping[str, str] | None = None) -
     svgs: dict[Key, str] = {}
     for key, run in _carrying(suite, "pyspy_flamegraph").items():
         flame = run.artefacts["pyspy_flamegraph"]
-        if flame in existing and (out / flame).stat().st_size <= FLAMEGRAPH_MAX_BYTES:
-            svgs[key] = (out / flame).read_text(encoding="utf-8", errors="replace")
+        # Never the stored SVG (it could carry a script): drawn again from the stacks, names escaped.
+        if flame in existing and key in stacks:
+            svgs[key] = flamegraph_svg(stacks[key], f"{key[0]} · {key[1]}")
     timelines: dict[Key, tuple[tuple[float, float], ...]] = {}
     sources: set[str] = set()
     for key, run in _carrying(suite, "memory_timeline").items():

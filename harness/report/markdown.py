@@ -21,13 +21,15 @@ from harness.report.wording import (
     summary_line,
 )
 from harness.results import Suite
+from scanner.escape import markdown_cell, markdown_code, markdown_fence
 
 ICONS = {gates.PASS: "✅", gates.FAIL: "❌", gates.INCONCLUSIVE: "⚠️", gates.NOT_RUN: "➖", gates.INFO: "ℹ️"}
 FOLDED_LINES = 20
 
 
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    """Every string in a cell, a list item or the folded details: inert Markdown on one line."""
+    return markdown_cell(text)
 
 
 def _signed(value: float) -> str:
@@ -61,13 +63,14 @@ def _icon(assessment: gates.Assessment) -> str:
 def render(verdict: Verdict, suite: Suite) -> str:
     machine = suite.machine
     sizes = ", ".join(
-        f"{s.name} {s.resource_count:,}" if s.resource_count is not None else s.name for s in suite.scenarios
+        f"{_cell(s.name)} {s.resource_count:,}" if s.resource_count is not None else _cell(s.name)
+        for s in suite.scenarios
     )
     commit = (machine.git_commit or "?")[:12] + ("-dirty" if machine.git_dirty else "")
     lines = [
         f"### ksbench: {summary_line(verdict)}",
         "",
-        f"`{commit}` · {sizes} · {machine.cpu_count or '?'} CPUs · {machine.engine or 'engine ?'}",
+        f"{markdown_code(commit)} · {sizes} · {machine.cpu_count or '?'} CPUs · {_cell(machine.engine or 'engine ?')}",
         "",
         " · ".join(f"{ICONS.get(c.status, c.status)} {c.number}. {c.title}" for c in verdict.criteria()),
         "",
@@ -77,25 +80,25 @@ def render(verdict: Verdict, suite: Suite) -> str:
         "|---|---|---|---|---|",
     ]
     lines += [
-        f"| {ICONS.get(g.status, g.status)} | {g.scenario} | {_cell(g.name)} | {_cell(gate_measured(g))} | {gate_ci(g)} |"
+        f"| {ICONS.get(g.status, g.status)} | {_cell(g.scenario)} | {_cell(g.name)} | {_cell(gate_measured(g))} | {gate_ci(g)} |"
         for g in verdict.gates
         if g.status != gates.INFO
     ]
     lines += _phase_rows(verdict)
     folded = [
-        f"- {g.scenario} · {g.name}: {_cell(g.reason.splitlines()[0])}"
+        f"- {_cell(g.scenario)} · {_cell(g.name)}: {_cell(g.reason.splitlines()[0])}"
         for g in verdict.gates
         if g.reason and g.status != gates.INFO
     ]
     folded += [f"- where: {_cell(line)}" for line in peak_lines(verdict)]
     folded += [
-        f"- ℹ️ {g.scenario} · {g.name}: {_cell(gate_measured(g))} {gate_ci(g)} — {_cell(gate_reason(g))}"
+        f"- ℹ️ {_cell(g.scenario)} · {_cell(g.name)}: {_cell(gate_measured(g))} {gate_ci(g)} — {_cell(gate_reason(g))}"
         for g in verdict.gates
         if g.status == gates.INFO
     ]
-    folded += [f"- note: {note}" for note in verdict.interaction_notes]
+    folded += [f"- note: {_cell(note)}" for note in verdict.interaction_notes]
     if verdict.missing:
-        folded += [f"- missing: {line}" for line in verdict.missing[:FOLDED_LINES]]
+        folded += [f"- missing: {_cell(line)}" for line in verdict.missing[:FOLDED_LINES]]
         if len(verdict.missing) > FOLDED_LINES:
             folded.append(f"- … and {len(verdict.missing) - FOLDED_LINES} more runs without figures")
     if folded:
@@ -116,9 +119,8 @@ def render(verdict: Verdict, suite: Suite) -> str:
         ]
         lines += [f"- {_cell(one.sentence())}" for one in troubled]
     if verdict.mismatches:
-        lines += ["", "**Findings mismatch — no figure of this bench can be trusted:**", "", "```"]
-        lines += [line for text in verdict.mismatches[:5] for line in text.splitlines()]
-        lines += ["```"]
+        lines += ["", "**Findings mismatch — no figure of this bench can be trusted:**", ""]
+        lines += markdown_fence([line for text in verdict.mismatches[:5] for line in text.splitlines()])
     return "\n".join(lines) + "\n"
 
 
@@ -136,7 +138,7 @@ def _phase_rows(verdict: Verdict) -> list[str]:
         "",
         *[f"_{f.describe()}_" for f in verdict.families if f.name == "per-phase"],
         *([""] if verdict.family("per-phase") else []),
-        "| phase | promise | " + " | ".join(scenarios) + " |",
+        "| phase | promise | " + " | ".join(_cell(s) for s in scenarios) + " |",
         "|---|---|" + "---|" * len(scenarios),
     ]
     for promise in gates.PROMISES:

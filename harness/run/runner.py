@@ -663,7 +663,12 @@ class Bench:
             where += (
                 f" (scanned {other.scenario}; raw resources compared without {', '.join(self._ignoring)})"
             )
-        base_report = self.out / reference.artefacts["report"] if reference is not None else None
+        base_report = None
+        if reference is not None:
+            try:  # a resumed bench's stored path: followed only inside --out
+                base_report = results.artefact_file(self.out, reference.artefacts["report"])
+            except results.ArtefactOutside as exc:
+                return f"{where}: the reference report cannot be read: {exc}"
         base_digest = reference.report_digest if reference is not None else None
         # No reference yet: this run becomes it (a baseline) or is checked by late_mismatches.
         return check_report(

@@ -4,18 +4,18 @@
 verdict uses was measured on one machine. Merging takes the shards' suites and checks they can
 be judged together: the same bench arguments (but for the shard), the same commit, the same
 kind of machine and the same scenario content; any difference is refused unless forced, and
-a missing or repeated shard is refused likewise. Artefact paths are rewritten to stay valid
-from the merged folder. Pure: the caller reads and writes the files.
+a missing or repeated shard is refused likewise. Artefact paths stay as the shards stored them
+(blocks are disjoint, so they never collide): the caller brings the files into the merged
+folder, which is then self-contained. Pure: the caller reads and writes the files.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from harness.results import Run, Suite
+from harness.results import Suite
 
 
 class ShardsDisagree(ValueError):
@@ -79,13 +79,7 @@ def problems(shards: Sequence[Shard]) -> list[str]:
     return found
 
 
-def _moved(run: Run, source: Path, out: Path) -> Run:
-    # Artefacts are relative to their shard's folder; the merged results live in `out`.
-    artefacts = {k: os.path.relpath(source / v, out) for k, v in run.artefacts.items()}
-    return replace(run, artefacts=artefacts)
-
-
-def merge(shards: Sequence[Shard], out: Path, force: bool = False) -> Suite:
+def merge(shards: Sequence[Shard], force: bool = False) -> Suite:
     """One suite of every shard's runs; ShardsDisagree lists the problems unless `force`."""
     if not shards:
         raise ShardsDisagree("no shard given")
@@ -104,5 +98,5 @@ def merge(shards: Sequence[Shard], out: Path, force: bool = False) -> Suite:
             # Each shard warms up on its own; warm-ups are never judged, so the first one is kept.
             if run.role == "warmup" and any(r.key == run.key for r in suite.runs()):
                 continue
-            suite = suite.with_run(_moved(run, shard.directory, out))
+            suite = suite.with_run(run)
     return suite

@@ -99,20 +99,19 @@ def _suite(
     return replace(suite, machine=replace(machine, git_commit=commit))
 
 
-def test_merge_unites_the_blocks_and_rewrites_artefact_paths(tmp_path: Path) -> None:
+def test_merge_unites_the_blocks_and_keeps_artefact_paths(tmp_path: Path) -> None:
     one, two = tmp_path / "s1", tmp_path / "s2"
     merged = shards.merge(
         [
             shards.Shard(one, _suite("1/2", repetitions=(0,))),
             shards.Shard(two, _suite("2/2", repetitions=(1,))),
         ],
-        tmp_path / "out",
     )
     measured = sorted((r.combination, r.repetition) for r in merged.runs() if r.role != WARMUP)
     assert measured == [("all", 0), ("all", 1), ("baseline", 0), ("baseline", 1)]
     assert "shard" not in merged.config and merged.config["merged_shards"] == 2
     paths = {r.repetition: r.artefacts["report"] for r in merged.runs() if r.combination == "all"}
-    assert paths == {0: "../s1/runs/all-0.json", 1: "../s2/runs/all-1.json"}
+    assert paths == {0: "runs/all-0.json", 1: "runs/all-1.json"}  # merge brings the files into its folder
 
 
 @pytest.mark.parametrize(
@@ -147,13 +146,13 @@ def test_merge_refuses_shards_that_do_not_belong_together(
 ) -> None:
     given = [shards.Shard(tmp_path / "a", _suite("1/2")), shards.Shard(tmp_path / "b", second)]
     with pytest.raises(shards.ShardsDisagree, match=message):
-        shards.merge(given, tmp_path / "out")
-    assert shards.merge(given, tmp_path / "out", force=True).config["merged_shards"] == 2
+        shards.merge(given)
+    assert shards.merge(given, force=True).config["merged_shards"] == 2
 
 
 def test_merge_refuses_a_missing_shard(tmp_path: Path) -> None:
     with pytest.raises(shards.ShardsDisagree, match="shard 2/2 is missing"):
-        shards.merge([shards.Shard(tmp_path / "a", _suite("1/2"))], tmp_path / "out")
+        shards.merge([shards.Shard(tmp_path / "a", _suite("1/2"))])
 
 
 def test_a_variant_may_scan_its_own_cluster_named_in_toml_or_on_the_command_line(tmp_path: Path) -> None:

@@ -5,7 +5,7 @@ registry (names → instruments). The runner asks the registry and never names a
 Re-exported here: the names older callers and the report fixture's generator use.
 """
 
-from harness.profiles import PYSPY_RATE_HZ, function_times, parse_collapsed
+from harness.profiles import PYSPY_RATE_HZ, flamegraph_svg, function_times, parse_collapsed
 from harness.run.instruments.base import Call, Instrument, Measured, ToolProblem
 from harness.run.instruments.clean import clean_argv
 from harness.run.instruments.memray import (
@@ -17,7 +17,7 @@ from harness.run.instruments.memray import (
     memray_timeline,
     summarise_memray,
 )
-from harness.run.instruments.pyspy import find_pyspy, flamegraph_svg, pyspy_attach_argv
+from harness.run.instruments.pyspy import find_pyspy, pyspy_attach_argv
 
 __all__ = [
     "PYSPY_RATE_HZ",

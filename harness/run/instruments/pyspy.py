@@ -10,15 +10,13 @@ Must not: run the scanner any other way than the clean instrument does.
 
 from __future__ import annotations
 
-import hashlib
-import html
 import shutil
 import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final, Literal
 
-from harness.profiles import PYSPY_RATE_HZ, PySpyProfile, Stacks, function_times, parse_collapsed
+from harness.profiles import PYSPY_RATE_HZ, PySpyProfile, flamegraph_svg, function_times, parse_collapsed
 from harness.results import write_json_atomic
 from harness.run import process
 from harness.run.instruments.base import Call, Measured, ToolProblem
@@ -43,56 +41,6 @@ def pyspy_attach_argv(pyspy: str, pid: int, output: Path, rate_hz: int = PYSPY_R
     # --function: one frame per function (its first line), so self/inclusive time sum per function.
     return [pyspy, "record", "--pid", str(pid), "--rate", str(rate_hz), "--format", "raw", "--function",
             "-o", str(output)]  # fmt: skip
-
-
-def flamegraph_svg(stacks: Stacks, title: str, width: int = 1200) -> str:
-    """A self-contained flame graph (root at the bottom) built from collapsed stacks."""
-    tree: dict[str, Any] = {"count": 0, "children": {}}
-    for stack, count in stacks.items():
-        node = tree
-        node["count"] += count
-        for frame in stack:
-            node = node["children"].setdefault(frame, {"count": 0, "children": {}})
-            node["count"] += count
-
-    def depth(node: dict[str, Any]) -> int:
-        return 1 + max((depth(child) for child in node["children"].values()), default=0)
-
-    row, top = 16, 30
-    levels = depth(tree)
-    height = top + levels * row + 10
-    total = max(tree["count"], 1)
-    rects: list[str] = []
-
-    def draw(node: dict[str, Any], name: str, x: float, level: int) -> None:
-        w = node["count"] / total * (width - 20)
-        if w < 0.3:
-            return
-        y = height - 10 - (level + 1) * row
-        shade = int(hashlib.sha1(name.encode()).hexdigest()[:2], 16)
-        label = html.escape(name)
-        share = node["count"] / total * 100
-        text = (
-            html.escape(name if len(name) * 7 < w else name[: max(0, int(w / 7) - 2)] + "..")
-            if w > 21
-            else ""
-        )
-        rects.append(
-            f"<g><title>{label} ({node['count']} samples, {share:.1f}%)</title>"
-            f'<rect x="{x + 10:.1f}" y="{y}" width="{w:.1f}" height="{row - 1}" fill="rgb(230,{80 + shade // 2},{shade // 5})"/>'
-            f'<text x="{x + 13:.1f}" y="{y + 12}">{text}</text></g>'
-        )
-        child_x = x
-        for child_name, child in sorted(node["children"].items()):
-            draw(child, child_name, child_x, level + 1)
-            child_x += child["count"] / total * (width - 20)
-
-    draw(tree, "all", 0.0, 0)
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'font-family="monospace" font-size="11">'
-        f'<text x="10" y="20" font-size="14">{html.escape(title)}</text>{"".join(rects)}</svg>\n'
-    )
 
 
 def _functions_json(profile: PySpyProfile) -> dict[str, Any]:
