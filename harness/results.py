@@ -35,6 +35,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any, Final, Literal, cast, get_args
 
 from harness.exit_codes import UsageError
+from scanner.bounded import MIB, read_text_bounded
 from scanner.escape import terminal, terminal_lines
 from scanner.numbers import figure, loads_finite
 from scanner.phases import Phases, PhasesError
@@ -43,6 +44,8 @@ FORMAT_VERSION = "ksbench-results/1"
 FORMAT_NAME = "ksbench-results"
 FORMAT_NUMBER = 1
 RESULTS_FILE = "results.json"  # inside a bench's --out directory
+# A full bench (64 combinations, 20 blocks, every instrument) writes a few MB; far more is not ours.
+RESULTS_MAX_BYTES = 256 * MIB
 
 # Run statuses: "ok" is the only one whose figures are used.
 Status = Literal[
@@ -570,7 +573,7 @@ def load_given(path: Path) -> Suite:
     Raises UsageError (exit 2) with what to give instead when there is none or it cannot be read.
     """
     file = path / RESULTS_FILE if path.is_dir() else path
-    if not file.exists():
+    if not file.exists() and not file.is_symlink():
         raise UsageError(
             f"no results at {file}: give the results.json (or the --out directory) of `ksbench bench`"
         )
@@ -582,7 +585,12 @@ def load_given(path: Path) -> Suite:
 
 def load(path: Path) -> Suite:
     try:
-        data = loads_finite(path.read_text(encoding="utf-8"))
+        text = read_text_bounded(path, RESULTS_MAX_BYTES, "results file")
+        data = loads_finite(text)
+    except OSError as exc:
+        raise ResultsFormatError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    except RecursionError as exc:
+        raise ResultsFormatError(f"{path} is nested too deeply to be a ksbench results file") from exc
     except ValueError as exc:
         raise ResultsFormatError(
             f"{path} is not JSON ({exc}); give the results.json that `ksbench bench` wrote"

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from scanner.bounded import OPTION_FILE_MAX_BYTES, read_text_bounded
 from scanner.inventory import ResourceMeta
 
 _OBJECT_FIELDS = {"kind": "kind", "name": "name", "namespace": "namespace", "apiGroup": "api_group"}
@@ -102,8 +103,10 @@ def _parse(raw: Any, where: str) -> PostureException:
 
 def load_exceptions(path: Path) -> list[PostureException]:
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raw = json.loads(read_text_bounded(path, OPTION_FILE_MAX_BYTES, "--exceptions"))
+    except OSError as exc:
+        raise ExceptionsError(f"--exceptions {path}: cannot read: {exc.strerror or exc}") from exc
+    except ValueError as exc:  # too large, not UTF-8, not JSON
         raise ExceptionsError(f"{path}: {exc}") from exc
     except RecursionError as exc:
         raise ExceptionsError(f"{path}: nested too deeply") from exc

@@ -26,9 +26,13 @@ from harness.exit_codes import UsageError
 from harness.scenarios.anonymise import Anonymiser, collect_names
 from harness.scenarios.fingerprint import Fingerprint, canonical_json, fingerprint
 from harness.scenarios.kinds import BUILTIN_KINDS
+from scanner.bounded import MIB, over_limits, read_text_bounded
 
 Obj = dict[str, Any]
 _MANIFEST_SUFFIXES = (".json", ".yaml", ".yml")
+# A dump file, and any one document in it as it decodes (aliases counted each time they appear).
+DUMP_MAX_BYTES = 256 * MIB
+DUMP_MAX_DEPTH = 100  # the scanner's own bound: deep enough for any CRD schema
 # Created first, in this order: what the others need to exist (namespaces, then CRDs for custom kinds).
 _FIRST_KINDS = ("Namespace", "CustomResourceDefinition")
 _SERVED = {(info.api_version, info.kind) for info in BUILTIN_KINDS}
@@ -58,15 +62,28 @@ def _documents_of_text(text: str, source: Path) -> Iterator[Any]:
                 document, index = decoder.raw_decode(text, index)
             except ValueError as exc:
                 raise UsageError(f"{source}: not valid JSON: {exc}") from exc
+            except RecursionError as exc:
+                raise UsageError(f"{source}: JSON nested too deeply to be a cluster dump") from exc
+            _check_size(document, source)
             yield document
         return
     try:
         for doc in yaml.safe_load_all(text):
             if doc is not None:
+                _check_size(doc, source)
                 _check_keys(doc, source)
                 yield doc
     except yaml.YAMLError as exc:
         raise UsageError(f"{source}: not valid YAML or JSON: {str(exc).splitlines()[0]}") from exc
+    except RecursionError as exc:
+        raise UsageError(f"{source}: YAML nested too deeply to be a cluster dump") from exc
+
+
+def _check_size(document: Any, source: Path) -> None:
+    """Measured before anything walks it: an alias bomb or a deep nest is refused by name."""
+    why = over_limits(document, DUMP_MAX_BYTES, DUMP_MAX_DEPTH, "document")
+    if why:
+        raise UsageError(f"{source}: {why}")
 
 
 def _check_keys(value: Any, source: Path) -> None:
@@ -134,8 +151,10 @@ def read_dump(source: Path) -> list[Obj]:
     objects: list[Obj] = []
     for path in paths:
         try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
+            text = read_text_bounded(path, DUMP_MAX_BYTES, "dump file")
+        except OSError as exc:
+            raise UsageError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+        except ValueError as exc:  # too large, or not UTF-8
             raise UsageError(f"{path}: cannot read: {exc}") from exc
         for document in _documents_of_text(text, path):
             objects.extend(_objects_of(document, path))

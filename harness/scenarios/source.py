@@ -14,7 +14,11 @@ from typing import Any
 from harness.exit_codes import UsageError
 from harness.scenarios.format import Scenario
 from harness.scenarios.objects import generate
+from scanner.bounded import MIB
 from scanner.parity import strip_fields
+
+# kubescape's 15,267-object fixture imports to ~60 MB of JSON; four times that is not a dump.
+IMPORTED_MAX_BYTES = 256 * MIB
 
 
 def scenario_objects(scenario: Scenario) -> list[dict[str, Any]]:
@@ -29,9 +33,16 @@ def _own_objects(scenario: Scenario) -> list[dict[str, Any]]:
         return generate(scenario)
     try:
         with gzip.open(scenario.imported, "rb") as handle:
-            document = json.loads(handle.read())
+            data = handle.read(IMPORTED_MAX_BYTES + 1)  # decompressed bytes, bounded: no gzip bomb
+        if len(data) > IMPORTED_MAX_BYTES:
+            raise UsageError(
+                f"{scenario.imported}: expands beyond {IMPORTED_MAX_BYTES:,} bytes: not an imported scenario"
+            )
+        document = json.loads(data)
     except (OSError, ValueError) as exc:
         raise UsageError(f"{scenario.imported}: cannot read the imported objects: {exc}") from exc
+    except RecursionError as exc:
+        raise UsageError(f"{scenario.imported}: nested too deeply to be imported objects") from exc
     items = document.get("items") if isinstance(document, dict) else None
     if not isinstance(items, list):
         raise UsageError(f"{scenario.imported}: not a kind: List of objects")

@@ -284,9 +284,10 @@ def test_read_bounded_takes_a_file_of_exactly_the_limit_and_refuses_one_byte_mor
     assert read_bounded(path, 99) is None
 
 
-def test_read_bounded_stops_a_file_that_grows_past_its_size_at_the_limit() -> None:
-    """/dev/zero says it holds 0 bytes and never ends: read up to the limit + 1, then refused."""
-    assert read_bounded(Path("/dev/zero"), 100) is None
+def test_read_bounded_refuses_a_device_by_name_before_reading() -> None:
+    """/dev/zero says it holds 0 bytes and never ends: not a regular file, refused unread."""
+    with pytest.raises(OSError, match="a character device, not a regular file"):
+        read_bounded(Path("/dev/zero"), 100)
 
 
 def test_a_json_manifest_is_one_document_named_by_its_file(tmp_path: Path) -> None:

@@ -184,4 +184,4 @@ def test_the_read_limits_apply_to_the_kubeconfig(tmp_path: Path) -> None:
 
 
 def test_a_kubeconfig_that_cannot_be_read_says_why(tmp_path: Path) -> None:
-    assert error_of(tmp_path) == f"kubeconfig {tmp_path}: cannot read: Is a directory"
+    assert error_of(tmp_path) == f"kubeconfig {tmp_path}: cannot read: a folder, not a regular file"

@@ -1,0 +1,138 @@
+"""Readers that were not bounded: a FIFO given as a file hung forever, an option file was read
+whole, `scenario import` walked an alias bomb for minutes and a deep nest ended in "unexpected".
+Each case here is refused by name, as a usage error (or a source error), within seconds.
+
+Every case runs in this process under an alarm, so a reader that blocks fails the test instead
+of hanging the suite."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from types import FrameType
+
+import pytest
+
+from harness.exit_codes import EXIT_USAGE
+from ksbench.cli import main
+
+SECONDS = 10  # each refusal must come well within this; the alarm fails a reader that blocks
+
+
+class Blocked(Exception):
+    pass
+
+
+@pytest.fixture(autouse=True)
+def alarm() -> Iterator[None]:
+    def stop(_signum: int, _frame: FrameType | None) -> None:
+        raise Blocked(f"still reading after {SECONDS} s")
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.alarm(SECONDS)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.fixture
+def fifo(tmp_path: Path) -> Path:
+    path = tmp_path / "pipe"
+    os.mkfifo(path)
+    return path
+
+
+@pytest.fixture
+def manifest(tmp_path: Path) -> Path:
+    path = tmp_path / "pod.yaml"
+    path.write_text("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: []}\n")
+    return path
+
+
+@pytest.mark.parametrize("option", ["--exceptions", "--data-control-inputs"])
+def test_a_fifo_as_an_option_file_is_refused_by_name(
+    option: str, fifo: Path, manifest: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["scan", str(manifest), option, str(fifo), "--engine", "regorus"])
+    err = capsys.readouterr().err
+    assert code == EXIT_USAGE, err
+    assert str(fifo) in err and "a FIFO, not a regular file" in err
+
+
+def test_a_fifo_as_the_kubeconfig_is_refused_by_name(fifo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["scan", "--kubeconfig", str(fifo), "--engine", "regorus", "--controls", "C-0057"])
+    err = capsys.readouterr().err
+    assert code == 4 and str(fifo) in err and "a FIFO, not a regular file" in err, err
+
+
+def test_a_device_as_the_exceptions_file_is_refused_unread(
+    manifest: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["scan", str(manifest), "--exceptions", "/dev/zero", "--engine", "regorus"])
+    err = capsys.readouterr().err
+    assert code == EXIT_USAGE and "/dev/zero" in err and "a character device" in err, err
+
+
+def test_gate_on_a_fifo_is_refused_by_name(fifo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["gate", str(fifo)]) == EXIT_USAGE
+    assert "a FIFO, not a regular file" in capsys.readouterr().err
+
+
+def test_an_oversized_exceptions_file_is_refused_by_size(
+    tmp_path: Path, manifest: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import scanner.exceptions
+
+    monkeypatch.setattr(scanner.exceptions, "OPTION_FILE_MAX_BYTES", 1000)
+    big = tmp_path / "exceptions.json"
+    big.write_text(json.dumps([{"name": "x" * 2000}]))
+    assert main(["scan", str(manifest), "--exceptions", str(big), "--engine", "regorus"]) == EXIT_USAGE
+    assert "larger than 1,000 bytes" in capsys.readouterr().err
+
+
+ALIAS_BOMB = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"{name}: &{name} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"
+    for prev, name in zip("abcdefgh", "bcdefghi", strict=True)
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "expected"),
+    [
+        ("bomb.yaml", ALIAS_BOMB, "larger than"),
+        ("deep.json", "[" * 100_000 + "]" * 100_000, "nested too deeply"),
+        ("deep.yaml", "a:\n" + "".join(" " * (i + 1) + "a:\n" for i in range(150)), "nested deeper than"),
+    ],
+)
+def test_scenario_import_refuses_bombs_and_nests_by_name(
+    name: str, text: str, expected: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dump = tmp_path / name
+    dump.write_text(text)
+    started = time.monotonic()
+    code = main(["scenario", "import", str(dump), "--name", "x", "--scenarios-dir", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == EXIT_USAGE and str(dump) in err and expected in err, err
+    assert err.count("\n") == 1 and time.monotonic() - started < SECONDS
+
+
+def test_scenario_stats_stops_a_gzip_bomb_at_its_bound(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from harness.scenarios import source
+
+    monkeypatch.setattr(source, "IMPORTED_MAX_BYTES", 1_000_000)
+    objects = tmp_path / "bomb.objects.json.gz"
+    objects.write_bytes(gzip.compress(b" " * 5_000_000 + b'{"items": []}', compresslevel=1))
+    toml = tmp_path / "bomb.toml"
+    toml.write_text(f'name = "bomb"\nimported = "{objects.name}"\ntotal_resources = 1\n')
+    code = main(["scenario", "stats", str(toml)])
+    err = capsys.readouterr().err
+    assert code == EXIT_USAGE and "expands beyond 1,000,000 bytes" in err, err
