@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from scanner.bounded import OPTION_FILE_MAX_BYTES, read_text_bounded
 from scanner.engine import ENGINE_NAMES, Engine, EngineUnavailable, default_engine_name, load_engine
 from scanner.evaluate import ScanOptions
 from scanner.policies import Control, Library, PolicyError, Rule, load_config_inputs, load_helpers, load_rules
@@ -159,8 +160,8 @@ def expected_failures(
 
 def _read_expected(path: Path) -> list[dict[str, Any]]:
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raw = json.loads(read_text_bounded(path, OPTION_FILE_MAX_BYTES, "expected results"))
+    except (OSError, ValueError, RecursionError) as exc:
         raise PolicyError(f"{path}: {exc}") from exc
     items = raw if isinstance(raw, list) else [raw] if isinstance(raw, dict) else []
     return [r for r in items if isinstance(r, dict)]
@@ -172,8 +173,8 @@ def _case_library(library: Library, rule: Rule, case_dir: Path) -> tuple[Library
     if not data_path.is_file():
         return library, rule
     try:
-        data = json.loads(data_path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = json.loads(read_text_bounded(data_path, OPTION_FILE_MAX_BYTES, "data.json"))
+    except (OSError, ValueError, RecursionError) as exc:
         raise PolicyError(f"{data_path}: {exc}") from exc
     posture = data.get("postureControlInputs") if isinstance(data, dict) else None
     data_control = data.get("dataControlInputs") if isinstance(data, dict) else None

@@ -37,6 +37,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from scanner.bounded import OPTION_FILE_MAX_BYTES, read_text_bounded
+
 BASELINE = "baseline"
 PLACEHOLDERS = ("report", "kubeconfig", "context", "manifests")
 _PLACEHOLDER = re.compile(r"\{(" + "|".join(PLACEHOLDERS) + r")\}")
@@ -177,8 +179,8 @@ def parse_variant(text: str) -> Variant:
 def load_variants(path: Path) -> tuple[Variant, ...]:
     """[variants.NAME] tables with `command` (a string or a list) and optional `env`, in file order."""
     try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        data = tomllib.loads(read_text_bounded(Path(path), OPTION_FILE_MAX_BYTES, "--variants"))
+    except (OSError, ValueError) as exc:  # unreadable, not a regular file, too large, not UTF-8 or TOML
         raise VariantError(f"{path}: not a readable TOML file: {exc}") from exc
     tables = data.get("variants")
     if not isinstance(tables, dict) or not tables:

@@ -18,6 +18,7 @@ from typing import Any
 from harness.exit_codes import UsageError
 from harness.scenarios.kinds import CUSTOM_KINDS, GENERATED_KINDS, KIND_BY_NAME, POD_SPEC_OWNERS, WIDGET
 from harness.scenarios.sizes import SIZED_KINDS, SizeTarget, default_sizes
+from scanner.bounded import OPTION_FILE_MAX_BYTES, read_text_bounded
 from scanner.parity import parse_strippable
 
 # Kinds whose count is a share of the remainder; Namespaces and Nodes are given as counts and
@@ -176,9 +177,13 @@ def _scenario_path(name_or_path: str | Path, beside: Path | None) -> Path:
 def _load(name_or_path: str | Path, beside: Path | None, depth: int) -> Scenario:
     path = _scenario_path(name_or_path, beside)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(read_text_bounded(path, OPTION_FILE_MAX_BYTES, "scenario file"))
     except tomllib.TOMLDecodeError as exc:
         raise UsageError(f"{path}: not valid TOML: {exc}") from exc
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    except ValueError as exc:  # too large, or not UTF-8
+        raise UsageError(f"{path}: cannot read: {exc}") from exc
     if "derived_from" in data:
         return _parse_derived(data, path, depth)
     return parse_scenario(data, path)

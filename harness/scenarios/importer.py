@@ -77,6 +77,8 @@ def _documents_of_text(text: str, source: Path) -> Iterator[Any]:
         raise UsageError(f"{source}: not valid YAML or JSON: {str(exc).splitlines()[0]}") from exc
     except RecursionError as exc:
         raise UsageError(f"{source}: YAML nested too deeply to be a cluster dump") from exc
+    except (ValueError, TypeError) as exc:  # PyYAML's own constructors, e.g. `!!set` on a mapping
+        raise UsageError(f"{source}: not valid YAML: {exc}") from exc
 
 
 def _check_size(document: Any, source: Path) -> None:

@@ -253,8 +253,8 @@ def load_rule(rule_dir: Path) -> Rule:
     if not isinstance(meta, dict):
         raise PolicyError(f"{rule_dir / 'rule.metadata.json'}: expected a JSON object")
     try:
-        source = (rule_dir / "raw.rego").read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        source = read_text_bounded(rule_dir / "raw.rego", OPTION_FILE_MAX_BYTES, "rule")
+    except (OSError, ValueError) as exc:
         raise PolicyError(f"rule {rule_dir.name}: {exc}") from exc
     match = _match_entries(rule_dir, meta.get("match"), "match")
     dynamic_match = _match_entries(rule_dir, meta.get("dynamicMatch"), "dynamicMatch")
@@ -262,8 +262,10 @@ def load_rule(rule_dir: Path) -> Rule:
     enumerator = rule_dir / "filter.rego"
     dependencies = meta.get("ruleDependencies")
     try:
-        enumerator_source = enumerator.read_text(encoding="utf-8") if enumerator.exists() else None
-    except (OSError, UnicodeDecodeError) as exc:
+        enumerator_source = (
+            read_text_bounded(enumerator, OPTION_FILE_MAX_BYTES, "rule") if enumerator.exists() else None
+        )
+    except (OSError, ValueError) as exc:
         raise PolicyError(f"rule {rule_dir.name}: {exc}") from exc
     reads = analyse_rule(source, enumerator_source, _helper_sources())
     return Rule(

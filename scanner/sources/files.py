@@ -184,6 +184,9 @@ class FileSource(Source):
             except RecursionError:
                 self.problems.append(SourceProblem(where, "malformed YAML: nested too deeply"))
                 continue
+            except (ValueError, TypeError) as exc:  # PyYAML's own constructors, e.g. `!!set` on a mapping
+                self.problems.append(SourceProblem(where, f"malformed YAML: {exc}"))
+                continue
             if doc is None:
                 continue
             if (

@@ -69,6 +69,8 @@ def _check_file(path: Path, limits: ReadLimits, scrub: Scrubber) -> Scrubber:
         raise KubeconfigError(f"kubeconfig {where}: malformed YAML: {problem}") from exc
     except RecursionError as exc:
         raise KubeconfigError(f"kubeconfig {path}: malformed YAML: nested too deeply") from exc
+    except (ValueError, TypeError) as exc:  # PyYAML's own constructors, e.g. `!!set` on a mapping
+        raise KubeconfigError(f"kubeconfig {path}: malformed YAML: {exc}") from exc
     why = over_limits(config, limits.max_file_bytes, limits.max_depth, "kubeconfig")
     if why:
         raise KubeconfigError(f"kubeconfig {path}: {why}")

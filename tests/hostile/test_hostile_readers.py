@@ -136,3 +136,15 @@ def test_scenario_stats_stops_a_gzip_bomb_at_its_bound(
     code = main(["scenario", "stats", str(toml)])
     err = capsys.readouterr().err
     assert code == EXIT_USAGE and "expands beyond 1,000,000 bytes" in err, err
+
+
+def test_a_yaml_tag_pyyaml_cannot_construct_is_a_problem_naming_the_file(
+    tmp_path: Path, manifest: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found by the fuzzer: `!!set` on a mapping made PyYAML raise a bare ValueError (exit 5)."""
+    tagged = tmp_path / "set.yaml"
+    tagged.write_text("!!set apiVersion: v1\nkind: Pod\nmetadata:\n  name: null\n")
+    code = main(["scan", str(manifest), str(tagged), "--engine", "regorus", "--controls", "C-0057"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert f"problem: {tagged}:1: malformed YAML" in captured.out
