@@ -23,6 +23,8 @@ from scanner.policies import Library
 from scanner.reader import FORMAT_VERSION
 from scanner.results import FAILED, PASSED, SKIPPED
 
+PROBLEMS_KEPT = 1000  # problems listed in a report; the rest are counted in one more entry
+
 
 @dataclass(frozen=True)
 class ReportContext:
@@ -98,12 +100,23 @@ def _metadata(state: ScanState, ctx: ReportContext) -> dict[str, Any]:
         },
         "largeCluster": state.large_cluster,
         "source": ctx.source_description,
-        "problems": [{"where": p.where, "reason": p.reason} for p in state.problems]
-        + [{"where": str(w), "reason": r} for w, r in inventory.invalid],
+        "problems": _capped(
+            [{"where": p.where, "reason": p.reason} for p in state.problems]
+            + [{"where": str(w), "reason": r} for w, r in inventory.invalid]
+        ),
         "resourceCount": inventory.counters.objects_collected,
         "counters": state.counters,
         "audit": state.audit,
     }
+
+
+def _capped(problems: list[dict[str, str]]) -> list[dict[str, str]]:
+    """The first PROBLEMS_KEPT problems, then one that counts the rest: a hostile file with a million
+    bad items makes a report of kilobytes, not of a hundred megabytes."""
+    if len(problems) <= PROBLEMS_KEPT:
+        return problems
+    rest = len(problems) - PROBLEMS_KEPT
+    return [*problems[:PROBLEMS_KEPT], {"where": "…", "reason": f"…and {rest:,} more like these"}]
 
 
 def _resources(state: ScanState) -> Iterator[dict[str, Any]]:

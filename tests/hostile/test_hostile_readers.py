@@ -148,3 +148,20 @@ def test_a_yaml_tag_pyyaml_cannot_construct_is_a_problem_naming_the_file(
     captured = capsys.readouterr()
     assert code == 0, captured.err
     assert f"problem: {tagged}:1: malformed YAML" in captured.out
+
+
+def test_twenty_thousand_bad_items_make_a_report_of_a_thousand_problems_and_a_count(
+    tmp_path: Path, manifest: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from scanner.report import PROBLEMS_KEPT
+
+    bad = tmp_path / "many.json"
+    bad.write_text('{"kind": "List", "items": [' + "1," * 20_000 + "1]}")
+    report = tmp_path / "report.json"
+    argv = ["scan", str(manifest), str(bad), "--engine", "regorus", "--controls", "C-0057"]
+    assert main([*argv, "--format", "json", "--output", str(report)]) == 0
+    problems = json.loads(report.read_text())["metadata"]["problems"]
+    assert len(problems) == PROBLEMS_KEPT + 1
+    assert problems[-1]["reason"] == f"…and {20_001 - PROBLEMS_KEPT:,} more like these"
+    assert report.stat().st_size < 1_000_000
+    capsys.readouterr()
