@@ -101,8 +101,7 @@ def _metadata(state: ScanState, ctx: ReportContext) -> dict[str, Any]:
         "largeCluster": state.large_cluster,
         "source": ctx.source_description,
         "problems": _capped(
-            [{"where": p.where, "reason": p.reason} for p in state.problems]
-            + [{"where": str(w), "reason": r} for w, r in inventory.invalid]
+            [(p.where, p.reason) for p in state.problems] + [(str(w), r) for w, r in inventory.invalid]
         ),
         "resourceCount": inventory.counters.objects_collected,
         "counters": state.counters,
@@ -110,13 +109,13 @@ def _metadata(state: ScanState, ctx: ReportContext) -> dict[str, Any]:
     }
 
 
-def _capped(problems: list[dict[str, str]]) -> list[dict[str, str]]:
+def _capped(problems: list[tuple[str, str]]) -> list[dict[str, str]]:
     """The first PROBLEMS_KEPT problems, then one that counts the rest: a hostile file with a million
     bad items makes a report of kilobytes, not of a hundred megabytes."""
-    if len(problems) <= PROBLEMS_KEPT:
-        return problems
-    rest = len(problems) - PROBLEMS_KEPT
-    return [*problems[:PROBLEMS_KEPT], {"where": "…", "reason": f"…and {rest:,} more like these"}]
+    kept = [{"where": where, "reason": reason} for where, reason in problems[:PROBLEMS_KEPT]]
+    if len(problems) > PROBLEMS_KEPT:
+        kept.append({"where": "…", "reason": f"…and {len(problems) - PROBLEMS_KEPT:,} more like these"})
+    return kept
 
 
 def _resources(state: ScanState) -> Iterator[dict[str, Any]]:
