@@ -28,6 +28,7 @@ from scanner.sources.scrub import Scrubber
 try:
     import urllib3
     from kubernetes import config as k8s_config
+    from kubernetes.client import rest as k8s_rest
     from kubernetes.client.exceptions import ApiException
     from kubernetes.config.config_exception import ConfigException
 except ImportError as exc:  # pragma: no cover - a dependency of the package
@@ -36,6 +37,12 @@ except ImportError as exc:  # pragma: no cover - a dependency of the package
 DEFAULT_PAGE_SIZE = 500
 DEFAULT_TIMEOUT_SECONDS = 30.0
 _CHUNK_BYTES = 256 * 1024
+# One request per call: no connection, read, status or Retry-After retry (each would wait again
+# outside --timeout); redirects as urllib3 follows them by default.
+NO_RETRIES = urllib3.Retry(
+    total=None, connect=0, read=0, status=0, other=0, redirect=3, respect_retry_after_header=False,
+    raise_on_status=False,
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -268,6 +275,11 @@ def open_client(kubeconfig: str | None, context: str | None, limits: ReadLimits)
         raise SourceUnavailable(
             scrub(f"kubeconfig {name}: not a usable kubeconfig: {_describe(exc)}")
         ) from exc
+    # The deadline owns every wait: urllib3 would otherwise send a timed-out request again, and
+    # sleep as long as a server's Retry-After asks. Redirects are followed as before.
+    api.configuration.retries = NO_RETRIES
+    api.configuration.client_go_retries = False
+    api.rest_client = k8s_rest.RESTClientObject(api.configuration)
     return scrub, api
 
 

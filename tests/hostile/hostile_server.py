@@ -2,7 +2,8 @@
 
 It serves core/v1 discovery with `namespaces` and `pods`; each resource's LIST answers as
 `behaviour` says: "ok" (one object), "trickle" (headers, then one byte every 0.1 s until the
-client goes or the server stops), or an HTTP status. The embedded server's `delay` fault waits
+client goes or the server stops), "retry-after" (503 with `Retry-After: 30`), "silent" (no answer
+until the server stops), or an HTTP status. The embedded server's `delay` fault waits
 before answering, which a per-read timeout already ends; a trickle never leaves a read idle.
 """
 
@@ -93,6 +94,16 @@ def _handler(behaviour: dict[str, str | int], stop: threading.Event, requests: l
                         self.wfile.flush()
                     except OSError:
                         return
+            elif how == "retry-after":
+                data = b'{"kind": "Status", "message": "come back later"}'
+                self.send_response(503)
+                self.send_header("Retry-After", "30")
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+            elif how == "silent":
+                stop.wait()
             elif isinstance(how, int):
                 self._json(how, {"kind": "Status", "message": f"injected {how}"})
             else:

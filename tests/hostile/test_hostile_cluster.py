@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,22 @@ def test_a_trickling_list_ends_at_the_deadline_and_its_kind_is_skipped(tmp_path:
     assert controls["C-0057"]["status"] == "skipped"
     assert "deadline" in controls["C-0057"]["statusInfo"]["info"]
     assert controls["C-9106"]["status"] != "skipped"  # the namespaces were read before the deadline
+
+
+@pytest.mark.parametrize("behaviour", ["retry-after", "silent"])
+def test_the_http_stack_never_retries_nor_sleeps_on_its_own(behaviour: str, tmp_path: Path) -> None:
+    """A 503 with Retry-After: 30 was retried after sleeping 30 s, three times; a request that timed
+    out was sent again three times. Now each LIST is one request of at most --timeout."""
+    with hostile_server({"pods": behaviour}) as server:
+        config = server.kubeconfig(tmp_path / "config")
+        started = time.monotonic()
+        done = scan("--kubeconfig", str(config), "--controls", "C-0057", "C-9106", "--timeout", "2", "--deadline", "20")
+        elapsed = time.monotonic() - started
+        pods_requests = sum(1 for path in server.requests if path.endswith("/pods"))
+    assert done.returncode == 0, done.stderr
+    assert pods_requests == 1, server.requests
+    assert elapsed < 2 + 15, elapsed  # one --timeout, plus starting the scanner on a loaded machine
+    assert "C-0057" in done.stdout and "skipped" in done.stdout
 
 
 def test_fail_threshold_fails_closed_when_a_list_fails(tmp_path: Path) -> None:
