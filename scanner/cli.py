@@ -34,6 +34,7 @@ from scanner.sources.limits import (
     DEFAULT_DEADLINE_SECONDS,
     DEFAULT_MAX_FILE_BYTES,
     DEFAULT_MAX_OBJECT_BYTES,
+    DEFAULT_MAX_OBJECTS_PER_KIND,
     Deadline,
     ReadLimits,
 )
@@ -165,6 +166,14 @@ def _add_limits(p: argparse.ArgumentParser) -> None:
         metavar="N",
         help=f"larger objects are not read, like the API server's limit (default {DEFAULT_MAX_OBJECT_BYTES:,})",
     )
+    p.add_argument(
+        "--max-objects-per-kind",
+        type=number(1, integer=int),
+        default=DEFAULT_MAX_OBJECTS_PER_KIND,
+        metavar="N",
+        help=f"a LIST that goes past this many objects is not read to the end; its kind is skipped "
+        f"(default {DEFAULT_MAX_OBJECTS_PER_KIND:,})",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress on standard error")
     p.add_argument(
         "--events",
@@ -263,6 +272,7 @@ def _source(args: argparse.Namespace, chosen: _Chosen) -> Source:
     limits = ReadLimits(
         max_file_bytes=args.max_file_bytes,
         max_object_bytes=args.max_object_bytes,
+        max_objects_per_kind=args.max_objects_per_kind,
         deadline=Deadline(args.deadline or None),
     )
     source: Source

@@ -199,6 +199,8 @@ class KubeSource(Source):
 
     def _list(self, resource: ApiResource, restarted: bool = False) -> Iterator[Page]:
         token: str | None = None
+        tokens_seen: set[str] = set()
+        listed = 0
         while True:
             query: list[tuple[str, Any]] = [("limit", self.page_size)]
             if token:
@@ -223,6 +225,14 @@ class KubeSource(Source):
             if not isinstance(items, list):
                 self._problem(resource, f"the response's items is a {type(items).__name__}, not a list")
                 return
+            listed += len(items)
+            if listed > self.limits.max_objects_per_kind:
+                self._problem(
+                    resource,
+                    f"not read to the end: more than {self.limits.max_objects_per_kind:,} objects "
+                    "(--max-objects-per-kind)",
+                )
+                return
             kept = [item for item in items if self._within_limits(resource, item)]
             for item in kept:  # LIST items carry no kind/apiVersion of their own
                 item["kind"] = resource.kind
@@ -233,6 +243,12 @@ class KubeSource(Source):
             token = metadata.get("continue") if isinstance(metadata, dict) else None
             if not token:
                 return
+            if not isinstance(token, str) or token in tokens_seen:
+                self._problem(
+                    resource, "not read to the end: the server sent a continue token it had sent before"
+                )
+                return
+            tokens_seen.add(token)
 
     def _within_limits(self, resource: ApiResource, item: Any) -> bool:
         if not isinstance(item, dict):

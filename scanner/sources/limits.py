@@ -21,6 +21,9 @@ DEFAULT_MAX_FILE_BYTES = 64 * MIB
 # Deep enough for any CRD schema; shallow enough that copying and encoding never exhaust the stack.
 DEFAULT_MAX_DEPTH = 100
 DEFAULT_DEADLINE_SECONDS = 600.0
+# Four times the largest scenario's whole cluster (huge: 50,000 resources): every real kind fits, an
+# endless LIST (a new continue token on every page) does not.
+DEFAULT_MAX_OBJECTS_PER_KIND = 200_000
 
 
 class DeadlineExceeded(RuntimeError):
@@ -54,4 +57,5 @@ class ReadLimits:
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     max_object_bytes: int = DEFAULT_MAX_OBJECT_BYTES
     max_depth: int = DEFAULT_MAX_DEPTH
+    max_objects_per_kind: int = DEFAULT_MAX_OBJECTS_PER_KIND
     deadline: Deadline = field(default_factory=lambda: Deadline(DEFAULT_DEADLINE_SECONDS))

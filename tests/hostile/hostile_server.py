@@ -3,7 +3,8 @@
 It serves core/v1 discovery with `namespaces` and `pods`; each resource's LIST answers as
 `behaviour` says: "ok" (one object), "trickle" (headers, then one byte every 0.1 s until the
 client goes or the server stops), "retry-after" (503 with `Retry-After: 30`), "silent" (no answer
-until the server stops), or an HTTP status. The embedded server's `delay` fault waits
+until the server stops), "endless" (a new continue token on every page, forever), "same-token"
+(the same continue token on every page), or an HTTP status. The embedded server's `delay` fault waits
 before answering, which a per-read timeout already ends; a trickle never leaves a read idle.
 """
 
@@ -104,6 +105,17 @@ def _handler(behaviour: dict[str, str | int], stop: threading.Event, requests: l
                 self.wfile.write(data)
             elif how == "silent":
                 stop.wait()
+            elif how in ("endless", "same-token"):
+                query = dict(
+                    part.split("=", 1) for part in self.path.partition("?")[2].split("&") if "=" in part
+                )
+                page = int(query.get("continue", "t0")[1:] or 0) if how == "endless" else 0
+                item = {
+                    **OBJECTS[plural],
+                    "metadata": {**OBJECTS[plural]["metadata"], "name": f"p{page}", "uid": f"u{page}"},
+                }
+                token = f"t{page + 1}" if how == "endless" else "tagain"
+                self._json(200, {"kind": "List", "metadata": {"continue": token}, "items": [item]})
             elif isinstance(how, int):
                 self._json(how, {"kind": "Status", "message": f"injected {how}"})
             else:

@@ -56,13 +56,49 @@ def test_the_http_stack_never_retries_nor_sleeps_on_its_own(behaviour: str, tmp_
     with hostile_server({"pods": behaviour}) as server:
         config = server.kubeconfig(tmp_path / "config")
         started = time.monotonic()
-        done = scan("--kubeconfig", str(config), "--controls", "C-0057", "C-9106", "--timeout", "2", "--deadline", "20")
+        done = scan(
+            "--kubeconfig",
+            str(config),
+            "--controls",
+            "C-0057",
+            "C-9106",
+            "--timeout",
+            "2",
+            "--deadline",
+            "20",
+        )
         elapsed = time.monotonic() - started
         pods_requests = sum(1 for path in server.requests if path.endswith("/pods"))
     assert done.returncode == 0, done.stderr
     assert pods_requests == 1, server.requests
     assert elapsed < 2 + 15, elapsed  # one --timeout, plus starting the scanner on a loaded machine
     assert "C-0057" in done.stdout and "skipped" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("behaviour", "reason"),
+    [
+        ("endless", "more than 50 objects (--max-objects-per-kind)"),
+        ("same-token", "a continue token it had sent before"),
+    ],
+)
+def test_an_endless_list_is_a_named_problem_not_a_wait_for_the_deadline(
+    behaviour: str, reason: str, tmp_path: Path
+) -> None:
+    with hostile_server({"pods": behaviour}) as server:
+        config = server.kubeconfig(tmp_path / "config")
+        out = tmp_path / "report.json"
+        started = time.monotonic()
+        done = scan(
+            "--kubeconfig", str(config), "--controls", "C-0057", "C-9106", "--page-size", "10",
+            "--max-objects-per-kind", "50", "--deadline", "30", "--format", "json", "--output", str(out),
+        )  # fmt: skip
+        elapsed = time.monotonic() - started
+    assert done.returncode == 0, done.stderr
+    assert elapsed < 20, elapsed  # well before the deadline
+    controls = report_of(out)["summaryDetails"]["controls"]
+    assert controls["C-0057"]["status"] == "skipped" and reason in controls["C-0057"]["statusInfo"]["info"]
+    assert controls["C-9106"]["status"] != "skipped"
 
 
 def test_fail_threshold_fails_closed_when_a_list_fails(tmp_path: Path) -> None:
