@@ -10,13 +10,25 @@ object, any other attribute matches a label. Pure apart from reading the file.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
+
+import re2  # type: ignore[import-untyped]
 
 from scanner.bounded import OPTION_FILE_MAX_BYTES, read_text_bounded
 from scanner.inventory import ResourceMeta
+
+# Attribute patterns run on values from the cluster: RE2, linear in the value's length whatever the
+# pattern (kubescape matches them with Go's regexp, which is RE2 too). Python's re backtracks:
+# `(a+)+b` on 24 characters of a label value took 2.5 s. Errors are ours to report, not RE2's log.
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False
+
+
+class Pattern(Protocol):
+    def fullmatch(self, text: str) -> object | None: ...
+
 
 _OBJECT_FIELDS = {"kind": "kind", "name": "name", "namespace": "namespace", "apiGroup": "api_group"}
 
@@ -28,7 +40,7 @@ class ExceptionsError(ValueError):
 @dataclass(frozen=True)
 class PostureException:
     name: str
-    designators: tuple[tuple[tuple[str, re.Pattern[str]], ...], ...]
+    designators: tuple[tuple[tuple[str, Pattern], ...], ...]
     control_ids: frozenset[str]
     frameworks: frozenset[str]
 
@@ -43,16 +55,14 @@ class PostureException:
         return False
 
 
-def _attribute_matches(
-    meta: ResourceMeta, labels: dict[str, str], key: str, pattern: re.Pattern[str]
-) -> bool:
+def _attribute_matches(meta: ResourceMeta, labels: dict[str, str], key: str, pattern: Pattern) -> bool:
     if key == "cluster":
         return True  # one cluster per scan
     value = getattr(meta, _OBJECT_FIELDS[key]) if key in _OBJECT_FIELDS else labels.get(key)
     return value is not None and pattern.fullmatch(value) is not None
 
 
-def _designator(resource: Any, where: str) -> tuple[tuple[str, re.Pattern[str]], ...]:
+def _designator(resource: Any, where: str) -> tuple[tuple[str, Pattern], ...]:
     if not isinstance(resource, dict):
         raise ExceptionsError(f"{where}: each resources entry is an object with attributes")
     attributes = resource.get("attributes")
@@ -64,9 +74,12 @@ def _designator(resource: Any, where: str) -> tuple[tuple[str, re.Pattern[str]],
         if not isinstance(value, str | int | float | bool):
             raise ExceptionsError(f"{where}: attribute {key!r} must be a string pattern")
         try:
-            found.append((str(key), re.compile(str(value))))
-        except (re.error, OverflowError, RecursionError) as exc:
-            raise ExceptionsError(f"{where}: attribute {key!r}: bad pattern: {exc}") from exc
+            found.append((str(key), re2.compile(str(value), _RE2_OPTIONS)))
+        except (re2.error, OverflowError, TypeError) as exc:
+            reason = (
+                exc.args[0].decode("utf-8", "replace") if exc.args and isinstance(exc.args[0], bytes) else exc
+            )
+            raise ExceptionsError(f"{where}: attribute {key!r}: bad pattern (RE2 syntax): {reason}") from exc
     return tuple(sorted(found, key=lambda pair: pair[0]))
 
 
