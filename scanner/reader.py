@@ -13,8 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from scanner import kubescape_report, parity
+from scanner.bounded import MIB, read_text_bounded
 
 FORMAT_VERSION = "ksbench-report/1"
+# A report of the huge scenario (50,000 objects, raw resources redacted) is a few hundred MB at most.
+REPORT_MAX_BYTES = 1024 * MIB
 # format_version history: ksbench-report/1 — first version (kubescape v2 shape + metadata.counters).
 
 
@@ -24,8 +27,10 @@ class ReportError(ValueError):
 
 def _read_json(path: Path) -> Any:
     try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return json.loads(read_text_bounded(Path(path), REPORT_MAX_BYTES, "report"))
+    except OSError as exc:
+        raise ReportError(f"{path}: not a readable JSON report: {exc.strerror or exc}") from exc
+    except (ValueError, RecursionError) as exc:  # too large, not UTF-8, not JSON, nested too deeply
         raise ReportError(f"{path}: not a readable JSON report: {exc}") from exc
 
 

@@ -12,6 +12,7 @@ import argparse
 from pathlib import Path
 
 from harness.exit_codes import EXIT_FINDINGS_MISMATCH, EXIT_OK, UsageError
+from scanner.numbers import number
 from scanner.reader import ReportError, compare_files
 
 
@@ -22,14 +23,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("baseline", type=Path, metavar="A", help="the report taken as the baseline")
     parser.add_argument("candidate", type=Path, metavar="B", help="the report compared with it")
     parser.add_argument(
-        "--limit", type=int, default=20, help="differences printed at most (default %(default)s)"
+        "--limit",
+        type=number(1, integer=int),
+        default=20,
+        help="differences printed at most (default %(default)s)",
     )
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.limit < 1:
-        raise UsageError("--limit takes a whole number of at least 1")
     try:
         comparison = compare_files(args.baseline, args.candidate, args.limit)
     except ReportError as exc:
