@@ -4,7 +4,7 @@ stderr) made safe for the output it is written to: one escaping rule per output.
 - terminal: every control character (C0 with newline, carriage return and tab; DEL; C1), the
   bidirectional overrides and the Unicode line separators are shown as escapes (`\\x1b`, `\\n`,
   `\\u202e`), so a string is always one record on one line and never moves the cursor, changes a
-  title or colours the screen. `terminal_lines` keeps our own newlines and escapes the rest: the
+  title or colours the screen. `terminal_lines` keeps our own newlines and tabs and escapes the rest: the
   last guard on a whole rendered text.
 - Markdown: `markdown_cell` for table cells, list items and `<details>` text (pipes, emphasis,
   links, HTML and line breaks inert); `markdown_code` for an inline code span and
@@ -23,7 +23,8 @@ _SHORT = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 # zero-width controls that reorder or hide text.
 _CONTROL = "\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ufeff"
 _ALL_CONTROLS = re.compile(f"[{_CONTROL}]")
-_CONTROLS_BUT_NEWLINE = re.compile(f"(?!\n)[{_CONTROL}]")
+# Newlines and tabs are the layout of our own tables and records; every other control is escaped.
+_CONTROLS_BUT_NEWLINE = re.compile(f"(?![\n\t])[{_CONTROL}]")
 
 
 def _escaped(match: re.Match[str]) -> str:
@@ -40,7 +41,7 @@ def terminal(text: str) -> str:
 
 
 def terminal_lines(text: str) -> str:
-    """A rendered text for the terminal: its newlines kept, every other control character escaped."""
+    """A rendered text for the terminal: its newlines and tabs kept, every other control character escaped."""
     return _CONTROLS_BUT_NEWLINE.sub(_escaped, text)
 
 

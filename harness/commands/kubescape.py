@@ -27,6 +27,7 @@ from harness.judge import prediction
 from harness.kubescape import artifacts, build
 from harness.report import kubescape_table, text
 from harness.run import runner
+from scanner.numbers import number
 
 COMPARE_SCENARIOS = "small,threshold"  # the small-cluster criterion, and the memory one above 2,500
 COMPARE_REPEAT = 10  # paired blocks: enough to resolve the 15% small-cluster criterion (docs/measuring.md)
@@ -107,10 +108,16 @@ def add_compare_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser])
         "--scenarios", default=COMPARE_SCENARIOS, help=f"comma-separated (default {COMPARE_SCENARIOS})"
     )
     parser.add_argument(
-        "--repeat", type=int, default=COMPARE_REPEAT, help=f"paired blocks (default {COMPARE_REPEAT})"
+        "--repeat",
+        type=number(1, 10_000, integer=int),
+        default=COMPARE_REPEAT,
+        help=f"paired blocks (default {COMPARE_REPEAT})",
     )
     parser.add_argument(
-        "--timeout", type=float, default=900.0, help="per-run time-out in seconds (default 900)"
+        "--timeout",
+        type=number(0, low_open=True),
+        default=900.0,
+        help="per-run time-out in seconds (default 900)",
     )
     parser.add_argument(
         "--shard", metavar="K/N", help="run blocks K, K+N, … only; combine with `ksbench merge`"

@@ -28,7 +28,7 @@ def _no_forgery(text: str) -> None:
 
 def test_the_escaping_rules() -> None:
     assert terminal("a\x1b[31mb\nc\u2028") == "a\\x1b[31mb\\nc\\u2028"
-    assert terminal_lines("a\nb\x1bc\r") == "a\nb\\x1bc\\r"
+    assert terminal_lines("a\tb\nc\x1bd\r") == "a\tb\nc\\x1bd\\r"
     cell = markdown_cell("a|b <script>x</script> [l](javascript:x) *e* `c`\n# h")
     assert "<" not in cell and "\n" not in cell and "|" not in cell.replace("\\|", "")
     assert "](" not in cell.replace("\\](", "")
