@@ -21,13 +21,14 @@ from __future__ import annotations
 
 import bisect
 import itertools
-import json
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+from scanner.numbers import loads_finite
 
 WINDOW_SECONDS = 1.0  # the plan's "peak CPU": the busiest second, not the busiest sampling tick
 BEFORE_FIRST = "start-up (before the first stage)"
@@ -237,7 +238,7 @@ TIMELINE_FORMAT = "ksbench-timeline/1"
 
 def parse_timeline(text: str) -> tuple[Sample, ...]:
     """The samples of a timeline artefact; ValueError when it is not one this ksbench wrote."""
-    data = json.loads(text)
+    data = loads_finite(text)  # a stored figure is finite: NaN or Infinity refuse the artefact
     if not isinstance(data, dict) or data.get("format_version") != TIMELINE_FORMAT:
         found = data.get("format_version") if isinstance(data, dict) else None
         raise ValueError(f"format_version {found!r}, expected {TIMELINE_FORMAT}")
@@ -249,7 +250,7 @@ def parse_stage_events(text: str) -> list[dict[str, Any]]:
     records: list[dict[str, Any]] = []
     for line in text.splitlines():
         try:
-            record = json.loads(line)
+            record = loads_finite(line)  # NaN or Infinity end the events as a torn line does
         except ValueError:
             break
         if isinstance(record, dict):

@@ -16,6 +16,7 @@ from harness.exit_codes import EXIT_OK, UsageError
 from harness.judge import cpu_layers
 from harness.report import artefacts
 from harness.report.text import table
+from scanner.bounded import read_text_bounded
 from scanner.numbers import number
 
 
@@ -79,8 +80,10 @@ def run(args: argparse.Namespace) -> int:
 
 def _rules(path: Path, top: int) -> int:
     try:
-        records = timelines.parse_stage_events(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
+        records = timelines.parse_stage_events(read_text_bounded(path, results.RESULTS_MAX_BYTES, "--events"))
+    except OSError as exc:
+        raise UsageError(f"--events {path}: cannot read: {exc.strerror or exc}") from exc
+    except ValueError as exc:  # too large, or not UTF-8
         raise UsageError(f"--events {path}: cannot read: {exc}") from exc
     by_rule = timelines.cpu_by_rule(timelines.spans(records))
     if not by_rule:
