@@ -14,6 +14,7 @@ from pathlib import Path
 
 from harness import results
 from harness.commands.options import (
+    add_build_options,
     add_enforce_option,
     add_kubescape_options,
     cluster_opener,
@@ -46,7 +47,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "Prints REF, commit and binary path per line.",
     )
     build_parser.add_argument("refs", nargs="+", metavar="REF")
-    add_repo_options(build_parser)
+    add_build_options(build_parser, repo_required=True)
     build_parser.set_defaults(handler=_build)
     art_parser = sub.add_parser(
         "artifacts",
@@ -102,8 +103,7 @@ def add_compare_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     )
     parser.add_argument("base", metavar="BASE", help="the reference ref (e.g. the pull request's base)")
     parser.add_argument("head", metavar="HEAD", help="the ref under test")
-    parser.add_argument("--repo", type=Path, required=True, help="a kubescape checkout or bare clone")
-    add_kubescape_options(parser, refs=False)
+    add_kubescape_options(parser, refs=False, repo_required=True)
     parser.add_argument(
         "--scenarios", default=COMPARE_SCENARIOS, help=f"comma-separated (default {COMPARE_SCENARIOS})"
     )
@@ -131,25 +131,6 @@ def add_compare_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     )
     add_enforce_option(parser)
     parser.set_defaults(handler=_compare, backend="embedded", kubeconfig=None, context=None)
-
-
-def add_repo_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--repo", type=Path, required=True, help="a kubescape checkout or bare clone")
-    parser.add_argument(
-        "--no-stamp",
-        action="store_true",
-        help="build without the release's version stamp (kubescape then runs every rule a version gates)",
-    )
-    parser.add_argument(
-        "--cache", type=Path, default=None, help="build cache (default $KSBENCH_CACHE or ~/.cache/ksbench)"
-    )
-    parser.add_argument(
-        "--replace",
-        action="append",
-        default=[],
-        metavar="MODULE=VERSION",
-        help="build with a module replaced (e.g. one the Go module proxy refuses); recorded as a caveat",
-    )
 
 
 def _progress(message: str) -> None:

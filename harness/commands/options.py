@@ -122,7 +122,36 @@ def cluster_opener(args: argparse.Namespace) -> TargetOpener:
     )
 
 
-def add_kubescape_options(parser: argparse.ArgumentParser, *, refs: bool = True) -> None:
+def add_build_options(
+    parser: argparse.ArgumentParser | argparse._ArgumentGroup, *, repo_required: bool
+) -> None:
+    """What every kubescape build needs: the checkout, the cache, module replacements, the version stamp."""
+    parser.add_argument(
+        "--repo",
+        type=Path,
+        required=repo_required,
+        help="the kubescape checkout or bare clone the refs are in",
+    )
+    parser.add_argument(
+        "--cache", type=Path, default=None, help="build cache (default $KSBENCH_CACHE or ~/.cache/ksbench)"
+    )
+    parser.add_argument(
+        "--replace",
+        action="append",
+        default=[],
+        metavar="MODULE=VERSION",
+        help="build with a module replaced (e.g. one the Go module proxy refuses); a caveat on every figure",
+    )
+    parser.add_argument(
+        "--no-stamp",
+        action="store_true",
+        help="build without the release's version stamp (kubescape then runs every rule a version gates)",
+    )
+
+
+def add_kubescape_options(
+    parser: argparse.ArgumentParser, *, refs: bool = True, repo_required: bool = False
+) -> None:
     """Built kubescape refs as variants: --kubescape [NAME=]REF (bench) and what every build needs."""
     group = parser.add_argument_group("kubescape builds as variants (see `ksbench kubescape build`)")
     if refs:
@@ -134,7 +163,7 @@ def add_kubescape_options(parser: argparse.ArgumentParser, *, refs: bool = True)
             help="a kubescape ref built (or found in the cache) and benched as a variant; the first is "
             "the baseline unless named (repeatable; needs --repo and --artifacts)",
         )
-        group.add_argument("--repo", type=Path, help="the kubescape checkout or bare clone the refs are in")
+    add_build_options(group, repo_required=repo_required)
     group.add_argument(
         "--artifacts", type=Path, help="kubescape's offline policy folder (`ksbench kubescape artifacts`)"
     )
@@ -146,21 +175,6 @@ def add_kubescape_options(parser: argparse.ArgumentParser, *, refs: bool = True)
         metavar="NAME=VALUE",
         help="environment for every kubescape variant, e.g. LARGE_CLUSTER_SIZE=1000000 pins its "
         "per-namespace switch off, GOMEMLIMIT=300MiB (recorded with the results)",
-    )
-    group.add_argument(
-        "--cache", type=Path, default=None, help="build cache (default $KSBENCH_CACHE or ~/.cache/ksbench)"
-    )
-    group.add_argument(
-        "--replace",
-        action="append",
-        default=[],
-        metavar="MODULE=VERSION",
-        help="build with a module replaced (recorded as a caveat on every figure)",
-    )
-    group.add_argument(
-        "--no-stamp",
-        action="store_true",
-        help="builds without the release's version stamp (see `ksbench kubescape build --help`)",
     )
 
 
