@@ -22,6 +22,7 @@ from harness.commands.options import (
     cluster_opener,
     enforced_gates,
     kubescape_variants,
+    parse_scenarios,
     parse_shard,
     policy_scan_args,
     run_plan,
@@ -188,9 +189,7 @@ DEFAULTS = {"repeat": str(DEFAULT_REPEAT), "instruments": DEFAULT_INSTRUMENTS, "
 
 def build_plan(args: argparse.Namespace) -> runner.Plan:
     scenario_text = args.scenarios or (FULL_SCENARIOS if args.full else DEFAULT_SCENARIOS)
-    scenarios = tuple(dict.fromkeys(s.strip() for s in scenario_text.split(",") if s.strip()))
-    if not scenarios:
-        raise UsageError("no scenario given")
+    scenarios = parse_scenarios(scenario_text)
     try:
         chosen = parse_combinations(args.combinations or ("all" if args.full else DEFAULT_COMBINATIONS))
     except PhasesError as exc:

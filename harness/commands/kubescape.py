@@ -20,6 +20,7 @@ from harness.commands.options import (
     cluster_opener,
     enforced_gates,
     kubescape_variants,
+    parse_scenarios,
     parse_shard,
     run_plan,
 )
@@ -176,9 +177,7 @@ def _compare(args: argparse.Namespace) -> int:
         raise UsageError("--repeat must be at least 1")
     if args.timeout <= 0:
         raise UsageError("--timeout must be positive")
-    scenarios = tuple(dict.fromkeys(s.strip() for s in args.scenarios.split(",") if s.strip()))
-    if not scenarios:
-        raise UsageError("no scenario given")
+    scenarios = parse_scenarios(args.scenarios)
     enforced = enforced_gates(args)
     built, builds = kubescape_variants(args, [f"baseline={args.base}", f"head={args.head}"])
     plan = runner.Plan(

@@ -203,6 +203,14 @@ def kubescape_variants(
     )
 
 
+def parse_scenarios(text: str) -> tuple[str, ...]:
+    """`a,b,a` → (a, b): comma-separated, blanks and repeats dropped; at least one."""
+    scenarios = tuple(dict.fromkeys(s.strip() for s in text.split(",") if s.strip()))
+    if not scenarios:
+        raise UsageError("no scenario given")
+    return scenarios
+
+
 def parse_shard(text: str | None) -> tuple[int, int] | None:
     """`K/N` with 1 ≤ K ≤ N."""
     if text is None:

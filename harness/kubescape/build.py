@@ -219,7 +219,7 @@ def build(
     progress(f"{ref} ({commit[:12]}): downloading modules")
     download = tools.run([go, "mod", "download"], cwd=source, env=env)
     if download.returncode != 0:
-        raise BuildFailed(_download_failure(ref, download.stderr))
+        raise BuildFailed(_failure(ref, download.stderr))
     folder = binary_dir(cache, commit, version, replaces, stamp)
     folder.mkdir(parents=True, exist_ok=True)
     partial = folder / f".{BINARY_NAME}.partial"
@@ -231,7 +231,7 @@ def build(
         heartbeat=lambda seconds: progress(f"{ref}: still building, {seconds / 60:.0f} min"),
     )
     if built.returncode != 0:
-        raise BuildFailed(_download_failure(ref, built.stderr))
+        raise BuildFailed(_failure(ref, built.stderr))
     modules = _modules(go, partial)
     os.replace(partial, folder / BINARY_NAME)
     seconds = (datetime.now(UTC) - started).total_seconds()
@@ -299,7 +299,7 @@ def refused_modules(stderr: str) -> list[tuple[str, str, str]]:
     return [(module, version, why) for (module, version), why in found.items()]
 
 
-def _download_failure(ref: str, stderr: str) -> str:
+def _failure(ref: str, stderr: str) -> str:
     refused = refused_modules(stderr)
     if refused:
         named = "; ".join(f"{module}@{version} ({why})" for module, version, why in refused)

@@ -20,11 +20,12 @@ from typing import Any
 
 from harness.exit_codes import UsageError
 from harness.kubescape import artifacts, build
+from harness.run import variants as run_variants
 from harness.run.variants import BASELINE, Variant, make
 
 OFFLINE_ENV = {"KS_SKIP_UPDATE_CHECK": "true"}
 # Knobs that change what a Go kubescape does or costs; their values in effect are recorded per variant.
-RUNTIME_KNOBS = ("GOMAXPROCS", "GOGC", "GOMEMLIMIT", "GODEBUG", "LARGE_CLUSTER_SIZE")
+RUNTIME_KNOBS = (*run_variants.RUNTIME_KNOBS, "GODEBUG", "LARGE_CLUSTER_SIZE")
 DEFAULT_FRAMEWORK = "nsa"
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -68,10 +69,9 @@ def command(binary: Path, folder: Path, framework: str) -> list[str]:
     ]  # fmt: skip
 
 
-def knobs(variant_env: Mapping[str, str], environ: Mapping[str, str]) -> dict[str, str]:
-    """The runtime knobs in effect for a run (the variant's own win over the bench's environment)."""
-    merged = {**environ, **variant_env}
-    return {name: merged[name] for name in RUNTIME_KNOBS if name in merged}
+def knobs(variant_env: Mapping[str, str]) -> dict[str, str]:
+    """The runtime knobs a variant sets (what --kubescape-env gave it)."""
+    return {name: variant_env[name] for name in RUNTIME_KNOBS if name in variant_env}
 
 
 def check_artifacts(folder: Path, framework: str) -> None:
@@ -104,6 +104,6 @@ def resolve(
         progress(f"{spec.name}: {spec.ref} = {built.commit[:12]} ({'cached' if built.reused else 'built'})")
         variant_env = {**OFFLINE_ENV, **(env or {})}
         chosen.append(make(spec.name, command(built.binary, folder.resolve(), framework), variant_env))
-        records[spec.name] = {**built.record(), "knobs": knobs(variant_env, {})}
+        records[spec.name] = {**built.record(), "knobs": knobs(variant_env)}
     records["_artifacts"] = {"framework": framework, **artifacts.read_record(folder)}
     return tuple(chosen), records
