@@ -116,6 +116,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "still says the findings differ); without it the bench stops after a few findings-only runs",
     )
     parser.add_argument(
+        "--lean",
+        action="store_true",
+        help="scale runs: no warm-up and no A/A run (when one baseline scan costs many minutes); the "
+        "ratios' intervals still come from the blocks, the A/A noise floor is not measured",
+    )
+    parser.add_argument(
         "--ci-gate",
         action="store_true",
         help=f"CI's bounded gate: {CI_GATE['scenarios']}, {CI_GATE['combinations']}, {CI_GATE['repeat']} clean "
@@ -227,6 +233,9 @@ def build_plan(args: argparse.Namespace) -> runner.Plan:
     shard = parse_shard(args.shard)
     if shard is not None and repeat is None:
         raise UsageError("--shard needs a fixed --repeat: every shard must deal the same blocks")
+    lean = bool(getattr(args, "lean", False))
+    if lean and repeat is None:
+        raise UsageError("--lean needs a fixed --repeat: --repeat auto plans from the A/A runs --lean skips")
     return runner.Plan(
         scenarios=scenarios,
         combinations=combinations,
@@ -241,6 +250,7 @@ def build_plan(args: argparse.Namespace) -> runner.Plan:
         shard=shard,
         measure_anyway=bool(getattr(args, "measure_anyway", False)),
         builds=builds,
+        lean=lean,
     )
 
 

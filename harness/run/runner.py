@@ -137,6 +137,9 @@ class Plan:
     measure_anyway: bool = False
     confirm_runs: int = 2
     builds: Mapping[str, Any] = field(default_factory=dict)  # variant → kubescape build record
+    # Scale runs (`--lean`): no warm-up and no A/A run, when one baseline scan costs many minutes.
+    # The ratios' intervals still come from the blocks; the A/A noise floor is then not measured.
+    lean: bool = False
 
     def variant(self, name: str) -> Variant | None:
         return next((v for v in self.variants if v.name == name), None)
@@ -150,6 +153,8 @@ class Plan:
             commands["shard"] = f"{self.shard[0]}/{self.shard[1]}"
         if self.measure_anyway:
             commands["measure_anyway"] = True
+        if self.lean:
+            commands["lean"] = True
         return commands | {
             "scenarios": list(self.scenarios),
             "combinations": list(self.combinations),
@@ -192,9 +197,10 @@ class Step:
 
 
 def block_steps(plan: Plan, scenario: str, repetition: int) -> list[Step]:
-    """One block of clean runs: baseline, A/A baseline, every candidate; seeded shuffle."""
+    """One block of clean runs: baseline, A/A baseline (unless lean), every candidate; seeded shuffle."""
     steps = [Step(scenario, "baseline", CLEAN, results.BASELINE, repetition)]
-    steps.append(Step(scenario, "baseline", CLEAN, results.AA, repetition))
+    if not plan.lean:
+        steps.append(Step(scenario, "baseline", CLEAN, results.AA, repetition))
     steps += [
         Step(scenario, c, CLEAN, results.CANDIDATE, repetition) for c in plan.combinations if c != "baseline"
     ]
@@ -393,8 +399,8 @@ class Bench:
                 steps += block_steps(self.plan, scenario, repetition)
         if tail_shard_of(self.plan, scenario):
             steps += tail_steps(self.plan, scenario)
-        if not steps:
-            return []
+        if not steps or self.plan.lean:
+            return steps
         return [Step(scenario, "baseline", CLEAN, results.WARMUP, -1), *steps]
 
     def _pending(self, steps: Sequence[Step]) -> list[Step]:

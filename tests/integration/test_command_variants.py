@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -240,3 +241,25 @@ def test_across_clusters_a_changed_finding_still_fails_closed_and_unrelated_clus
     )  # fmt: skip
     assert unrelated.returncode == EXIT_USAGE, unrelated.stderr
     assert "full scans small, which is not derived from small-stripped" in unrelated.stderr
+
+
+def test_a_lean_bench_skips_the_warm_up_and_the_a_a_runs_and_still_judges_memory_from_the_blocks(
+    ksbench: Callable[..., Run], kubescape: str, tmp_path: Path
+) -> None:
+    scan = SCAN.format(program=kubescape)
+    out = tmp_path / "bench"
+    variants = (f"baseline={scan}", f"lighter={scan} --fake-memory-mib 1")
+    run = ksbench(
+        *_bench(out, f"{variants[0]} --fake-memory-mib 120", variants[1], extra=("--no-html", "--lean"))
+    )
+    assert run.returncode in (0, 1), run.stderr
+    suite = results.load(out / "results.json")
+    assert suite.config["lean"] is True
+    roles = sorted((r.role, r.combination) for r in suite.runs())
+    assert roles == sorted([(results.BASELINE, "baseline"), (results.CANDIDATE, "lighter")] * 3)
+    memory = next(line for line in run.stdout.splitlines() if "peak RSS" in line and "≥40%" in line)
+    # 1 MiB touched against 120: the blocks alone give the ratio and its interval.
+    assert re.search(r"0\.\d+× \(-\d+\.\d%\)\s+\[0\.\d+, 0\.\d+\].*would pass", memory), memory
+    assert "Noise floor (A/A" not in run.stdout  # nothing measured, nothing shown
+    auto = ksbench(*_bench(tmp_path / "auto", *variants, extra=("--lean", "--repeat", "auto")))
+    assert auto.returncode == EXIT_USAGE and "--lean needs a fixed --repeat" in auto.stderr
