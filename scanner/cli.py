@@ -148,7 +148,8 @@ def _add_limits(p: argparse.ArgumentParser) -> None:
         type=number(0),
         default=DEFAULT_DEADLINE_SECONDS,
         metavar="SECONDS",
-        help=f"stop reading sources this long after reading starts; what is left is reported as skipped "
+        help="stop reading sources after this much reading time (the scan's time with each page, e.g. "
+        "evaluating a streamed batch, is not counted); what is left is reported as skipped "
         f"(default {DEFAULT_DEADLINE_SECONDS:g}; 0 for none)",
     )
     p.add_argument(

@@ -125,7 +125,8 @@ class FileSource(Source):
                 return
             objects = list(self._read(path))
             if objects:
-                yield Page(tuple(objects))
+                with self.limits.deadline.paused():  # the scan's time with the page is not reading
+                    yield Page(tuple(objects))
 
     def _read_text(self, path: Path) -> str | None:
         limit = self.limits.max_file_bytes

@@ -238,7 +238,8 @@ class KubeSource(Source):
                 item["kind"] = resource.kind
                 item["apiVersion"] = resource.api_version
             if kept:
-                yield Page(tuple(kept))
+                with self.limits.deadline.paused():  # the scan's time with the page is not reading
+                    yield Page(tuple(kept))
             metadata = body.get("metadata")
             token = metadata.get("continue") if isinstance(metadata, dict) else None
             if not token:

@@ -7,7 +7,9 @@ SourceProblem. Pure apart from reading the monotonic clock. Files are read by sc
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from scanner.bounded import MIB, NotRegularFile, over_limits, read_bounded
@@ -30,17 +32,27 @@ class DeadlineExceeded(RuntimeError):
     """The scan's deadline passed while a source was still reading."""
 
 
-@dataclass(frozen=True)
+@dataclass
 class Deadline:
-    """A point on the monotonic clock; `None` seconds means no deadline."""
+    """A budget of reading time on the monotonic clock; `None` seconds means no deadline.
+
+    Only reading counts: while a page is with the scan (`with deadline.paused(): yield page`),
+    the clock stops. With streaming (P5) the scan evaluates each batch while the source is
+    suspended between pages; without the pause a large cluster's evaluation would use up the
+    reading budget and the kinds listed last would be lost to the deadline on a slow machine.
+    """
 
     seconds: float | None
-    started: float = field(default_factory=time.monotonic)
+    started: float = field(default_factory=lambda: time.monotonic())  # the clock as called now (tests)
+    paused_seconds: float = 0.0  # time spent with the consumer, not reading
+    _paused_at: float | None = field(default=None, repr=False)
 
     def remaining_seconds(self) -> float | None:
         if self.seconds is None:
             return None
-        return self.started + self.seconds - time.monotonic()
+        now = time.monotonic()
+        stopped = self.paused_seconds + (now - self._paused_at if self._paused_at is not None else 0.0)
+        return self.started + stopped + self.seconds - now
 
     @property
     def expired(self) -> bool:
@@ -50,6 +62,19 @@ class Deadline:
     def check(self) -> None:
         if self.expired:
             raise DeadlineExceeded(f"--deadline of {self.seconds:g} s passed before reading finished")
+
+    @contextlib.contextmanager
+    def paused(self) -> Iterator[None]:
+        """Stop the clock while the caller is not reading (nested pauses count once)."""
+        if self._paused_at is not None:
+            yield
+            return
+        self._paused_at = time.monotonic()
+        try:
+            yield
+        finally:
+            self.paused_seconds += time.monotonic() - self._paused_at
+            self._paused_at = None
 
 
 @dataclass(frozen=True)

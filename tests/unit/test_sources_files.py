@@ -341,7 +341,7 @@ def test_no_manifest_found_names_every_path_and_the_first_problem(tmp_path: Path
     )
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass
 class _ExpiresAfterOneFile(Deadline):
     """A deadline that passes once the first file is read (no clock: the test cannot be slow or flaky)."""
 
@@ -361,3 +361,34 @@ def test_a_deadline_between_files_counts_the_files_left(tmp_path: Path) -> None:
     assert source.problems == [
         SourceProblem(str(tmp_path / "b.yaml"), "not read (2 file(s) left): --deadline passed")
     ]
+
+
+class _Clock:
+    """time.monotonic for the deadline's module: advanced by the test, never by the machine."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_the_deadline_counts_reading_only_not_the_scan_s_time_with_each_page(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = _Clock()
+    monkeypatch.setattr("scanner.sources.limits.time.monotonic", clock)
+    for n in range(4):
+        (tmp_path / f"{n}.yaml").write_text(f"kind: ConfigMap\napiVersion: v1\nmetadata: {{name: c{n}}}\n")
+    deadline = Deadline(10.0)
+    source = FileSource([tmp_path], ReadLimits(deadline=deadline))
+    names = []
+    for page in source.pages():  # streaming: each page evaluated for 30 s before the next is read
+        names += [o["metadata"]["name"] for o in page.objects]
+        clock.now += 30.0
+    assert names == ["c0", "c1", "c2", "c3"] and source.problems == []
+    assert deadline.paused_seconds == 120.0 and deadline.remaining_seconds() == 10.0
+    clock.now += 11.0  # time outside a page is reading time: the budget runs out
+    assert deadline.expired
+    with pytest.raises(DeadlineExceeded, match="--deadline of 10 s passed"):
+        deadline.check()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -399,6 +400,24 @@ def test_the_continue_token_is_sent_back_and_an_empty_page_yields_nothing(
         "/api/v1/pods?limit=2&continue=tok1",
         "/api/v1/pods?limit=2&continue=tok2",
     ]
+
+
+def test_the_scan_s_time_with_a_page_does_not_use_up_the_reading_deadline(
+    scripted: ScriptedServer, tmp_path: Path
+) -> None:
+    scripted.replies.update(_discovery([], **{"/api/v1": [_res("pods", "Pod", ["list"])]}))
+    scripted.replies["/api/v1/pods?limit=1"] = reply(
+        {"items": [{"metadata": {"name": "a"}}], "metadata": {"continue": "t"}}
+    )
+    scripted.replies["/api/v1/pods?limit=1&continue=t"] = reply({"items": [{"metadata": {"name": "b"}}]})
+    src = source(write_kubeconfig(tmp_path / "config", scripted.url), [("", "v1", "Pod")], page_size=1)
+    src.limits = ReadLimits(deadline=Deadline(1.0))
+    pages = []
+    for page in src.pages():  # streaming evaluates each page for longer than the whole deadline
+        pages.append([o["metadata"]["name"] for o in page.objects])
+        time.sleep(1.2)
+    assert pages == [["a"], ["b"]] and src.problems == []
+    assert src.limits.deadline.paused_seconds >= 2.4
 
 
 def test_an_expired_continue_token_restarts_that_list_once(cluster: EmbeddedCluster) -> None:
