@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import random
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,7 +27,7 @@ from scanner.phases import BASELINE, Phases
 from scanner.policies import Control, Library, Rule
 from scanner.policies.aggregators import UnknownAggregator, aggregate
 from scanner.results import FAILED, PASSED, SKIPPED, ResultsTable
-from scanner.sources import Source, SourceProblem
+from scanner.sources import KubeObject, Source, SourceProblem
 from scanner.sources.objects import ResourceID, external_id, resource_id
 
 LARGE_CLUSTER_SIZE = 2500  # kubescape's threshold; compared with `>` on the count frozen after collection
@@ -290,7 +290,8 @@ class Evaluator:
             large = self._scan_streaming(source, inventory, table)
         else:
             large = self._scan_whole(source, inventory, table)
-        state = ScanState(inventory, table, self.controls, list(source.problems), large_cluster=large)
+        problems = [*source.problems, *inventory.conflicts]
+        state = ScanState(inventory, table, self.controls, problems, large_cluster=large)
         self._skip_incomplete(state)
         self.compiler.close()
         state.counters = self.counters(inventory)
@@ -299,9 +300,8 @@ class Evaluator:
 
     def _scan_whole(self, source: Source, inventory: Inventory, table: ResultsTable) -> bool:
         with events.span("collect"):
-            for page in source.pages():
-                for obj in page.objects:
-                    inventory.add(obj)
+            for obj, where in _placed(source):
+                inventory.add(obj, where)
         table.reserve(inventory.order)
         large = inventory.counters.objects_collected > self.options.large_cluster_size
         with events.span("match", scope="namespace" if large else "cluster"):
@@ -335,9 +335,9 @@ class Evaluator:
             inventory.release(rid for key, rids in index.items() if key not in keep for rid in rids)
 
         events.mark("collect", "begin")  # streaming: batches are matched and evaluated inside collection
-        for page in source.pages():
-            for obj in page.objects:
-                rid = inventory.add(obj)
+        for page_number, page in enumerate(source.pages(), 1):
+            for position, obj in enumerate(page.objects):
+                rid = inventory.add(obj, page.place(position) or f"page {page_number}")
                 if rid is not None:
                     pending.append(rid)
             while len(pending) >= self.options.batch_size:
@@ -417,6 +417,13 @@ class Evaluator:
 
 def _accepts(pattern: str, value: str) -> bool:
     return pattern == "*" or pattern == value
+
+
+def _placed(source: Source) -> Iterator[tuple[KubeObject, str]]:
+    """Each object the source delivers, with where it came from (its page's number if unnamed)."""
+    for page_number, page in enumerate(source.pages(), 1):
+        for index, obj in enumerate(page.objects):
+            yield obj, page.place(index) or f"page {page_number}"
 
 
 def _selected_by(key: tuple[str, str, str], wanted: Iterable[tuple[str, str, str]]) -> bool:

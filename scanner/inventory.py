@@ -1,5 +1,8 @@
 """The collected objects: identity, duplicates, the kind index, and where raw objects live.
 
+One identity rule for every source (scanner.sources.objects): an identical copy of an object is
+dropped and counted; a copy with other content is a conflict naming both copies, on its kind.
+
 Objects are added as the source delivers them; the index answers "which objects are of this
 kind". P5 and P6 release objects from here; the redacted raw form the report carries then lives
 in a spill file (SpillRawStore) rather than in memory, so releasing never changes the report.
@@ -16,9 +19,10 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from scanner.redact import redact
-from scanner.sources import KubeObject
+from scanner.sources import KubeObject, SourceProblem
 from scanner.sources.objects import (
     ResourceID,
+    content_digest,
     identity_key,
     is_valid_object,
     namespace_of,
@@ -124,11 +128,14 @@ class Inventory:
         self.raw = raw_store
         self.counters = CollectionCounters()
         self.invalid: list[tuple[ResourceID | str, str]] = []
-        self._seen: set[str] = set()
+        # identity → (content digest, where its first copy came from): one rule for every source
+        self._seen: dict[str, tuple[bytes, str]] = {}
+        self.conflicts: list[SourceProblem] = []
         self._lock = threading.Lock()
 
-    def add(self, obj: Any) -> ResourceID | None:
-        """Take one object from a source; None when it is a duplicate, owned, or not an object."""
+    def add(self, obj: Any, where: str = "") -> ResourceID | None:
+        """Take one object from a source (`where` names the copy); None when it is a duplicate,
+        a conflicting copy, owned, or not an object."""
         why = is_valid_object(obj)
         if why:
             self.counters.invalid_objects += 1
@@ -139,11 +146,16 @@ class Inventory:
             self.counters.owned_by_controller += 1
             return None
         key = identity_key(obj)
-        rid = resource_id(obj)
-        if key in self._seen or rid in self.meta:
-            self.counters.duplicates_dropped += 1
+        digest = content_digest(obj)
+        first = self._seen.get(key)
+        if first is not None:
+            if first[0] == digest:
+                self.counters.duplicates_dropped += 1
+            else:
+                self._conflict(obj, where, first[1])
             return None
-        self._seen.add(key)
+        self._seen[key] = (digest, where)
+        rid = resource_id(obj)
         self.raw.put(rid, obj)
         self.objects[rid] = obj if self._live_form is None else self._live_form(obj)
         self.meta[rid] = meta_of(obj)
@@ -152,6 +164,23 @@ class Inventory:
         self.counters.objects_collected += 1
         self._held(+1)
         return rid
+
+    def _conflict(self, obj: KubeObject, where: str, first_where: str) -> None:
+        """A second copy of an object with other content: a problem on its kind, never a silent pick.
+
+        The first copy stays (it may already be evaluated); every control that reads the kind is
+        skipped, so neither copy decides a finding.
+        """
+        kind = str(obj["kind"])
+        self.conflicts.append(
+            SourceProblem(
+                where or "(unnamed source)",
+                f"conflicting duplicate: {resource_id(obj)} is also at {first_where or '(unnamed source)'} "
+                f"with other content; controls that read {kind} are skipped",
+                kind=kind,
+                api_group=split_api_version(str(obj["apiVersion"]))[0],
+            )
+        )
 
     def _held(self, delta: int) -> None:
         counters = self.counters

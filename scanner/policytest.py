@@ -30,7 +30,7 @@ from scanner.results import FAILED, SKIPPED
 from scanner.scan import run_scan
 from scanner.sources import KubeObject, Page, Source, SourceProblem, SourceUnavailable
 from scanner.sources.files import FileSource
-from scanner.sources.objects import ResourceID, identity_key, resource_id
+from scanner.sources.objects import identity_key, resource_id
 
 EXIT_PASS, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 TEST_CONTROL_ID = "C-RULE-TEST"
@@ -71,9 +71,10 @@ class _Objects(Source):
 def _read_inputs(case_dir: Path) -> tuple[list[list[KubeObject]], list[str], list[str]]:
     """The case's inputs as one or more scans, what could not be read, and the duplicate problems.
 
-    A scan holds one object per identity. Several input files with one identity are recorded as a
-    problem and scanned once per copy (scan k holds the k-th copy): kubescape's runner gives the
-    rule all of them, and picking one would silently drop the others' findings.
+    A scan holds one object per identity. Several copies of one identity, in one input file or in
+    several, are recorded as a problem and scanned once per copy (scan k holds the k-th copy):
+    kubescape's runner gives the rule all of them, and picking one would silently drop the others'
+    findings. Objects that share only a uid are distinct objects (identity is by name).
     """
     input_dir = case_dir / "input"
     if not input_dir.is_dir():
@@ -82,31 +83,30 @@ def _read_inputs(case_dir: Path) -> tuple[list[list[KubeObject]], list[str], lis
         source = FileSource([input_dir])
     except SourceUnavailable:
         return [[]], [], []
-    copies: dict[ResourceID, list[KubeObject]] = {}
-    first_file: dict[str, str] = {}
-    first_id: dict[ResourceID, str] = {}
+    copies: dict[str, list[KubeObject]] = {}
+    first_place: dict[str, str] = {}
+    first_uid: dict[str, str] = {}
     problems: list[str] = []
     unread: list[str] = []
+    prefix = f"{input_dir}/"
     for path in source.paths:
         reader = FileSource([path])  # one file at a time, to say which files share an identity
-        for page in reader.pages():
-            for obj in page.objects:
-                rid, key = resource_id(obj), identity_key(obj)
-                if rid in first_id:
-                    problems.append(
-                        f"{rid} is in both {first_id[rid]} and {path.name}: each copy is scanned on its own"
-                    )
-                elif key in first_file:
-                    # Test fixtures copy uids between distinct objects; kubescape's runner sees both.
-                    problems.append(
-                        f"{rid} in {path.name} has the uid of an object in {first_file[key]}: "
-                        "scanned as a distinct object"
-                    )
-                    obj = {**obj, "metadata": {k: v for k, v in obj["metadata"].items() if k != "uid"}}
-                    key = identity_key(obj)
-                first_file.setdefault(key, path.name)
-                first_id.setdefault(rid, path.name)
-                copies.setdefault(rid, []).append(obj)
+        for where, obj in reader.placed_objects(path):
+            rid, key, here = resource_id(obj), identity_key(obj), where.removeprefix(prefix)
+            uid = str((obj.get("metadata") or {}).get("uid") or "")
+            if key in first_place:
+                problems.append(
+                    f"{rid} is in both {first_place[key]} and {here}: each copy is scanned on its own"
+                )
+            elif uid in first_uid:
+                # Test fixtures copy uids between distinct objects; kubescape's runner sees both.
+                problems.append(
+                    f"{rid} in {here} has the uid of an object in {first_uid[uid]}: scanned as a distinct object"
+                )
+            first_place.setdefault(key, here)
+            if uid:
+                first_uid.setdefault(uid, here)
+            copies.setdefault(key, []).append(obj)
         unread.extend(f"{p.where}: {p.reason}" for p in reader.problems)
     runs = max((len(c) for c in copies.values()), default=1)
     scans = [[c[min(k, len(c) - 1)] for c in copies.values()] for k in range(runs)]

@@ -1,7 +1,8 @@
 """Where objects come from: manifest files (files.py) or a live cluster (kube.py).
 
 Both yield pages of plain dict objects plus SourceProblem values for what could not be read;
-objects.py decides identity (resource IDs, duplicates, controller-owned objects). Sources never
+objects.py decides identity (resource IDs, what makes two copies one object, controller-owned
+objects); the inventory applies it to every object, whatever its source. Sources never
 evaluate or keep objects: the inventory holds them.
 """
 
@@ -26,9 +27,19 @@ class SourceProblem:
 
 @dataclass(frozen=True)
 class Page:
-    """A batch of objects as the source delivered them (one LIST page, or one file)."""
+    """A batch of objects as the source delivered them (one LIST page, or one file).
+
+    `where` names the page (`LIST /api/v1/pods page 2`), `places` each object when they differ
+    (`pods.yaml:12`): a conflict between two copies of one object names both.
+    """
 
     objects: tuple[KubeObject, ...]
+    where: str = ""
+    places: tuple[str, ...] = ()
+
+    def place(self, index: int) -> str:
+        """Where object `index` of this page came from."""
+        return self.places[index] if index < len(self.places) else self.where
 
 
 class SourceUnavailable(RuntimeError):

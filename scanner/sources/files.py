@@ -4,13 +4,14 @@ A malformed document is reported with its file and position and the rest is read
 is bounded (scanner.sources.limits): a file above the per-file size, an object above the
 per-object size or nesting depth, and a YAML document whose aliases expand beyond the per-file
 size are refused with a problem naming the file. YAML is read as Kubernetes reads it, as JSON
-values: timestamps and binary stay strings. Reads files only.
+values: timestamps and binary stay strings. Every object is delivered with where it is
+(`file:line`, `file:line item N`): whether two copies of one object conflict is the inventory's
+rule, the same for every source. Reads files only.
 """
 
 from __future__ import annotations
 
 import errno
-import hashlib
 import json
 import os
 from collections.abc import Iterator
@@ -21,7 +22,7 @@ import yaml
 
 from scanner.sources import Page, Source, SourceProblem, SourceUnavailable
 from scanner.sources.limits import DeadlineExceeded, ReadLimits, over_limits, read_bounded
-from scanner.sources.objects import identity_key, is_valid_object, owned_by_controller, resource_id
+from scanner.sources.objects import is_valid_object
 
 SUFFIXES = (".yaml", ".yml", ".json")
 _MAX_LIST_NESTING = 4  # a List of Lists is already unusual; deeper is refused before it can recurse far
@@ -112,8 +113,6 @@ class FileSource(Source):
                 f"no manifest (.yaml, .yml, .json) found in {', '.join(map(str, paths))}{reason}"
             )
         self.description = f"files: {len(self.paths)} manifest file(s)"
-        # identity → (content digest, where first read): a second manifest may not silently shadow the first
-        self._first_seen: dict[str, tuple[bytes, str]] = {}
 
     def pages(self) -> Iterator[Page]:
         for number, path in enumerate(self.paths):
@@ -123,10 +122,10 @@ class FileSource(Source):
                 left = len(self.paths) - number
                 self.problems.append(SourceProblem(str(path), f"not read ({left} file(s) left): {exc}"))
                 return
-            objects = list(self._read(path))
-            if objects:
+            placed = list(self.placed_objects(path))
+            if placed:
                 with self.limits.deadline.paused():  # the scan's time with the page is not reading
-                    yield Page(tuple(objects))
+                    yield Page(tuple(obj for _, obj in placed), str(path), tuple(where for where, _ in placed))
 
     def _read_text(self, path: Path) -> str | None:
         limit = self.limits.max_file_bytes
@@ -148,7 +147,8 @@ class FileSource(Source):
             self.problems.append(SourceProblem(str(path), f"cannot read: not UTF-8 text ({exc.reason})"))
             return None
 
-    def _read(self, path: Path) -> Iterator[dict[str, Any]]:
+    def placed_objects(self, path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
+        """The objects of one file, each with where it is (`file:line`, `file:line item N`)."""
         text = self._read_text(path)
         if text is None:
             return
@@ -201,7 +201,7 @@ class FileSource(Source):
                     continue
             yield where, doc
 
-    def _objects(self, where: str, doc: Any, depth: int = 0) -> Iterator[dict[str, Any]]:
+    def _objects(self, where: str, doc: Any, depth: int = 0) -> Iterator[tuple[str, dict[str, Any]]]:
         if (isinstance(doc, dict) and doc.get("kind") == "List") or isinstance(doc, list):
             items = doc if isinstance(doc, list) else doc.get("items")
             if items is None:
@@ -232,40 +232,7 @@ class FileSource(Source):
                 )
             )
             return
-        if not self._conflicts(where, doc):
-            yield doc
-
-    def _conflicts(self, where: str, doc: dict[str, Any]) -> bool:
-        """True when `doc` has the identity of an earlier object but other content (recorded as a problem).
-
-        Identical duplicates are left to the inventory, which drops them. A conflict is a problem
-        on the object's kind, so every control that reads that kind is skipped rather than
-        judged on whichever twin came first.
-        """
-        if owned_by_controller(doc):
-            return False
-        key = identity_key(doc)
-        digest = _content_digest(doc)
-        first = self._first_seen.setdefault(key, (digest, where))
-        if first[0] == digest:
-            return False
-        self.problems.append(
-            SourceProblem(
-                where,
-                f"conflicting duplicate: {resource_id(doc)} is also defined at {first[1]} with other content; "
-                f"controls that read {doc['kind']} are skipped",
-                kind=doc["kind"],
-                api_group=str(doc["apiVersion"]).rpartition("/")[0],
-            )
-        )
-        return True
-
-
-def _content_digest(doc: dict[str, Any]) -> bytes:
-    # The API version is left out: one object written under two versions is one object.
-    content = {key: value for key, value in doc.items() if key != "apiVersion"}
-    text = json.dumps(content, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.blake2b(text.encode(), digest_size=16).digest()
+        yield where, doc
 
 
 def _name_of(doc: dict[str, Any]) -> str:

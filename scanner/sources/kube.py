@@ -15,6 +15,7 @@ the per-object size and an object above the per-object size or depth are refused
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -201,7 +202,8 @@ class KubeSource(Source):
         token: str | None = None
         tokens_seen: set[str] = set()
         listed = 0
-        while True:
+        attempt = " of the re-list after HTTP 410" if restarted else ""
+        for page_number in itertools.count(1):
             query: list[tuple[str, Any]] = [("limit", self.page_size)]
             if token:
                 query.append(("continue", token))
@@ -209,7 +211,8 @@ class KubeSource(Source):
                 body = self._get(resource.path, query)
             except ApiException as exc:
                 if exc.status == 410 and token and not restarted:
-                    # The continue token expired: list again from the start (duplicates are dropped later).
+                    # The continue token expired: list again from the start. The inventory drops the
+                    # copies it already has and names a copy that changed since (a conflict).
                     yield from self._list(resource, restarted=True)
                     return
                 self._problem(resource, _describe(exc))
@@ -237,9 +240,9 @@ class KubeSource(Source):
             for item in kept:  # LIST items carry no kind/apiVersion of their own
                 item["kind"] = resource.kind
                 item["apiVersion"] = resource.api_version
-            if kept:
+            if kept:  # named, so that a copy of an object on another page (or attempt) can be named with it
                 with self.limits.deadline.paused():  # the scan's time with the page is not reading
-                    yield Page(tuple(kept))
+                    yield Page(tuple(kept), f"LIST {resource.path} page {page_number}{attempt}")
             metadata = body.get("metadata")
             token = metadata.get("continue") if isinstance(metadata, dict) else None
             if not token:

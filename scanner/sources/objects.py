@@ -1,10 +1,12 @@
-"""Object identity: kubescape-style resource IDs, duplicate detection, controller-owned objects.
+"""Object identity: kubescape-style resource IDs, identity and content of copies, controller-owned objects.
 
 Pure functions over plain dicts.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any, NewType
 
 ResourceID = NewType("ResourceID", str)
@@ -68,16 +70,25 @@ def may_be_nameless(obj: dict[str, Any]) -> bool:
 
 
 def identity_key(obj: dict[str, Any]) -> str:
-    """What makes two collected objects the same object: the uid, else group/namespace/kind/name.
+    """What makes two collected objects the same object: group/namespace/kind/name.
 
     The API version is left out on purpose: one object served under two versions is one object.
+    The uid is left out too: kubescape keeps objects by name, and copied manifests (its own rule
+    tests have them) give one uid to distinct objects, which stay distinct.
     """
     meta = obj.get("metadata") or {}
-    uid = meta.get("uid")
-    if uid:
-        return f"uid:{uid}"
     group, _ = split_api_version(str(obj.get("apiVersion", "")))
     return f"{group}/{meta.get('namespace') or ''}/{obj.get('kind', '')}/{meta.get('name', '')}"
+
+
+def content_digest(obj: dict[str, Any]) -> bytes:
+    """What two copies of one identity must share to be one object: everything but the API version.
+
+    Key order does not count (the same manifest written by hand or by a tool is one object).
+    """
+    content = {key: value for key, value in obj.items() if key != "apiVersion"}
+    text = json.dumps(content, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.blake2b(text.encode(), digest_size=16).digest()
 
 
 def owned_by_controller(obj: dict[str, Any]) -> bool:

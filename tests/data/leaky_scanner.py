@@ -41,16 +41,16 @@ if MODE == "forget":
         for rid in ids:
             obj = self.objects.get(rid)
             if obj is not None:
-                self._seen.discard(identity_key(obj))
+                self._seen.pop(identity_key(obj), None)
                 gone.add(rid)
         _release(self, ids)
 
-    def _forgetful_add(self, obj):  # type: ignore[no-untyped-def]
+    def _forgetful_add(self, obj, where=""):  # type: ignore[no-untyped-def]
         # The resource ID of a released object no longer counts as seen either.
         gone = self.__dict__.get("_forgotten", set())
         saved = {rid: self.meta.pop(rid) for rid in list(gone) if rid in self.meta}
         try:
-            return _add(self, obj)
+            return _add(self, obj, where)
         finally:
             for rid, meta in saved.items():
                 self.meta.setdefault(rid, meta)

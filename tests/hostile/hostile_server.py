@@ -6,6 +6,10 @@ client goes or the server stops), "retry-after" (503 with `Retry-After: 30`), "s
 until the server stops), "endless" (a new continue token on every page, forever), "same-token"
 (the same continue token on every page), or an HTTP status. The embedded server's `delay` fault waits
 before answering, which a per-read timeout already ends; a trickle never leaves a read idle.
+
+Copies of one object: "conflict-pages" serves the Pod on page 1 and again, changed, on page 2;
+"relist-conflict" serves it, then 410 for the continue token, then the changed Pod on the re-list
+("relist-same": the same Pod again); "shared-uid" serves two Pods with one uid (copied manifests).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 OBJECTS = {
     "namespaces": {"metadata": {"name": "default", "uid": "ns-1"}},
@@ -26,6 +31,7 @@ OBJECTS = {
     },
 }
 KINDS = {"namespaces": ("Namespace", False), "pods": ("Pod", True)}
+COPIES = ("conflict-pages", "relist-conflict", "relist-same", "shared-uid")
 
 
 @dataclass
@@ -116,12 +122,43 @@ def _handler(behaviour: dict[str, str | int], stop: threading.Event, requests: l
                 }
                 token = f"t{page + 1}" if how == "endless" else "tagain"
                 self._json(200, {"kind": "List", "metadata": {"continue": token}, "items": [item]})
+            elif how in COPIES:
+                self._copies(plural, str(how))
             elif isinstance(how, int):
                 self._json(how, {"kind": "Status", "message": f"injected {how}"})
             else:
                 self._json(200, {"kind": "List", "metadata": {}, "items": [OBJECTS[plural]]})
 
+        def _copies(self, plural: str, how: str) -> None:
+            continued = "continue=" in self.path
+            first_lists = starts.setdefault(plural, 0) + (0 if continued else 1)
+            starts[plural] = first_lists
+            same, changed = OBJECTS[plural], _changed(OBJECTS[plural])
+            if how == "shared-uid":
+                twin = {**same, "metadata": {**same["metadata"], "name": "p-twin"}}
+                self._json(200, {"kind": "List", "metadata": {}, "items": [same, twin]})
+            elif how == "conflict-pages":
+                items, token = ([changed], "") if continued else ([same], "t1")
+                self._json(200, {"kind": "List", "metadata": {"continue": token}, "items": items})
+            elif continued:  # relist-*: the continue token has expired
+                self._json(410, {"kind": "Status", "reason": "Expired", "message": "continue too old"})
+            elif first_lists == 1:
+                self._json(200, {"kind": "List", "metadata": {"continue": "t1"}, "items": [same]})
+            else:
+                again = changed if how == "relist-conflict" else same
+                self._json(200, {"kind": "List", "metadata": {}, "items": [again]})
+
+    starts: dict[str, int] = {}  # LISTs started per resource (requests without a continue token)
     return Handler
+
+
+def _changed(obj: dict[str, Any]) -> dict[str, Any]:
+    """The same object with other content: for a Pod, its container no longer privileged."""
+    copy: dict[str, Any] = json.loads(json.dumps(obj))
+    for container in (copy.get("spec") or {}).get("containers", []):
+        container["securityContext"] = {"privileged": False}
+    copy.setdefault("metadata", {}).setdefault("labels", {})["changed"] = "yes"
+    return copy
 
 
 @contextmanager

@@ -68,9 +68,13 @@ def test_ids_of_partial_objects_keep_empty_parts_empty() -> None:
     assert resource_id(nameless) == "hostdata.kubescape.cloud/v1beta0//KubeletInfo/"
 
 
-def test_identity_is_the_uid_or_else_group_namespace_kind_and_name() -> None:
-    assert identity_key(_obj("apps/v1", "Deployment", "a", "ns", uid="u-1")) == "uid:u-1"
+def test_identity_is_group_namespace_kind_and_name_whatever_the_uid() -> None:
+    assert identity_key(_obj("apps/v1", "Deployment", "a", "ns", uid="u-1")) == "apps/ns/Deployment/a"
     assert identity_key(_obj("apps/v1", "Deployment", "a", "ns")) == "apps/ns/Deployment/a"
+    # Copied manifests share a uid between distinct objects: their names keep them apart.
+    assert identity_key(_obj("v1", "Pod", "a", "ns", uid="u-1")) != identity_key(
+        _obj("v1", "Pod", "b", "ns", uid="u-1")
+    )
     assert identity_key({"kind": "Pod", "metadata": {"name": "p"}}) == "//Pod/p"
     assert identity_key({"metadata": {}}) == "///"  # a missing kind or name is an empty part
     nameless = {"apiVersion": "hostdata.kubescape.cloud/v1beta0", "kind": "KubeletInfo"}

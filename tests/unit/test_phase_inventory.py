@@ -81,11 +81,36 @@ def test_add_counts_invalid_owned_and_duplicate_objects_and_keeps_the_rest_in_or
     assert inventory.meta[first] == ResourceMeta("", "Pod", "b", "ns", ())
 
 
-def test_a_second_object_with_a_known_id_but_another_uid_is_a_duplicate() -> None:
+def test_a_second_copy_with_other_content_is_a_conflict_naming_both_places() -> None:
     inventory = Inventory(MemoryRawStore())
-    assert inventory.add(_obj("v1", "Pod", "p", "ns", uid="u-1")) is not None
-    assert inventory.add(_obj("v1", "Pod", "p", "ns", uid="u-2")) is None
-    assert inventory.counters.duplicates_dropped == 1
+    first = inventory.add(_obj("v1", "Pod", "p", "ns", uid="u-1"), "LIST /api/v1/pods page 1")
+    assert first is not None
+    assert inventory.add(_obj("v1", "Pod", "p", "ns", uid="u-2"), "LIST /api/v1/pods page 2") is None
+    assert inventory.counters.duplicates_dropped == 0 and list(inventory.objects) == [first]
+    assert [(c.where, c.reason, c.kind, c.api_group) for c in inventory.conflicts] == [
+        (
+            "LIST /api/v1/pods page 2",
+            "conflicting duplicate: /v1/ns/Pod/p is also at LIST /api/v1/pods page 1 with other content; "
+            "controls that read Pod are skipped",
+            "Pod",
+            "",
+        )
+    ]
+
+
+def test_an_identical_copy_is_dropped_quietly_under_any_api_version() -> None:
+    inventory = Inventory(MemoryRawStore())
+    assert inventory.add(_obj("apps/v1", "Deployment", "d", "ns", uid="u-1"), "page 1") is not None
+    assert inventory.add(_obj("apps/v1beta2", "Deployment", "d", "ns", uid="u-1"), "page 2") is None
+    assert inventory.counters.duplicates_dropped == 1 and inventory.conflicts == []
+
+
+def test_objects_that_share_only_a_uid_stay_distinct() -> None:
+    inventory = Inventory(MemoryRawStore())
+    a = inventory.add(_obj("v1", "Pod", "a", "ns", uid="copied"))
+    b = inventory.add(_obj("v1", "Pod", "b", "ns", uid="copied"))
+    assert a is not None and b is not None and a != b
+    assert inventory.conflicts == [] and inventory.counters.duplicates_dropped == 0
 
 
 def test_a_nameless_host_object_gets_empty_metadata() -> None:

@@ -1,5 +1,5 @@
 """The manifest source line by line: where a malformed document is reported and that the next
-one is still read, keys as kubectl writes them, what makes two manifests conflict, and the size
+one is still read, keys as kubectl writes them, where each object is (so that two conflicting copies are named), and the size
 and depth estimate at its exact bounds. Fast and in-process, for mutation testing."""
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from scanner.inventory import Inventory, MemoryRawStore
 from scanner.sources import SourceProblem, SourceUnavailable
 from scanner.sources.files import FileSource, _size_of
 from scanner.sources.limits import Deadline, DeadlineExceeded, ReadLimits, over_limits, read_bounded
@@ -134,17 +135,33 @@ def _doc(api_version: str, data: str, name: str = "same") -> str:
     )
 
 
-def test_a_conflicting_duplicate_is_a_problem_on_its_kind_and_group_and_is_not_delivered(
+def _collect(tmp_path: Path, text: str) -> tuple[list[dict[str, Any]], list[SourceProblem], Inventory]:
+    """The file read and handed to an inventory, each object with its place, as a scan does."""
+    path = tmp_path / "m.yaml"
+    path.write_text(text)
+    inventory = Inventory(MemoryRawStore())
+    delivered: list[dict[str, Any]] = []
+    source = FileSource([path])
+    for page in source.pages():
+        assert page.where == str(path)
+        for index, obj in enumerate(page.objects):
+            delivered.append(obj)
+            inventory.add(obj, page.place(index))
+    return delivered, source.problems + inventory.conflicts, inventory
+
+
+def test_a_conflicting_duplicate_is_a_problem_on_its_kind_and_group_naming_both_lines(
     tmp_path: Path,
 ) -> None:
-    objects, problems = read(
+    delivered, problems, inventory = _collect(
         tmp_path, _doc("apps/v1", "spec: {replicas: 1}") + "---\n" + _doc("apps/v1", "spec: {replicas: 2}")
     )
-    assert [obj["spec"]["replicas"] for obj in objects] == [1]
+    assert [obj["spec"]["replicas"] for obj in delivered] == [1, 2]  # the source delivers every copy
+    assert [obj["spec"]["replicas"] for obj in inventory.objects.values()] == [1]
     assert problems == [
         SourceProblem(
             f"{tmp_path / 'm.yaml'}:6",
-            f"conflicting duplicate: apps/v1/shop/Deployment/same is also defined at {tmp_path / 'm.yaml'}:1 "
+            f"conflicting duplicate: apps/v1/shop/Deployment/same is also at {tmp_path / 'm.yaml'}:1 "
             "with other content; controls that read Deployment are skipped",
             kind="Deployment",
             api_group="apps",
@@ -155,17 +172,27 @@ def test_a_conflicting_duplicate_is_a_problem_on_its_kind_and_group_and_is_not_d
 def test_the_same_content_under_another_version_or_key_order_is_no_conflict(tmp_path: Path) -> None:
     first = _doc("apps/v1", "spec: {replicas: 1, paused: false}")
     second = _doc("apps/v1beta2", "spec: {paused: false, replicas: 1}")
-    objects, problems = read(tmp_path, first + "---\n" + second)
+    delivered, problems, inventory = _collect(tmp_path, first + "---\n" + second)
     assert problems == []
-    assert len(objects) == 2  # identical duplicates are the inventory's to drop
+    assert len(delivered) == 2 and len(inventory.objects) == 1
+    assert inventory.counters.duplicates_dropped == 1
 
 
 def test_controller_owned_objects_never_conflict(tmp_path: Path) -> None:
     owner = "  ownerReferences: [{kind: ReplicaSet, name: rs, controller: true}]\n"
     pod = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: shop\n" + owner
-    objects, problems = read(tmp_path, pod + "spec: {a: 1}\n---\n" + pod + "spec: {a: 2}\n")
+    delivered, problems, inventory = _collect(tmp_path, pod + "spec: {a: 1}\n---\n" + pod + "spec: {a: 2}\n")
     assert problems == []
-    assert [obj["spec"]["a"] for obj in objects] == [1, 2]
+    assert [obj["spec"]["a"] for obj in delivered] == [1, 2]
+    assert inventory.counters.owned_by_controller == 2
+
+
+def test_each_object_of_a_list_is_placed_by_its_item(tmp_path: Path) -> None:
+    text = "apiVersion: v1\nkind: List\nitems:\n- " + _doc("apps/v1", "", "a").replace("\n", "\n  ")
+    path = tmp_path / "m.yaml"
+    path.write_text(text + "\n- " + _doc("apps/v1", "", "b").replace("\n", "\n  "))
+    [page] = FileSource([path]).pages()
+    assert page.places == (f"{path}:1 item 0", f"{path}:1 item 1")
 
 
 def test_a_file_that_cannot_be_statted_has_an_unknown_size(tmp_path: Path) -> None:
