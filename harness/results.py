@@ -35,9 +35,9 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any, Final, Literal, cast, get_args
 
 from harness.exit_codes import UsageError
-from scanner.bounded import MIB, read_text_bounded
+from scanner.bounded import MIB, DecodedTooLarge, read_json_bounded
 from scanner.escape import terminal, terminal_lines
-from scanner.numbers import figure, loads_finite
+from scanner.numbers import FINITE_JSON, figure
 from scanner.phases import Phases, PhasesError
 
 FORMAT_VERSION = "ksbench-results/1"
@@ -585,12 +585,13 @@ def load_given(path: Path) -> Suite:
 
 def load(path: Path) -> Suite:
     try:
-        text = read_text_bounded(path, RESULTS_MAX_BYTES, "results file")
-        data = loads_finite(text)
+        data = read_json_bounded(path, RESULTS_MAX_BYTES, "results file", **FINITE_JSON)
     except OSError as exc:
         raise ResultsFormatError(f"{path}: cannot read: {exc.strerror or exc}") from exc
     except RecursionError as exc:
         raise ResultsFormatError(f"{path} is nested too deeply to be a ksbench results file") from exc
+    except DecodedTooLarge as exc:
+        raise ResultsFormatError(str(exc)) from exc
     except ValueError as exc:
         raise ResultsFormatError(
             f"{path} is not JSON ({exc}); give the results.json that `ksbench bench` wrote"

@@ -1,7 +1,8 @@
 """The one bounded reader for every file the tools open by name: regular files only, and never
 more than a limit of bytes.
 
-`over_limits` measures what a file decoded to (bytes as compact JSON, nesting), counting a part
+`read_json_bounded` decodes a JSON file within the budget that goes with its byte bound
+(scanner.decode, measured while parsing). `over_limits` measures what a file decoded to (bytes as compact JSON, nesting), counting a part
 shared by YAML aliases each time it appears without expanding it.
 
 A FIFO, a device (/dev/zero), a socket or a folder given where a file is expected is refused by
@@ -18,6 +19,8 @@ import os
 import stat
 from pathlib import Path
 from typing import Any
+
+from scanner.decode import Budget, Meter, OverBudget, load_json
 
 MIB = 1024 * 1024
 # Option files (exceptions, data control inputs, a policy's JSON): real ones are kilobytes.
@@ -134,3 +137,18 @@ def read_text_bounded(path: Path, limit_bytes: int, what: str) -> str:
     if data is None:
         raise ValueError(f"{what} {path} is larger than {limit_bytes:,} bytes")
     return data.decode("utf-8")
+
+
+class DecodedTooLarge(ValueError):
+    """A file within its byte bound whose JSON decodes past its budget; the message names file and bound."""
+
+
+def read_json_bounded(path: Path, limit_bytes: int, what: str, **options: Any) -> Any:
+    """A regular file's JSON within `limit_bytes`, decoded within the budget that goes with it
+    (scanner.decode: values, items, characters measured while parsing). OSError, ValueError
+    (DecodedTooLarge past the budget) or RecursionError saying why not."""
+    text = read_text_bounded(path, limit_bytes, what)
+    try:
+        return load_json(text, Meter(Budget.for_bytes(limit_bytes)), **options)
+    except OverBudget as exc:
+        raise DecodedTooLarge(f"{what} {path} {exc} (a file of at most {limit_bytes:,} bytes)") from exc

@@ -9,14 +9,13 @@ object, any other attribute matches a label. Pure apart from reading the file.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 import re2  # type: ignore[import-untyped]
 
-from scanner.bounded import OPTION_FILE_MAX_BYTES, read_text_bounded
+from scanner.bounded import OPTION_FILE_MAX_BYTES, read_json_bounded
 from scanner.inventory import ResourceMeta
 
 # Attribute patterns run on values from the cluster: RE2, linear in the value's length whatever the
@@ -116,7 +115,7 @@ def _parse(raw: Any, where: str) -> PostureException:
 
 def load_exceptions(path: Path) -> list[PostureException]:
     try:
-        raw = json.loads(read_text_bounded(path, OPTION_FILE_MAX_BYTES, "--exceptions"))
+        raw = read_json_bounded(path, OPTION_FILE_MAX_BYTES, "--exceptions")
     except OSError as exc:
         raise ExceptionsError(f"--exceptions {path}: cannot read: {exc.strerror or exc}") from exc
     except ValueError as exc:  # too large, not UTF-8, not JSON

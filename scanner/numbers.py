@@ -102,6 +102,10 @@ def _finite_float(text: str) -> float:
     return value
 
 
+# The options that make `json.loads` refuse what is not finite (for a bounded reader's own loads).
+FINITE_JSON = {"parse_constant": _no_constant, "parse_float": _finite_float}
+
+
 def loads_finite(text: str | bytes) -> object:
     """`json.loads`, refusing NaN, Infinity and overflowing numbers such as 1e999 (ValueError)."""
     return json.loads(text, parse_constant=_no_constant, parse_float=_finite_float)

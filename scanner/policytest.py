@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from scanner.bounded import OPTION_FILE_MAX_BYTES, read_text_bounded
+from scanner.bounded import OPTION_FILE_MAX_BYTES, read_json_bounded
 from scanner.engine import ENGINE_NAMES, Engine, EngineUnavailable, default_engine_name, load_engine
 from scanner.evaluate import ScanOptions
 from scanner.policies import Control, Library, PolicyError, Rule, load_config_inputs, load_helpers, load_rules
@@ -160,7 +159,7 @@ def expected_failures(
 
 def _read_expected(path: Path) -> list[dict[str, Any]]:
     try:
-        raw = json.loads(read_text_bounded(path, OPTION_FILE_MAX_BYTES, "expected results"))
+        raw = read_json_bounded(path, OPTION_FILE_MAX_BYTES, "expected results")
     except (OSError, ValueError, RecursionError) as exc:
         raise PolicyError(f"{path}: {exc}") from exc
     items = raw if isinstance(raw, list) else [raw] if isinstance(raw, dict) else []
@@ -173,7 +172,7 @@ def _case_library(library: Library, rule: Rule, case_dir: Path) -> tuple[Library
     if not data_path.is_file():
         return library, rule
     try:
-        data = json.loads(read_text_bounded(data_path, OPTION_FILE_MAX_BYTES, "data.json"))
+        data = read_json_bounded(data_path, OPTION_FILE_MAX_BYTES, "data.json")
     except (OSError, ValueError, RecursionError) as exc:
         raise PolicyError(f"{data_path}: {exc}") from exc
     posture = data.get("postureControlInputs") if isinstance(data, dict) else None

@@ -7,13 +7,12 @@ pipeline: reading a report never loads the engine, the sources or the policies.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from scanner import kubescape_report, parity
-from scanner.bounded import MIB, read_text_bounded
+from scanner.bounded import MIB, read_json_bounded
 
 FORMAT_VERSION = "ksbench-report/1"
 # A report of the huge scenario (50,000 objects, raw resources redacted) is a few hundred MB at most.
@@ -27,7 +26,7 @@ class ReportError(ValueError):
 
 def _read_json(path: Path) -> Any:
     try:
-        return json.loads(read_text_bounded(Path(path), REPORT_MAX_BYTES, "report"))
+        return read_json_bounded(Path(path), REPORT_MAX_BYTES, "report")
     except OSError as exc:
         raise ReportError(f"{path}: not a readable JSON report: {exc.strerror or exc}") from exc
     except (ValueError, RecursionError) as exc:  # too large, not UTF-8, not JSON, nested too deeply

@@ -11,8 +11,10 @@ them back. Must not talk to a cluster.
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import os
+import zipfile
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,13 +28,19 @@ from harness.exit_codes import UsageError
 from harness.scenarios.anonymise import Anonymiser, collect_names
 from harness.scenarios.fingerprint import Fingerprint, canonical_json, fingerprint
 from harness.scenarios.kinds import BUILTIN_KINDS
-from scanner.bounded import MIB, over_limits, read_text_bounded
+from scanner.bounded import MIB, over_limits, read_bounded, read_text_bounded
+from scanner.decode import Budget, Dialect, Meter, OverBudget, json_decoder, json_precount, load_yaml_all
 
 Obj = dict[str, Any]
 _MANIFEST_SUFFIXES = (".json", ".yaml", ".yml")
 # A dump file, and any one document in it as it decodes (aliases counted each time they appear).
 DUMP_MAX_BYTES = 256 * MIB
 DUMP_MAX_DEPTH = 100  # the scanner's own bound: deep enough for any CRD schema
+# A zip (kubescape ships its fixture as allResourcesMock.json.zip: one member, 1.7 MB → 60 MB, 36:1):
+# members, decompressed bytes in all (the dump bound), and bytes out per byte in, counted as read.
+ZIP_MAX_MEMBERS = 1_000
+ZIP_MAX_RATIO = 200
+_ZIP_CHUNK = 1024 * 1024
 # Created first, in this order: what the others need to exist (namespaces, then CRDs for custom kinds).
 _FIRST_KINDS = ("Namespace", "CustomResourceDefinition")
 _SERVED = {(info.api_version, info.kind) for info in BUILTIN_KINDS}
@@ -48,9 +56,21 @@ class ImportResult:
 
 
 def _documents_of_text(text: str, source: Path) -> Iterator[Any]:
+    """Each document, decoded within the dump's budget (values, items, characters) as it is parsed."""
+    meter = Meter(
+        Budget.for_bytes(DUMP_MAX_BYTES, DUMP_MAX_DEPTH, source=f"a dump of {DUMP_MAX_BYTES:,} bytes")
+    )
+    try:
+        yield from _documents_within(text, source, meter)
+    except OverBudget as exc:
+        raise UsageError(f"{source}: not read: {exc}") from exc
+
+
+def _documents_within(text: str, source: Path, meter: Meter) -> Iterator[Any]:
     stripped = text.lstrip()
     if stripped.startswith(("{", "[")):
-        decoder = json.JSONDecoder()
+        json_precount(text, meter)
+        decoder = json_decoder(meter)
         index = 0
         # `kubectl get -o json` of several resource types may print several documents in a row.
         while index < len(text):
@@ -68,7 +88,7 @@ def _documents_of_text(text: str, source: Path) -> Iterator[Any]:
             yield document
         return
     try:
-        for doc in yaml.safe_load_all(text):
+        for doc in load_yaml_all(text, meter, Dialect()):  # SafeLoader's values
             if doc is not None:
                 _check_size(doc, source)
                 _check_keys(doc, source)
@@ -146,23 +166,72 @@ def read_dump(source: Path) -> list[Obj]:
         paths = sorted(p for p in source.rglob("*") if p.is_file() and p.suffix in _MANIFEST_SUFFIXES)
         if not paths:
             raise UsageError(f"{source}: no .json, .yaml or .yml manifests in this folder")
-    elif source.is_file():
-        paths = [source]
+    elif source.exists():
+        paths = [source]  # a FIFO or device is refused by name by the bounded reader
     else:
         raise UsageError(f"{source} does not exist")
     objects: list[Obj] = []
     for path in paths:
-        try:
-            text = read_text_bounded(path, DUMP_MAX_BYTES, "dump file")
-        except OSError as exc:
-            raise UsageError(f"{path}: cannot read: {exc.strerror or exc}") from exc
-        except ValueError as exc:  # too large, or not UTF-8
-            raise UsageError(f"{path}: cannot read: {exc}") from exc
-        for document in _documents_of_text(text, path):
-            objects.extend(_objects_of(document, path))
+        for name, text in _texts(path):
+            for document in _documents_of_text(text, name):
+                objects.extend(_objects_of(document, name))
     if not objects:
         raise UsageError(f"{source}: no Kubernetes objects found")
     return objects
+
+
+def _texts(path: Path) -> list[tuple[Path, str]]:
+    """The text of a dump file, or of each member of a zip (named `archive.zip/member`)."""
+    try:
+        if path.suffix != ".zip":
+            return [(path, read_text_bounded(path, DUMP_MAX_BYTES, "dump file"))]
+        data = read_bounded(path, DUMP_MAX_BYTES)
+        if data is None:
+            raise ValueError(f"dump file {path} is larger than {DUMP_MAX_BYTES:,} bytes")
+        return _zip_texts(path, data)
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    except ValueError as exc:  # too large, or not UTF-8
+        raise UsageError(f"{path}: cannot read: {exc}") from exc
+
+
+def _zip_texts(path: Path, data: bytes) -> list[tuple[Path, str]]:
+    """Each manifest member's text; bounds are counted on the bytes read, never on the sizes a header claims."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile as exc:
+        raise UsageError(f"{path}: not a zip archive: {exc}") from exc
+    members = [info for info in archive.infolist() if not info.is_dir()]
+    if len(members) > ZIP_MAX_MEMBERS:
+        raise UsageError(f"{path}: {len(members):,} members, more than {ZIP_MAX_MEMBERS:,}: not a dump")
+    texts: list[tuple[Path, str]] = []
+    total = 0
+    for info in members:
+        if Path(info.filename).suffix not in _MANIFEST_SUFFIXES:
+            continue
+        name = path / info.filename  # for messages only: nothing is written under it
+        read, chunks = 0, []
+        try:
+            with archive.open(info) as member:
+                while chunk := member.read(_ZIP_CHUNK):
+                    read += len(chunk)
+                    total += len(chunk)
+                    if total > DUMP_MAX_BYTES:
+                        raise UsageError(f"{name}: the archive expands beyond {DUMP_MAX_BYTES:,} bytes")
+                    if read > ZIP_MAX_RATIO * max(info.compress_size, 1) + _ZIP_CHUNK:
+                        raise UsageError(
+                            f"{name}: expands more than {ZIP_MAX_RATIO}:1 ({info.compress_size:,} bytes packed)"
+                        )
+                    chunks.append(chunk)
+        except (zipfile.BadZipFile, NotImplementedError, RuntimeError, OSError, EOFError) as exc:
+            raise UsageError(f"{name}: cannot read from the archive: {exc}") from exc
+        try:
+            texts.append((name, b"".join(chunks).decode("utf-8")))
+        except UnicodeDecodeError as exc:
+            raise UsageError(f"{name}: not UTF-8 text ({exc.reason})") from exc
+    if not texts:
+        raise UsageError(f"{path}: no .json, .yaml or .yml member in this archive")
+    return texts
 
 
 def servable(objects: list[Obj]) -> tuple[list[Obj], dict[str, int], int]:

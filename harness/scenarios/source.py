@@ -8,13 +8,13 @@ everything that needs a scenario's objects (cluster backends, render, fingerprin
 from __future__ import annotations
 
 import gzip
-import json
 from typing import Any
 
 from harness.exit_codes import UsageError
 from harness.scenarios.format import Scenario
 from harness.scenarios.objects import generate
 from scanner.bounded import MIB
+from scanner.decode import Budget, Meter, OverBudget, load_json
 from scanner.parity import strip_fields
 
 # kubescape's 15,267-object fixture imports to ~60 MB of JSON; four times that is not a dump.
@@ -38,7 +38,9 @@ def _own_objects(scenario: Scenario) -> list[dict[str, Any]]:
             raise UsageError(
                 f"{scenario.imported}: expands beyond {IMPORTED_MAX_BYTES:,} bytes: not an imported scenario"
             )
-        document = json.loads(data)
+        document = load_json(data, Meter(Budget.for_bytes(IMPORTED_MAX_BYTES)))
+    except OverBudget as exc:
+        raise UsageError(f"{scenario.imported}: not read: {exc}: not an imported scenario") from exc
     except (OSError, ValueError) as exc:
         raise UsageError(f"{scenario.imported}: cannot read the imported objects: {exc}") from exc
     except RecursionError as exc:

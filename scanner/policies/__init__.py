@@ -16,7 +16,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from scanner.bounded import OPTION_FILE_MAX_BYTES, read_text_bounded
+from scanner.bounded import OPTION_FILE_MAX_BYTES, read_json_bounded, read_text_bounded
 from scanner.policies.reads import PER_OBJECT, InputReads, analyse_rule
 
 LIBRARY_DIR = Path(str(resources.files("scanner.policies") / "library"))
@@ -167,7 +167,7 @@ class Library:
 
 def _read_json(path: Path) -> Any:
     try:
-        return json.loads(read_text_bounded(path, OPTION_FILE_MAX_BYTES, "JSON file"))
+        return read_json_bounded(path, OPTION_FILE_MAX_BYTES, "JSON file")
     except OSError as exc:
         raise PolicyError(f"{path}: cannot read: {exc.strerror or exc}") from exc
     except ValueError as exc:  # too large, not UTF-8, not JSON

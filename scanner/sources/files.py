@@ -20,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from scanner.decode import Dialect, Meter, OverBudget, load_json, load_yaml_all
 from scanner.sources import Page, Source, SourceProblem, SourceUnavailable
 from scanner.sources.limits import DeadlineExceeded, ReadLimits, over_limits, read_bounded
 from scanner.sources.objects import is_valid_object
@@ -29,25 +30,18 @@ _MAX_LIST_NESTING = 4  # a List of Lists is already unusual; deeper is refused b
 
 
 class _ManifestLoader(yaml.SafeLoader):
-    """SafeLoader whose values are JSON values, as the API server would store them."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        # JSON objects have string keys: kubectl turns `1:` or `true:` into "1" and "true" before
-        # the API server sees them, so a key that is a number or boolean is read as that text.
-        # A key of any other type (null, a list) has no such form and is malformed. Keys are
-        # converted as they are read: `1` and `true` are equal Python keys, not equal texts.
-        self.flatten_mapping(node)  # `<<` merge keys, as SafeLoader reads them
-        mapping: dict[Any, Any] = {}
-        for key_node, value_node in node.value:
-            key = _json_key(self.construct_object(key_node, deep=deep), key_node)
-            mapping[key] = self.construct_object(value_node, deep=deep)
-        return mapping
+    """SafeLoader's scalars as JSON values, as the API server would store them (timestamps and
+    binary stay text); mappings are built by scanner.decode with `_json_key`."""
 
 
 _YAML_TYPES = {type(None): "null", list: "a sequence", dict: "a mapping"}
 
 
-def _json_key(key: Any, node: yaml.Node) -> str:
+def _json_key(key: Any, mark: Any, _mapping_mark: Any) -> str:
+    # JSON objects have string keys: kubectl turns `1:` or `true:` into "1" and "true" before
+    # the API server sees them, so a key that is a number or boolean is read as that text.
+    # A key of any other type (null, a list) has no such form and is malformed. Keys are
+    # converted as they are read: `1` and `true` are equal Python keys, not equal texts.
     if isinstance(key, str):
         return key
     if isinstance(key, bool):
@@ -56,7 +50,7 @@ def _json_key(key: Any, node: yaml.Node) -> str:
         return str(key)
     what = _YAML_TYPES.get(type(key), type(key).__name__)
     message = f"a mapping key is {what}: only strings, numbers and booleans can be keys"
-    raise yaml.constructor.ConstructorError(None, None, message, node.start_mark)
+    raise yaml.constructor.ConstructorError(None, None, message, mark)
 
 
 def _as_text(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
@@ -70,6 +64,7 @@ def _set_as_mapping(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
 _ManifestLoader.add_constructor("tag:yaml.org,2002:timestamp", _as_text)
 _ManifestLoader.add_constructor("tag:yaml.org,2002:binary", _as_text)
 _ManifestLoader.add_constructor("tag:yaml.org,2002:set", _set_as_mapping)
+_MANIFESTS = Dialect(loader=_ManifestLoader, key=_json_key, sets_as_mappings=True)
 
 
 def _link_problem(path: Path) -> SourceProblem | None:
@@ -152,30 +147,48 @@ class FileSource(Source):
         text = self._read_text(path)
         if text is None:
             return
+        meter = Meter(self.limits.budget())
+        try:
+            docs = self._documents(path, text, meter)
+        except OverBudget as exc:
+            self.problems.append(SourceProblem(str(path), f"not read: {exc}"))
+            return
+        except DeadlineExceeded as exc:
+            self.problems.append(SourceProblem(str(path), f"not read to the end: {exc}"))
+            return
+        for where, doc in docs:
+            yield from self._objects(where, doc)
+
+    def _documents(self, path: Path, text: str, meter: Meter) -> list[tuple[str, Any]]:
+        """Every document of the file, decoded within one budget for the whole file (OverBudget past it)."""
         if path.suffix == ".json":
             try:
-                docs: list[tuple[str, Any]] = [(str(path), json.loads(text))]
+                return [(str(path), load_json(text, meter))]
             except json.JSONDecodeError as exc:
                 self.problems.append(
                     SourceProblem(f"{path}:{exc.lineno}:{exc.colno}", f"malformed JSON: {exc.msg}")
                 )
-                return
+                return []
             except RecursionError:
                 self.problems.append(SourceProblem(str(path), "malformed JSON: nested too deeply"))
-                return
-        else:
-            docs = list(self._yaml_documents(path, text))
-        for where, doc in docs:
-            yield from self._objects(where, doc)
+                return []
+        return list(self._yaml_documents(path, text, meter))
 
-    def _yaml_documents(self, path: Path, text: str) -> Iterator[tuple[str, Any]]:
+    def _yaml_documents(self, path: Path, text: str, meter: Meter) -> Iterator[tuple[str, Any]]:
         # Documents are split first so one malformed document does not hide the others.
         line = 1
         for chunk in _split_documents(text):
             start, where = line, f"{path}:{line}"
             line += chunk.count("\n") + 1  # the chunk's lines and the `---` line after it
+            counted = meter.counted()
             try:
-                doc = yaml.load(chunk, Loader=_ManifestLoader)  # a SafeLoader subclass: no arbitrary objects
+                # SafeLoader's scalars (no arbitrary objects), counted against the file's budget as parsed
+                docs = list(load_yaml_all(chunk, meter, _MANIFESTS))
+            except OverBudget as exc:
+                # Nothing of this document is kept, so it no longer counts: the next one is read.
+                meter.restore(counted)
+                self.problems.append(SourceProblem(where, f"not read: {exc}"))
+                continue
             except yaml.YAMLError as exc:
                 mark = getattr(exc, "problem_mark", None)
                 at = f"{path}:{start + mark.line}:{mark.column + 1}" if mark else where
@@ -188,18 +201,9 @@ class FileSource(Source):
             except (ValueError, TypeError) as exc:  # PyYAML's own constructors, e.g. `!!set` on a mapping
                 self.problems.append(SourceProblem(where, f"malformed YAML: {exc}"))
                 continue
-            if doc is None:
-                continue
-            if (
-                "&" in chunk
-            ):  # anchors, so maybe aliases: measure what they expand to before anything copies it
-                why = over_limits(
-                    doc, self.limits.max_file_bytes, self.limits.max_depth, "document with aliases expanded"
-                )
-                if why:
-                    self.problems.append(SourceProblem(where, f"not read: {why}"))
-                    continue
-            yield where, doc
+            doc = docs[0] if docs else None  # a chunk holds one document: it was split on `---`
+            if doc is not None:
+                yield where, doc
 
     def _objects(self, where: str, doc: Any, depth: int = 0) -> Iterator[tuple[str, dict[str, Any]]]:
         if (isinstance(doc, dict) and doc.get("kind") == "List") or isinstance(doc, list):

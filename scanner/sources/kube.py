@@ -21,6 +21,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from scanner.decode import Meter, OverBudget, load_json
 from scanner.sources import Page, Source, SourceProblem, SourceUnavailable
 from scanner.sources.kubeconfig import KubeconfigError, check_kubeconfig
 from scanner.sources.limits import DeadlineExceeded, ReadLimits, over_limits
@@ -118,7 +119,12 @@ class KubeSource(Source):
             error = ApiException(status=response.status, reason=response.reason)
             error.body = data.decode("utf-8", "replace")
             raise error
-        parsed = json.loads(data)
+        try:
+            parsed = load_json(data, Meter(self.limits.budget()))
+        except OverBudget as exc:
+            raise ValueError(
+                f"{path}: the response {exc}; a smaller --page-size sends fewer objects per response"
+            ) from exc
         if not isinstance(parsed, dict):
             raise ValueError(f"{path}: the response is a JSON {type(parsed).__name__}, not an object")
         return parsed

@@ -14,7 +14,8 @@ from typing import Any
 
 import yaml
 
-from scanner.sources.limits import ReadLimits, over_limits, read_bounded
+from scanner.decode import Meter, OverBudget, load_yaml_all
+from scanner.sources.limits import DeadlineExceeded, ReadLimits, over_limits, read_bounded
 from scanner.sources.scrub import Scrubber
 
 _SECTIONS = (("clusters", "cluster"), ("contexts", "context"), ("users", "user"))
@@ -59,7 +60,9 @@ def _check_file(path: Path, limits: ReadLimits, scrub: Scrubber) -> Scrubber:
     if data is None:
         raise KubeconfigError(f"kubeconfig {path}: larger than --max-file-bytes {limits.max_file_bytes:,}")
     try:
-        config = yaml.safe_load(data.decode("utf-8"))
+        documents = list(load_yaml_all(data.decode("utf-8"), Meter(limits.budget())))
+    except (OverBudget, DeadlineExceeded) as exc:
+        raise KubeconfigError(f"kubeconfig {path}: not read: {exc}") from exc
     except UnicodeDecodeError as exc:
         raise KubeconfigError(f"kubeconfig {path}: not UTF-8 text ({exc.reason})") from exc
     except yaml.YAMLError as exc:
@@ -71,6 +74,9 @@ def _check_file(path: Path, limits: ReadLimits, scrub: Scrubber) -> Scrubber:
         raise KubeconfigError(f"kubeconfig {path}: malformed YAML: nested too deeply") from exc
     except (ValueError, TypeError) as exc:  # PyYAML's own constructors, e.g. `!!set` on a mapping
         raise KubeconfigError(f"kubeconfig {path}: malformed YAML: {exc}") from exc
+    if len(documents) > 1:
+        raise KubeconfigError(f"kubeconfig {path}: {len(documents)} YAML documents, expected one")
+    config: Any = documents[0] if documents else None
     why = over_limits(config, limits.max_file_bytes, limits.max_depth, "kubeconfig")
     if why:
         raise KubeconfigError(f"kubeconfig {path}: {why}")

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from scanner.bounded import MIB, NotRegularFile, over_limits, read_bounded
+from scanner.decode import BYTES_PER_VALUE, Budget
 
 # The one reader and the one measure of a decoded value, where the sources import them.
 __all__ = ["MIB", "NotRegularFile", "over_limits", "read_bounded"]
@@ -84,3 +85,14 @@ class ReadLimits:
     max_depth: int = DEFAULT_MAX_DEPTH
     max_objects_per_kind: int = DEFAULT_MAX_OBJECTS_PER_KIND
     deadline: Deadline = field(default_factory=lambda: Deadline(DEFAULT_DEADLINE_SECONDS))
+
+    def budget(self) -> Budget:
+        """What one file (or one LIST response) may decode to, measured while it is parsed: one value
+        per BYTES_PER_VALUE bytes of --max-file-bytes, as many string characters, the nesting limit,
+        and the deadline checked as it goes."""
+        return Budget.for_bytes(
+            self.max_file_bytes,
+            self.max_depth,
+            self.deadline.check,
+            f"--max-file-bytes {self.max_file_bytes:,} ÷ {BYTES_PER_VALUE}",
+        )

@@ -116,12 +116,12 @@ def test_every_credential_field_and_url_password_is_scrubbed(tmp_path: Path) -> 
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ("clusters: [\n", "{path}:2:1: malformed YAML: expected the node content, but found '<stream end>'"),
+        ("clusters: [\n", "{path}:2:1: malformed YAML: did not find expected node content"),
         (
             "a: 1\n\x00",
-            "{path}: malformed YAML: unacceptable character #x0000: special characters are not allowed",
+            "{path}: malformed YAML: unacceptable character #x0000: control characters are not allowed",
         ),
-        ("[" * 600 + "]" * 600, "{path}: malformed YAML: nested too deeply"),
+        ("[" * 600 + "]" * 600, "{path}: not read: nested deeper than 100 levels"),
         (b"\xff\xfe", "{path}: not UTF-8 text (invalid start byte)"),
         ("- a\n- b\n", "{path}: expected a mapping with clusters, contexts and users"),
         ("just text\n", "{path}: expected a mapping with clusters, contexts and users"),
@@ -136,7 +136,7 @@ def test_every_credential_field_and_url_password_is_scrubbed(tmp_path: Path) -> 
             "{path}: clusters[0].cluster.server must be a URL",
         ),
         ("current-context: [x]\n", "{path}: current-context must be a name"),
-        ("a: &a [*a, *a]\n", "{path}: a YAML alias refers to the node that contains it"),
+        ("a: &a [*a, *a]\n", "{path}: not read: the alias *a refers to the node that contains it"),
     ],
 )
 def test_a_malformed_kubeconfig_is_one_line_naming_the_file(
@@ -169,7 +169,7 @@ def test_the_read_limits_apply_to_the_kubeconfig(tmp_path: Path) -> None:
     deep = write(tmp_path / "deep", "clusters: [{name: a, cluster: {server: x, extensions: [[1]]}}]\n")
     assert (
         error_of(deep, ReadLimits(max_depth=5))
-        == f"kubeconfig {deep}: kubeconfig nested deeper than 5 levels"
+        == f"kubeconfig {deep}: not read: nested deeper than 5 levels"
     )
     check_kubeconfig(str(deep), ReadLimits(max_depth=6))
     # About 200 bytes that stand for about 1,400: the size is that of what the aliases expand to.
@@ -179,7 +179,7 @@ def test_the_read_limits_apply_to_the_kubeconfig(tmp_path: Path) -> None:
     )
     assert (
         error_of(wide, ReadLimits(max_file_bytes=1000))
-        == f"kubeconfig {wide}: kubeconfig is larger than 1,000 bytes"
+        == f"kubeconfig {wide}: not read: decodes to more than 62 values (--max-file-bytes 1,000 ÷ 16)"
     )
 
 
