@@ -19,10 +19,12 @@ import itertools
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from scanner.decode import Meter, OverBudget, load_json
+from scanner.decode import Budget, Meter, OverBudget, load_json
 from scanner.sources import Page, Source, SourceProblem, SourceUnavailable
+from scanner.sources.exec_plugin import PLUGIN_MAX_OUTPUT_BYTES, ExecPluginFailed, run_plugin
 from scanner.sources.kubeconfig import KubeconfigError, check_kubeconfig
 from scanner.sources.limits import DeadlineExceeded, ReadLimits, over_limits
 from scanner.sources.scrub import Scrubber
@@ -32,7 +34,9 @@ try:
     from kubernetes import config as k8s_config
     from kubernetes.client import rest as k8s_rest
     from kubernetes.client.exceptions import ApiException
+    from kubernetes.config import kube_config as k8s_kube_config
     from kubernetes.config.config_exception import ConfigException
+    from kubernetes.config.exec_provider import ExecProvider
 except ImportError as exc:  # pragma: no cover - a dependency of the package
     raise SourceUnavailable(f"the kubernetes client is not installed: {exc}") from exc
 
@@ -82,7 +86,7 @@ class KubeSource(Source):
         self.timeout_seconds = timeout_seconds
         self.limits = limits or ReadLimits()
         self.pages_read = 0
-        self.scrub, self._api = open_client(kubeconfig, context, self.limits)
+        self.scrub, self._api = open_client(kubeconfig, context, self.limits, timeout_seconds)
         host = self._api.configuration.host
         self.scrub = self.scrub.with_url(host)
         self.description = self.scrub(f"cluster at {host}" + (f" (context {context})" if context else ""))
@@ -111,9 +115,12 @@ class KubeSource(Source):
             header_params={"Accept": "application/json"},
             auth_settings=["BearerToken"],
         )
-        response = api.call_api(
-            method, url, header_params, body, post_params, _request_timeout=self._request_timeout()
-        )
+        try:
+            response = api.call_api(
+                method, url, header_params, body, post_params, _request_timeout=self._request_timeout()
+            )
+        except ExecPluginFailed as exc:  # the client ran the plugin again to refresh an expired token
+            raise ValueError(str(exc)) from None
         data = self._read_body(response.response, path)
         if not 200 <= response.status < 300:
             error = ApiException(status=response.status, reason=response.reason)
@@ -285,15 +292,71 @@ class KubeSource(Source):
         )
 
 
-def open_client(kubeconfig: str | None, context: str | None, limits: ReadLimits) -> tuple[Scrubber, Any]:
-    """The kubeconfig checked, then the client built from it (no request yet); SourceUnavailable if not."""
+class _BoundedExecProvider(ExecProvider):
+    """The client's exec provider, run by scanner.sources.exec_plugin: within the time left, output
+    bounded, nothing it prints in a message, and what it yields kept for scrubbing."""
+
+    limits: ReadLimits = ReadLimits()
+    timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
+    secrets: list[str] = []  # noqa: RUF012 - one list per client, set by open_client
+
+    def run(self, previous_response: Any = None) -> dict[str, Any]:
+        info: dict[str, Any] = {"apiVersion": self.api_version, "kind": "ExecCredential"}
+        info["spec"] = {"interactive": False}  # the plugin never gets the terminal: it could wait there
+        if self.cluster:
+            info["spec"]["cluster"] = self.cluster.value
+        self.env["KUBERNETES_EXEC_INFO"] = json.dumps(info)
+        left = self.limits.deadline.remaining_seconds()
+        seconds = self.timeout_seconds if left is None else min(self.timeout_seconds, left)
+        output = run_plugin(list(map(str, self.args)), self.env, self.cwd, seconds)
+        name = Path(str(self.args[0])).name
+        try:
+            data = load_json(output, Meter(Budget.for_bytes(PLUGIN_MAX_OUTPUT_BYTES)))
+        except (ValueError, RecursionError, OverBudget):
+            raise ExecPluginFailed(
+                f"the exec credential plugin {name} printed no ExecCredential JSON"
+            ) from None
+        status = data.get("status") if isinstance(data, dict) else None
+        if not isinstance(status, dict) or data.get("apiVersion") != self.api_version:
+            raise ExecPluginFailed(
+                f"the exec credential plugin {name} printed no ExecCredential of {self.api_version} with a status"
+            )
+        self.secrets.extend(
+            str(status.get(field)) for field in ("token", "clientKeyData") if status.get(field)
+        )
+        return status
+
+
+def _provider_for(limits: ReadLimits, timeout_seconds: float, secrets: list[str]) -> type[ExecProvider]:
+    return type(
+        "BoundedExecProvider",
+        (_BoundedExecProvider,),
+        {"limits": limits, "timeout_seconds": timeout_seconds, "secrets": secrets},
+    )
+
+
+def open_client(
+    kubeconfig: str | None,
+    context: str | None,
+    limits: ReadLimits,
+    timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
+) -> tuple[Scrubber, Any]:
+    """The kubeconfig checked, then the client built from it (no request yet); SourceUnavailable if not.
+
+    An exec credential plugin runs within --timeout and the deadline (scanner.sources.exec_plugin);
+    every credential the client ends up with (token, token file, plugin output) is scrubbed."""
     try:
         scrub = check_kubeconfig(kubeconfig, limits)
     except KubeconfigError as exc:
         raise SourceUnavailable(str(exc)) from exc
     name = kubeconfig or "(default)"
+    secrets: list[str] = []
+    # The client looks the provider up by this name each time it runs a plugin (again on expiry).
+    k8s_kube_config.ExecProvider = _provider_for(limits, timeout_seconds, secrets)  # type: ignore[attr-defined]
     try:
         api = k8s_config.new_client_from_config(config_file=kubeconfig, context=context)  # type: ignore[no-untyped-call]
+    except ExecPluginFailed as exc:
+        raise SourceUnavailable(scrub.with_secrets(*secrets)(f"kubeconfig {name}: {exc}")) from None
     except ConfigException as exc:
         raise SourceUnavailable(scrub(f"kubeconfig {name}: {exc}")) from exc
     except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
@@ -301,6 +364,8 @@ def open_client(kubeconfig: str | None, context: str | None, limits: ReadLimits)
         raise SourceUnavailable(
             scrub(f"kubeconfig {name}: not a usable kubeconfig: {_describe(exc)}")
         ) from exc
+    bearer = str(api.configuration.api_key.get("BearerToken") or "")
+    scrub = scrub.with_secrets(*secrets, bearer, bearer.removeprefix("Bearer ").strip())
     # The deadline owns every wait: urllib3 would otherwise send a timed-out request again, and
     # sleep as long as a server's Retry-After asks. Redirects are followed as before.
     api.configuration.retries = NO_RETRIES
