@@ -104,6 +104,23 @@ def _kind(mode: int) -> str:
     return "not a regular file"
 
 
+def folder_problem(path: Path, must_exist: bool = True) -> str | None:
+    """Why `path` cannot be used as a folder ("a FIFO, not a folder", "no such folder"), or None.
+
+    For folders handed to other tools (git, go, kubescape): refused by name before they open them.
+    A folder that does not exist yet is fine when `must_exist` is false (it will be made).
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return "no such folder" if must_exist else None
+    except OSError as exc:
+        return f"cannot be read: {exc.strerror or exc}"
+    if stat.S_ISDIR(mode):
+        return None
+    return f"{'a regular file' if stat.S_ISREG(mode) else _kind(mode)}, not a folder"
+
+
 def read_bounded(path: Path, limit_bytes: int) -> bytes | None:
     """The file's bytes, or None when it holds more than `limit_bytes`.
 

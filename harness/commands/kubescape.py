@@ -24,6 +24,7 @@ from harness.commands.options import (
     parse_shard,
     run_plan,
 )
+from harness.commands.options import folder as folder_type
 from harness.exit_codes import EXIT_OK, UsageError
 from harness.judge import prediction
 from harness.kubescape import artifacts, build
@@ -55,7 +56,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="make the offline policy folder kubescape reads with --use-artifacts-from, from a regolibrary checkout",
     )
     art_parser.add_argument(
-        "regolibrary", type=Path, metavar="REGOLIB", help="a kubescape/regolibrary checkout"
+        "regolibrary", type=folder_type(), metavar="REGOLIB", help="a kubescape/regolibrary checkout"
     )
     art_parser.add_argument("--out", type=Path, required=True, help="a new folder to write")
     art_parser.add_argument("--ref", help="export this ref of the checkout (default: the checkout as it is)")
@@ -64,7 +65,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="KUBESCAPE_REF",
         help="use the newest regolibrary release (vN.N.N tag) older than this kubescape ref's commit (needs --repo)",
     )
-    art_parser.add_argument("--repo", type=Path, help="the kubescape checkout --at-date-of reads")
+    art_parser.add_argument("--repo", type=folder_type(), help="the kubescape checkout --at-date-of reads")
     art_parser.set_defaults(handler=_artifacts)
     add_compare_parser(sub)
     predict = sub.add_parser(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ from harness.run import runner
 from harness.run.instruments import registry
 from harness.run.outlock import locked_out
 from harness.run.variants import Variant
+from scanner.bounded import folder_problem
 
 
 def add_enforce_option(parser: argparse.ArgumentParser) -> None:
@@ -122,18 +123,34 @@ def cluster_opener(args: argparse.Namespace) -> TargetOpener:
     )
 
 
+def folder(must_exist: bool = True) -> Callable[[str], Path]:
+    """An argparse type: a folder, refused by name when it is a file, a FIFO, a device (or missing, if it must exist)."""
+
+    def parse(text: str) -> Path:
+        path = Path(text)
+        why = folder_problem(path, must_exist)
+        if why:
+            raise argparse.ArgumentTypeError(f"{text}: {why}")
+        return path
+
+    return parse
+
+
 def add_build_options(
     parser: argparse.ArgumentParser | argparse._ArgumentGroup, *, repo_required: bool
 ) -> None:
     """What every kubescape build needs: the checkout, the cache, module replacements, the version stamp."""
     parser.add_argument(
         "--repo",
-        type=Path,
+        type=folder(),
         required=repo_required,
         help="the kubescape checkout or bare clone the refs are in",
     )
     parser.add_argument(
-        "--cache", type=Path, default=None, help="build cache (default $KSBENCH_CACHE or ~/.cache/ksbench)"
+        "--cache",
+        type=folder(must_exist=False),
+        default=None,
+        help="build cache (default $KSBENCH_CACHE or ~/.cache/ksbench)",
     )
     parser.add_argument(
         "--replace",
@@ -165,7 +182,7 @@ def add_kubescape_options(
         )
     add_build_options(group, repo_required=repo_required)
     group.add_argument(
-        "--artifacts", type=Path, help="kubescape's offline policy folder (`ksbench kubescape artifacts`)"
+        "--artifacts", type=folder(), help="kubescape's offline policy folder (`ksbench kubescape artifacts`)"
     )
     group.add_argument("--framework", default="nsa", help="the framework kubescape scans (default nsa)")
     group.add_argument(

@@ -23,9 +23,12 @@ from typing import Any
 
 from harness.exit_codes import EnvironmentProblem, UsageError
 from harness.kubescape import tools
+from scanner.bounded import MIB, OPTION_FILE_MAX_BYTES, read_json_bounded
 
 RECORD = "ksbench-artifacts.json"
 RECORD_FORMAT = "ksbench-kubescape-artifacts/1"
+# regolibrary's exporter writes a few MB per file (all controls, all rules); 64 MiB is not an export.
+EXPORT_MAX_BYTES = 64 * MIB
 EXPORTER = Path("scripts") / "export.py"
 # Files the exporter writes that are not frameworks (lists, tables, inputs kubescape reads by name).
 _NOT_FRAMEWORKS = {"controls.json", "rules.json", "frameworks.json", "exceptions.json", "attack_tracks.json",
@@ -95,8 +98,8 @@ def make(regolibrary: Path, out: Path, ref: str | None = None, python: str = sys
 def read_record(folder: Path) -> dict[str, Any]:
     """The folder's record, or {} for a folder made by hand (kubescape reads those too)."""
     try:
-        data = json.loads((folder / RECORD).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = read_json_bounded(folder / RECORD, OPTION_FILE_MAX_BYTES, "artifacts record")
+    except (OSError, ValueError, RecursionError):
         return {}
     return data if isinstance(data, dict) else {}
 
@@ -124,8 +127,8 @@ def _head(regolibrary: Path, ref: str | None) -> str | None:
 
 def _read(path: Path) -> Any:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+        return read_json_bounded(path, EXPORT_MAX_BYTES, "exported policies")
+    except (OSError, ValueError, RecursionError) as exc:
         raise ExportFailed(f"{path.name} from regolibrary's exporter is not readable JSON: {exc}") from exc
 
 

@@ -39,6 +39,7 @@ from typing import Any
 
 from harness.exit_codes import EnvironmentProblem, UsageError
 from harness.kubescape import tools
+from scanner.bounded import OPTION_FILE_MAX_BYTES, read_json_bounded
 
 _NO_TESTDATA = ":(exclude,glob)**/testdata/**"
 BUILD_RECORD = "build.json"
@@ -187,8 +188,12 @@ def cached(
 
 
 def load_record(binary: Path) -> dict[str, Any]:
-    record: dict[str, Any] = json.loads((binary.parent / BUILD_RECORD).read_text(encoding="utf-8"))
-    if record.get("format_version") != BUILD_FORMAT:
+    path = binary.parent / BUILD_RECORD
+    try:
+        record = read_json_bounded(path, OPTION_FILE_MAX_BYTES, "build record")
+    except (OSError, ValueError, RecursionError) as exc:
+        raise UsageError(f"{path}: not a readable build record ({exc}); build again") from exc
+    if not isinstance(record, dict) or record.get("format_version") != BUILD_FORMAT:
         raise UsageError(f"{binary.parent / BUILD_RECORD}: not a build record of this ksbench; build again")
     return record
 

@@ -21,6 +21,9 @@ class Run:
 
 def run_ksbench(capsys: pytest.CaptureFixture[str], *args: str) -> Run:
     capsys.readouterr()
-    code = main(list(args))
+    try:
+        code = main(list(args))
+    except SystemExit as exc:  # argparse refuses an option's value (exit 2) before main's own handling
+        code = exc.code if isinstance(exc.code, int) else 2
     captured = capsys.readouterr()
     return Run(code, captured.out, captured.err)
