@@ -4,7 +4,8 @@ It serves core/v1 discovery with `namespaces` and `pods`; each resource's LIST a
 `behaviour` says: "ok" (one object), "trickle" (headers, then one byte every 0.1 s until the
 client goes or the server stops), "retry-after" (503 with `Retry-After: 30`), "silent" (no answer
 until the server stops), "endless" (a new continue token on every page, forever), "same-token"
-(the same continue token on every page), or an HTTP status. The embedded server's `delay` fault waits
+(the same continue token on every page), "expanding" (a 36 MB LIST of twelve million empty lists),
+or an HTTP status. The embedded server's `delay` fault waits
 before answering, which a per-read timeout already ends; a trickle never leaves a read idle.
 
 Copies of one object: "conflict-pages" serves the Pod on page 1 and again, changed, on page 2;
@@ -14,6 +15,7 @@ Copies of one object: "conflict-pages" serves the Pod on page 1 and again, chang
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from collections.abc import Iterator
@@ -124,6 +126,18 @@ def _handler(behaviour: dict[str, str | int], stop: threading.Event, requests: l
                 self._json(200, {"kind": "List", "metadata": {"continue": token}, "items": [item]})
             elif how in COPIES:
                 self._copies(plural, str(how))
+            elif how == "expanding":
+                # 36 MB of `[],`: twelve million empty lists, ~26 times its size once decoded.
+                data = (
+                    b'{"kind": "List", "metadata": {}, "items": [' + json.dumps(OBJECTS[plural]).encode()
+                    + b'], "padding": [' + b"[]," * 12_000_000 + b"[]]}"
+                )  # fmt: skip
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                with contextlib.suppress(OSError):
+                    self.wfile.write(data)
             elif isinstance(how, int):
                 self._json(how, {"kind": "Status", "message": f"injected {how}"})
             else:
