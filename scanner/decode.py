@@ -38,11 +38,12 @@ from yaml.events import (
 )
 from yaml.nodes import ScalarNode
 
-# Real manifests and dumps hold one value per 20 bytes of JSON (kubescape's 60 MB fixture: 2,934,556
-# values) and fewer per byte of YAML; a budget of one value per 16 bytes of the byte bound leaves them
-# room, and caps the worst case (`[]`, `{}`: 3 bytes, ~64 bytes of Python each) at ~4 bytes of
-# memory per byte allowed.
-BYTES_PER_VALUE = 16
+# Real dumps hold one value per 20 bytes of JSON (kubescape's 60 MB fixture: 2,934,556 values, 3,783,977
+# by the JSON count below) and the largest shipped scenario's largest file one per 14.5 by that count
+# (huge's Pods: 112,668,018 bytes, 7,766,689); one value per 8 bytes of the byte bound leaves both
+# twice that, and caps the worst case (`[]`, `{}`: 3 bytes, ~70 bytes of Python each) at ~9 bytes
+# of memory per byte allowed.
+BYTES_PER_VALUE = 8
 # Items in one sequence or mapping: four times the largest shipped scenario's whole cluster (huge:
 # 50,000 objects) as one List.
 DEFAULT_MAX_ITEMS = 200_000
@@ -70,8 +71,12 @@ class Budget:
     max_depth: int = DEFAULT_MAX_DEPTH
     max_items: int = DEFAULT_MAX_ITEMS
     deadline: Callable[[], None] | None = None
-    # Named in messages, so a user knows which option moves the bound.
+    # The byte bound the budget goes with, named in messages so a user knows which option moves it.
     source: str = ""
+
+    @property
+    def values_source(self) -> str:
+        return f"{self.source} ÷ {BYTES_PER_VALUE}" if self.source else ""
 
     @classmethod
     def for_bytes(
@@ -107,7 +112,7 @@ class Meter:
         self.values += values
         self.string_chars += string_chars
         if self.values > self.budget.max_values:
-            raise self._over("values", self.budget.max_values, self.budget.source)
+            raise self._over("values", self.budget.max_values, self.budget.values_source)
         if self.string_chars > self.budget.max_string_chars:
             raise self._over("characters of strings", self.budget.max_string_chars, self.budget.source)
 
@@ -153,7 +158,14 @@ def json_precount(text: str | bytes, meter: Meter) -> None:
     """Refuse, before a value is made, a text that could decode past the budget."""
     if meter.budget.deadline is not None:
         meter.budget.deadline()
-    meter.add(json_upper_bound(text))
+    count = json_upper_bound(text)
+    if meter.values + count > meter.budget.max_values:
+        origin = f" ({meter.budget.values_source})" if meter.budget.values_source else ""
+        raise OverBudget(
+            f"could decode to more than {meter.budget.max_values:,} values{origin}: "
+            f"it has {count:,} commas, brackets and braces"
+        )
+    meter.add(count)
 
 
 def load_json(text: str | bytes, meter: Meter, **options: Any) -> Any:

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from scanner.bounded import MIB, NotRegularFile, over_limits, read_bounded
-from scanner.decode import BYTES_PER_VALUE, Budget
+from scanner.decode import Budget
 
 # The one reader and the one measure of a decoded value, where the sources import them.
 __all__ = ["MIB", "NotRegularFile", "over_limits", "read_bounded"]
@@ -88,11 +88,11 @@ class ReadLimits:
 
     def budget(self) -> Budget:
         """What one file (or one LIST response) may decode to, measured while it is parsed: one value
-        per BYTES_PER_VALUE bytes of --max-file-bytes, as many string characters, the nesting limit,
+        per scanner.decode.BYTES_PER_VALUE bytes of --max-file-bytes, as many string characters, the nesting limit,
         and the deadline checked as it goes."""
         return Budget.for_bytes(
             self.max_file_bytes,
             self.max_depth,
             self.deadline.check,
-            f"--max-file-bytes {self.max_file_bytes:,} ÷ {BYTES_PER_VALUE}",
+            f"--max-file-bytes {self.max_file_bytes:,}",
         )

@@ -202,7 +202,7 @@ def test_a_yaml_of_flow_mappings_stops_at_the_values_bound(refused: tuple[Path, 
     run = runs["yaml-values"]
     run.bounded(EXIT_OK)
     assert (
-        f"{w / 'rows.yaml'}:1: not read: decodes to more than 262,144 values (--max-file-bytes 4,194,304 ÷ 16)"
+        f"{w / 'rows.yaml'}:1: not read: decodes to more than 524,288 values (--max-file-bytes 4,194,304 ÷ 8)"
         in run.out
     )
 
@@ -220,7 +220,7 @@ def test_a_json_manifest_that_expands_is_refused_before_it_is_built(
     w, runs = refused
     run = runs["json-expands"]  # 24 MB: ~560 MiB decoded
     run.bounded(EXIT_OK)
-    assert f"{w / 'lists.json'}: not read: decodes to more than 4,194,304 values" in run.out
+    assert f"{w / 'lists.json'}: not read: could decode to more than 8,388,608 values" in run.out
 
 
 def test_an_expanding_list_response_is_refused_by_name(refused: tuple[Path, dict[str, Measured]]) -> None:
@@ -228,7 +228,7 @@ def test_an_expanding_list_response_is_refused_by_name(refused: tuple[Path, dict
     run = runs["list-response"]
     run.bounded(EXIT_SOURCE)  # Pods were the only kind asked for: nothing was left to scan
     assert (
-        "LIST Pod failed: ValueError: /api/v1/pods: the response decodes to more than 4,194,304 values"
+        "LIST Pod failed: ValueError: /api/v1/pods: the response could decode to more than 8,388,608 values"
         in run.err
     )
 
@@ -237,7 +237,7 @@ def test_an_exceptions_file_that_expands_is_a_usage_error(refused: tuple[Path, d
     w, runs = refused
     run = runs["exceptions"]  # 12 MB, within 16 MiB
     run.bounded(EXIT_USAGE)
-    assert f"--exceptions {w / 'exceptions.json'} decodes to more than 1,048,576 values" in run.err
+    assert f"--exceptions {w / 'exceptions.json'} could decode to more than 2,097,152 values" in run.err
 
 
 @pytest.mark.parametrize(
@@ -293,14 +293,14 @@ def test_scenario_stats_refuses_imported_objects_that_expand(
     w, runs = refused
     run = runs["stats-objects"]
     run.bounded(EXIT_USAGE)
-    assert f"{w / 'x.objects.json.gz'}: not read: decodes to more than 16,777,216 values" in run.err
+    assert f"{w / 'x.objects.json.gz'}: not read: could decode to more than 33,554,432 values" in run.err
 
 
 def test_gate_refuses_stored_results_that_expand(refused: tuple[Path, dict[str, Measured]]) -> None:
     w, runs = refused
     run = runs["gate-results"]
     run.bounded(EXIT_USAGE)
-    assert f"results file {w / 'results.json'} decodes to more than 16,777,216 values" in run.err
+    assert f"results file {w / 'results.json'} could decode to more than 33,554,432 values" in run.err
 
 
 @pytest.mark.parametrize("option", ["--repo", "--artifacts"])

@@ -59,7 +59,9 @@ def test_a_document_nested_too_deeply_is_a_problem_and_the_next_is_read(tmp_path
     )
     assert names(objects) == ["after", "last"]
     # libyaml's own guard (1,000 levels) stops the scanner before the budget's 100 are reached
-    assert problems == [SourceProblem(f"{tmp_path / 'm.yaml'}:5:1001", "malformed YAML: exceeded maximum nesting depth")]
+    assert problems == [
+        SourceProblem(f"{tmp_path / 'm.yaml'}:5:1001", "malformed YAML: exceeded maximum nesting depth")
+    ]
 
 
 def test_empty_documents_are_skipped_not_the_end(tmp_path: Path) -> None:
@@ -76,7 +78,7 @@ def test_an_alias_expansion_over_the_file_limit_is_refused_and_the_next_document
     assert names(objects) == ["after"]
     assert problems == [
         SourceProblem(
-            f"{tmp_path / 'm.yaml'}:1", "not read: decodes to more than 31 values (--max-file-bytes 500 ÷ 16)"
+            f"{tmp_path / 'm.yaml'}:1", "not read: decodes to more than 62 values (--max-file-bytes 500 ÷ 8)"
         )
     ]
 
