@@ -37,7 +37,7 @@ POD = "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: d}\nspec: {cont
 
 
 def empty_mappings(path: Path, rows: int = 750_000) -> Path:
-    """~3 MB of `- {}` lines: a gigabyte and more than 100 s of PyYAML nodes before the budget."""
+    """3.75 MB of `- {}` lines: a gigabyte and more than 100 s of PyYAML nodes before the budget."""
     path.write_text("- {}\n" * rows)
     return path
 
