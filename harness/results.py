@@ -35,7 +35,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any, Final, Literal, cast, get_args
 
 from harness.exit_codes import UsageError
-from scanner.bounded import MIB, DecodedTooLarge, read_json_bounded
+from scanner.bounded import MIB, DecodedTooLarge, read_bounded, read_json_bounded
 from scanner.escape import terminal, terminal_lines
 from scanner.numbers import FINITE_JSON, figure
 from scanner.phases import Phases, PhasesError
@@ -541,6 +541,15 @@ def artefact_file(folder: Path, stored: str) -> Path:
     if not target.is_relative_to(root):
         raise ArtefactOutside(f"artefact path {stored!r} leads out of the results folder (a symbolic link)")
     return target
+
+
+def read_artefact_text(path: Path, errors: str = "strict") -> str:
+    """A stored artefact's text through the bounded reader (regular file, RESULTS_MAX_BYTES);
+    OSError or ValueError saying why not."""
+    data = read_bounded(path, RESULTS_MAX_BYTES)
+    if data is None:
+        raise ValueError(f"{path} is larger than {RESULTS_MAX_BYTES:,} bytes: not an artefact ksbench wrote")
+    return data.decode("utf-8", errors)
 
 
 def write_json_atomic(path: Path, data: Any) -> None:

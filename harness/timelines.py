@@ -28,7 +28,12 @@ from typing import Any
 
 import numpy as np
 
-from scanner.numbers import loads_finite
+from scanner.decode import Budget, Meter, OverBudget, load_json
+from scanner.numbers import FINITE_JSON, loads_finite
+
+# A timeline artefact is one sample per sampling interval: a few MB for the longest run; what it may
+# decode to goes with the results file's own bound (256 MiB).
+_ARTEFACT_BUDGET = Budget.for_bytes(256 * 1024 * 1024)
 
 WINDOW_SECONDS = 1.0  # the plan's "peak CPU": the busiest second, not the busiest sampling tick
 BEFORE_FIRST = "start-up (before the first stage)"
@@ -238,7 +243,10 @@ TIMELINE_FORMAT = "ksbench-timeline/1"
 
 def parse_timeline(text: str) -> tuple[Sample, ...]:
     """The samples of a timeline artefact; ValueError when it is not one this ksbench wrote."""
-    data = loads_finite(text)  # a stored figure is finite: NaN or Infinity refuse the artefact
+    try:  # a stored figure is finite: NaN or Infinity refuse the artefact
+        data = load_json(text, Meter(_ARTEFACT_BUDGET), **FINITE_JSON)
+    except OverBudget as exc:
+        raise ValueError(str(exc)) from exc
     if not isinstance(data, dict) or data.get("format_version") != TIMELINE_FORMAT:
         found = data.get("format_version") if isinstance(data, dict) else None
         raise ValueError(f"format_version {found!r}, expected {TIMELINE_FORMAT}")

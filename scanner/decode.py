@@ -314,7 +314,13 @@ class _Builder:
         if tag == _VALUE:
             tag = _STR
         node = ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
-        if tag == _MERGE:
+        is_merge_key = (
+            tag == _MERGE
+            and bool(self.stack)
+            and self.stack[-1].kind == "mapping"
+            and self.stack[-1].want_key
+        )
+        if is_merge_key:
             value: Any = _MERGE
         else:
             make = self.constructors.get(tag) or self.constructors[None]
@@ -324,7 +330,7 @@ class _Builder:
         self.meter.add(1, len(event.value))
         if event.anchor is not None:
             self.anchors[event.anchor] = (value, 1, len(event.value), 0)
-        self._place(value, 0, event.start_mark, is_merge_key=tag == _MERGE)
+        self._place(value, 0, event.start_mark, is_merge_key=is_merge_key)
 
     def _alias(self, event: Any) -> None:
         known = self.anchors.get(event.anchor)
@@ -362,9 +368,10 @@ class _Builder:
         if tag not in (None, "!", _MAP, _SET):
             raise ConstructorError(None, None, f"the tag {tag!r} is not read on a mapping", frame.mark)
         mapping: dict[Any, Any] = {}
-        # Merged mappings first (an earlier one wins over a later), then the mapping's own keys win.
-        for merged in reversed(frame.merges):
-            mapping.update(merged)
+        # Merged mappings first, in order (an earlier one wins over a later), then the mapping's own keys win.
+        for merged in frame.merges:
+            for key, value in merged.items():
+                mapping.setdefault(key, value)
         for key, value in frame.pairs:
             mapping[key] = value
         return mapping

@@ -16,7 +16,6 @@ what the report shows (harness.judge.views does) or render anything.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -28,13 +27,17 @@ from harness.results import (
     BASELINE_COMBINATION,
     CANDIDATE,
     CLEAN,
+    RESULTS_MAX_BYTES,
     ArtefactOutside,
     Run,
     Suite,
     artefact_file,
     capped,
+    read_artefact_text,
 )
 from harness.timelines import parse_stage_events, parse_timeline, spans
+from scanner.decode import Budget, Meter, OverBudget, load_json
+from scanner.numbers import FINITE_JSON
 
 TIMELINE_FORMAT = "ksbench-memory-timeline/1"
 
@@ -52,8 +55,11 @@ def _carrying(suite: Suite, artefact: str) -> dict[Key, Run]:
 
 
 def _timeline(path: Path) -> tuple[tuple[tuple[float, float], ...], str]:
-    data = json.loads(path.read_text(encoding="utf-8"))
-    if data.get("format_version") != TIMELINE_FORMAT:
+    try:
+        data = load_json(read_artefact_text(path), Meter(Budget.for_bytes(RESULTS_MAX_BYTES)), **FINITE_JSON)
+    except OverBudget as exc:
+        raise ValueError(str(exc)) from exc
+    if not isinstance(data, dict) or data.get("format_version") != TIMELINE_FORMAT:
         raise ValueError(f"format_version {data.get('format_version')!r}")
     points = tuple((float(t), float(rss)) for t, rss in data["points"])
     return points, str(data.get("source", "a sampler"))
@@ -81,16 +87,16 @@ def _run_timelines(
         if not path or path not in existing:
             continue
         try:
-            samples = parse_timeline((out / path).read_text(encoding="utf-8"))
+            samples = parse_timeline(read_artefact_text(out / path))
         except (OSError, ValueError, KeyError, TypeError) as exc:
             problems.append(f"{path}: {exc}")
             continue
         events = run.artefacts.get("stage_events")
-        text = (
-            (out / events).read_text(encoding="utf-8", errors="replace")
-            if events and events in existing
-            else ""
-        )
+        try:
+            text = read_artefact_text(out / events, errors="replace") if events and events in existing else ""
+        except (OSError, ValueError) as exc:
+            problems.append(f"{events}: {exc}")
+            text = ""
         found[key] = RunTimeline(run.repetition, samples, spans(parse_stage_events(text)))
     return found
 
@@ -117,7 +123,11 @@ def load(out: Path, suite: Suite, link_kinds: Mapping[str, str] | None = None) -
     for key, run in _carrying(suite, "pyspy_raw").items():
         raw = run.artefacts["pyspy_raw"]
         if raw in existing:
-            parsed = parse_collapsed((out / raw).read_text(encoding="utf-8", errors="replace"))
+            try:
+                parsed = parse_collapsed(read_artefact_text(out / raw, errors="replace"))
+            except (OSError, ValueError) as exc:
+                problems.append(f"{raw}: {exc}")
+                continue
             if parsed:
                 stacks[key] = parsed
             else:
