@@ -133,6 +133,7 @@ def folder(must_exist: bool = True) -> Callable[[str], Path]:
             raise argparse.ArgumentTypeError(f"{text}: {why}")
         return path
 
+    parse.takes_path = True  # type: ignore[attr-defined]  # read by the tests that walk every option
     return parse
 
 

@@ -253,7 +253,7 @@ def test_an_exec_plugin_is_bounded_by_the_timeout_and_never_printed(
 ) -> None:
     w, runs = refused
     run = runs[f"exec-{name}"]
-    run.bounded(EXIT_SOURCE, wall_bound=TIMEOUT + 2)
+    run.bounded(EXIT_SOURCE, wall_bound=DEADLINE)  # ended by --timeout (5 s), never by the deadline (20 s)
     assert f"kubeconfig {w / name / 'config'}: the exec credential plugin plugin.sh {message}" in run.err
     assert PLUGIN_TOKEN not in run.out + run.err
 

@@ -31,7 +31,7 @@ NOT_READ = {
 def _takes_a_path(action: argparse.Action) -> bool:
     if action.nargs == 0:  # a flag: no value at all
         return False
-    if action.type is Path or action.dest in _SCENARIO_DESTS:
+    if action.type is Path or getattr(action.type, "takes_path", False) or action.dest in _SCENARIO_DESTS:
         return True
     words = f"{action.metavar or ''} {action.help or ''} {action.dest}"
     return bool(_PATHLIKE.search(words))
