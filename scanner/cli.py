@@ -2,7 +2,7 @@
 
 Exit codes: 0 scanned; 1 --fail-threshold exceeded, or not judged because inputs were incomplete
 (fails closed); 2 usage error; 4 no source could be read; 5 an unexpected error (a bug: one line,
-and the traceback with KSBENCH_TRACEBACK=1). Every message is one line, and credentials in URLs
+and the traceback with KSBENCH_TRACEBACK=1); 130 interrupted (Ctrl-C), 143 terminated (SIGTERM). Every message is one line, and credentials in URLs
 never reach one. The only module that parses arguments or prints; it computes no findings.
 """
 
@@ -12,6 +12,7 @@ import argparse
 import dataclasses
 import datetime
 import os
+import signal
 import sys
 import traceback
 from collections.abc import Sequence
@@ -41,6 +42,7 @@ from scanner.sources.limits import (
 from scanner.sources.scrub import Scrubber
 
 EXIT_OK, EXIT_THRESHOLD, EXIT_USAGE, EXIT_SOURCE, EXIT_INTERNAL = 0, 1, 2, 4, 5
+EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143  # Ctrl-C; SIGTERM (128 + the signal, as a shell says)
 PINNED_TIME = "2000-01-01T00:00:00Z"
 # More evaluation threads than this only contend for the GIL and the engine.
 MAX_WORKERS = 256
@@ -51,7 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="ksbench scan",
         description="Scan a cluster or manifests with kubescape-style controls; writes a kubescape-shaped report.",
         epilog="exit codes: 0 scanned, 1 --fail-threshold exceeded or inputs incomplete under it, "
-        "2 usage error, 4 no source could be read, 5 unexpected error (KSBENCH_TRACEBACK=1 shows it)",
+        "2 usage error, 4 no source could be read, 5 unexpected error (KSBENCH_TRACEBACK=1 shows it), "
+        "130 interrupted, 143 terminated (SIGTERM)",
     )
     _add_what_to_scan(p)
     _add_how_to_scan(p)
@@ -225,10 +228,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             events.install(args.events)
         except OSError as exc:
             return _fail(f"cannot write stage events to {args.events}: {exc.strerror or exc}", EXIT_USAGE)
+    previous = _sigterm_interrupts()
     try:
         return _main(args)
+    except _Terminated:
+        return _fail("interrupted (SIGTERM)", EXIT_TERMINATED)
     except KeyboardInterrupt:
-        return _fail("interrupted", 130)
+        return _fail("interrupted", EXIT_INTERRUPTED)
     except Exception as exc:  # the last resort: one line, not a traceback that reads like exit 1
         if os.environ.get("KSBENCH_TRACEBACK"):
             traceback.print_exc()
@@ -237,6 +243,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     finally:
         events.uninstall()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the scan is, so that it unwinds as from Ctrl-C."""
+
+
+def _raise_terminated(signum: int, _frame: object) -> None:
+    raise _Terminated(f"signal {signum}")
+
+
+def _sigterm_interrupts() -> Any:
+    """SIGTERM raises _Terminated from now on; the handler it replaces (None off the main thread)."""
+    try:
+        return signal.signal(signal.SIGTERM, _raise_terminated)
+    except ValueError:  # not the main thread: signals are the main thread's
+        return None
 
 
 @dataclasses.dataclass(frozen=True)

@@ -39,6 +39,7 @@ class ClusterHandle:
     manifest_dir: Path | None
     fingerprint_digest: str | None
     reused: bool = False
+    started: bool = False  # this `up` started the server or cluster (a bench stops what it started)
 
     @property
     def target(self) -> Path:

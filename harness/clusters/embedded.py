@@ -33,6 +33,7 @@ from harness.clusters import (
     ClusterHandle,
     ClusterStatus,
     ksbench_home,
+    ownership,
     read_fingerprint_digest,
     state_dir,
     write_fingerprint,
@@ -89,6 +90,11 @@ class ServerProcess:
         state = self.state()
         return str(state["url"]) if state else None
 
+    @property
+    def pid(self) -> int | None:
+        state = self.state()
+        return int(state["pid"]) if state else None
+
     def pid_alive(self) -> bool:
         state = self.state()
         if not state:
@@ -122,7 +128,7 @@ class ServerProcess:
             "-m",
             "harness.clusters.embedded_server",
             "--state",
-            str(self.directory),
+            str(self.directory.resolve()),
             "--port",
             str(port),
         ]
@@ -141,6 +147,7 @@ class ServerProcess:
         )
         log.close()
         _CHILDREN[process.pid] = process
+        ownership.record_owner(self.directory)
         deadline = time.monotonic() + _START_TIMEOUT_SECONDS
         while time.monotonic() < deadline:
             if process.poll() is not None:
@@ -162,27 +169,7 @@ class ServerProcess:
         state = self.state()
         if not state or not self.pid_alive():
             return False
-        pid = int(state["pid"])
-        child = _CHILDREN.pop(pid, None)
-        if child is not None:
-            child.terminate()
-            try:
-                child.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                child.kill()
-                child.wait()
-            return True
-        os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline and Path(f"/proc/{pid}").exists():
-            if _reap(pid):
-                break
-            time.sleep(0.02)
-        else:
-            if Path(f"/proc/{pid}").exists():
-                os.kill(pid, signal.SIGKILL)
-                _reap(pid)
-        return True
+        return stop_server(int(state["pid"]))
 
     def request(self, method: str, path: str, body: bytes | None = None, timeout: float = 120) -> Any:
         url = self.url
@@ -200,6 +187,63 @@ class ServerProcess:
             ) from exc
         except OSError as exc:
             raise EnvironmentProblem(f"cannot reach the embedded server at {url}: {exc}") from exc
+
+
+def stop_server(pid: int) -> bool:
+    """SIGTERM an embedded server process (SIGKILL after 5 s) and reap it when it is our child."""
+    child = _CHILDREN.pop(pid, None)
+    if child is not None:
+        child.terminate()
+        try:
+            child.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+        return True
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return False
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and Path(f"/proc/{pid}").exists():
+        if _reap(pid):
+            break
+        time.sleep(0.02)
+    else:
+        if Path(f"/proc/{pid}").exists():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+            _reap(pid)
+    return True
+
+
+def server_processes(root: Path) -> dict[int, Path]:
+    """pid → state folder of every live embedded server this user runs with its state under `root`.
+
+    Read from /proc, not from the state folders: a server whose record was overwritten or removed
+    (an orphan) is found all the same. Servers of another KSBENCH_HOME are not.
+    """
+    found: dict[int, Path] = {}
+    home = root.resolve()
+    uid = os.getuid()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if entry.stat().st_uid != uid:
+                continue
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+            if b"harness.clusters.embedded_server" not in argv or b"--state" not in argv:
+                continue
+            state = Path(os.fsdecode(argv[argv.index(b"--state") + 1]))
+            if not state.is_absolute():  # servers started before state paths were made absolute
+                state = Path(os.readlink(entry / "cwd")) / state
+        except (OSError, IndexError):
+            continue
+        pid = int(entry.name)
+        if state.resolve().parent == home and ownership.pid_alive(pid):
+            found[pid] = state
+    return found
 
 
 def _reap(pid: int) -> bool:
@@ -326,11 +370,11 @@ class EmbeddedBackend:
         if not running:
             server.stop()
             url = server.start(port=self.port, forbidden=scenario.forbidden)
-            say(f"embedded API server started at {url}")
+            say(f"embedded API server started at {url} (pid {server.pid})")
         self.populate(server, objects, say)
         _record_live(directory, server.request("GET", "/_ksbench/stats"))
         write_fingerprint(directory, expected)
-        return self._handle(scenario, server, expected.digest, reused=False)
+        return self._handle(scenario, server, expected.digest, reused=False, started=not running)
 
     def populate(
         self, server: ServerProcess, objects: Sequence[Mapping[str, Any]], say: Callable[[str], None]
@@ -365,17 +409,22 @@ class EmbeddedBackend:
         return path
 
     def _handle(
-        self, scenario: Scenario, server: ServerProcess, digest: str, *, reused: bool
+        self, scenario: Scenario, server: ServerProcess, digest: str, *, reused: bool, started: bool = False
     ) -> ClusterHandle:
         url = str(server.url)
         kubeconfig = self._write_kubeconfig(server.directory, url)
-        return ClusterHandle(BACKEND, scenario.name, kubeconfig, CONTEXT, url, None, digest, reused)
+        return ClusterHandle(BACKEND, scenario.name, kubeconfig, CONTEXT, url, None, digest, reused, started)
+
+    def _root(self) -> Path:
+        return self.root or ksbench_home() / "clusters" / BACKEND
 
     def _scenario_dirs(self) -> list[Path]:
-        root = self.root or ksbench_home() / "clusters" / BACKEND
+        root = self._root()
         return sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
 
     def status(self) -> list[ClusterStatus]:
+        """Every scenario's recorded server first, then every server process of this home it does not record."""
+        processes = server_processes(self._root())
         result = []
         for directory in self._scenario_dirs():
             server = ServerProcess(directory)
@@ -384,21 +433,58 @@ class EmbeddedBackend:
                 stats = server.request("GET", "/_ksbench/stats", timeout=10)
                 state = "running" if digest else "populating"
                 detail = f"{server.url} {stats['objects']} objects, fingerprint {digest[:12] if digest else 'none yet'}"
+            elif server.pid_alive():
+                state, detail = "unready", f"{server.url} does not answer /readyz"
             else:
                 state, detail = "stopped", "server not running"
-            result.append(ClusterStatus(BACKEND, directory.name, state, detail))
+            result.append(
+                ClusterStatus(BACKEND, directory.name, state, detail + _ownership(directory, server))
+            )
+        recorded = {ServerProcess(d).pid for d in self._scenario_dirs()}
+        for pid, directory in sorted(processes.items()):
+            if pid not in recorded:
+                result.append(
+                    ClusterStatus(
+                        BACKEND,
+                        directory.name,
+                        "orphaned",
+                        f"server pid {pid} is running but no state records it (its record was replaced "
+                        f"or removed); `ksbench cluster down {directory.name}` stops it",
+                    )
+                )
         return result
 
     def down(self, scenario_name: str | None = None) -> list[str]:
+        """Stop the recorded server and every orphaned one of the scenario (all when None); remove the state."""
+        processes = server_processes(self._root())
         directories = [self.directory(scenario_name)] if scenario_name else self._scenario_dirs()
+        names = {d.name for d in directories} | (
+            {d.name for d in processes.values()} if scenario_name is None else set()
+        )
         stopped = []
-        for directory in directories:
-            if not directory.exists():
+        for name in sorted(names):
+            directory = self.directory(name)
+            orphans = [pid for pid, state in processes.items() if state.name == name]
+            if not directory.exists() and not orphans:
                 continue
             ServerProcess(directory).stop()
+            for pid in orphans:
+                stop_server(pid)
             shutil.rmtree(directory, ignore_errors=True)
-            stopped.append(directory.name)
+            stopped.append(name)
         return stopped
+
+
+def _ownership(directory: Path, server: ServerProcess) -> str:
+    """ ", pid P, started by …, in use by …" for a status line."""
+    parts = [f"pid {server.pid}"] if server.pid_alive() else []
+    owner = ownership.read_owner(directory)
+    if owner is not None:
+        parts.append(f"started by {owner.describe()}")
+    holder = ownership.in_use_by(directory)
+    if holder is not None:
+        parts.append(f"in use by {holder}")
+    return "; " + "; ".join(parts) if parts else ""
 
 
 @contextlib.contextmanager

@@ -17,7 +17,14 @@ import subprocess
 from collections.abc import Callable, Sequence
 from typing import ClassVar
 
-from harness.clusters import BackendOption, ClusterHandle, ClusterStatus, state_dir, write_fingerprint
+from harness.clusters import (
+    BackendOption,
+    ClusterHandle,
+    ClusterStatus,
+    ownership,
+    state_dir,
+    write_fingerprint,
+)
 from harness.exit_codes import EnvironmentProblem
 from harness.scenarios.fingerprint import fingerprint
 from harness.scenarios.format import Scenario
@@ -113,10 +120,12 @@ class KindBackend:
         directory = state_dir(BACKEND, scenario.name)
         directory.mkdir(parents=True, exist_ok=True)
         kubeconfig = directory / "kubeconfig"
-        if name in self.clusters():
+        started = name not in self.clusters()
+        if not started:
             say(f"kind cluster {name} exists")
             kubeconfig.write_text(self._kind("get", "kubeconfig", "--name", name))
         else:
+            ownership.record_owner(directory)
             config_path = directory / "kind-config.yaml"
             config_path.write_text(KIND_CONFIG.format(name=name))
             say(f"creating kind cluster {name} (etcd on tmpfs)")
@@ -134,7 +143,7 @@ class KindBackend:
         if kubeclient.read_fingerprint_configmap(api) == expected.digest:
             say(f"kind cluster {name} already holds {scenario.name} (fingerprint {expected.digest[:12]})")
             return ClusterHandle(
-                BACKEND, scenario.name, kubeconfig, context, url, None, expected.digest, True
+                BACKEND, scenario.name, kubeconfig, context, url, None, expected.digest, True, started
             )
         result = kubeclient.create_objects(api, objects, workers=self.workers, progress=say)
         say(
@@ -142,15 +151,20 @@ class KindBackend:
         )
         kubeclient.write_fingerprint_configmap(api, expected.to_json())
         write_fingerprint(directory, expected)
-        return ClusterHandle(BACKEND, scenario.name, kubeconfig, context, url, None, expected.digest, False)
+        return ClusterHandle(
+            BACKEND, scenario.name, kubeconfig, context, url, None, expected.digest, False, started
+        )
 
     def status(self) -> list[ClusterStatus]:
         if shutil.which("kind") is None:
             return []
-        return [
-            ClusterStatus(BACKEND, name[len(CLUSTER_PREFIX) :], "running", f"kind cluster {name}")
-            for name in self.clusters()
-        ]
+        rows = []
+        for name in self.clusters():
+            scenario = name[len(CLUSTER_PREFIX) :]
+            owner = ownership.read_owner(state_dir(BACKEND, scenario))
+            started = f"; started by {owner.describe()}" if owner else ""
+            rows.append(ClusterStatus(BACKEND, scenario, "running", f"kind cluster {name}{started}"))
+        return rows
 
     def down(self, scenario_name: str | None = None) -> list[str]:
         names = [cluster_name(scenario_name)] if scenario_name else self.clusters()

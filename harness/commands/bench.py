@@ -276,6 +276,6 @@ def run(args: argparse.Namespace) -> int:
     plan = build_plan(args)
     out = args.out or Path("reports") / f"bench-{datetime.now(UTC).strftime('%Y%m%d-%H%M%S')}"
     return run_plan(
-        plan, out, cluster_opener(args), enforced,
+        plan, out, cluster_opener(args, out), enforced,
         html=not args.no_html, resume=args.resume, repeat_policy=repeat_policy(args, plan),
     )  # fmt: skip

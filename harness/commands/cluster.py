@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
-from harness.clusters import BACKENDS, get_backend, state_dir
+from harness.clusters import BACKENDS, get_backend, ownership, state_dir
+from harness.clusters.target import STOPPABLE
 from harness.commands.options import add_backend_options, backend_kwargs
-from harness.exit_codes import EXIT_OK, EXIT_USAGE, UsageError
+from harness.exit_codes import EXIT_ENVIRONMENT, EXIT_OK, EXIT_USAGE, EnvironmentProblem, UsageError
 from harness.scenarios.format import load_scenario
 from scanner.numbers import number
 
@@ -70,7 +72,17 @@ def _say(message: str) -> None:
 def _up(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario)
     backend = get_backend(args.backend, **backend_kwargs(args, only_up=True))
-    handle = backend.up(scenario, progress=_say)
+    if args.backend == "existing":
+        handle = backend.up(scenario, progress=_say)
+    else:
+        directory = state_dir(args.backend, scenario.name)
+        with (
+            ownership.hold(directory, f"cluster up pid {os.getpid()}"),
+            ownership.acting_as(ownership.CLUSTER_UP),
+        ):
+            handle = backend.up(scenario, progress=_say)
+            if not handle.started and args.backend in STOPPABLE:
+                ownership.record_owner(directory)  # asked for by name: kept until `cluster down`
     if handle.server_url:
         _say(
             f"{handle.backend} cluster for {handle.scenario}: {handle.server_url} context {handle.context}"
@@ -91,12 +103,26 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _down(args: argparse.Namespace) -> int:
-    stopped = get_backend(args.backend).down(args.scenario)
+    """Every cluster of the backend (or the one named), orphans included; one in use is left running."""
+    backend = get_backend(args.backend)
+    if args.backend == "existing":
+        print("nothing to take down")
+        return EXIT_OK
+    names = [args.scenario] if args.scenario else sorted({row.scenario for row in backend.status()})
+    stopped, busy = [], []
+    for name in names:
+        try:
+            with ownership.hold(state_dir(args.backend, name), f"cluster down pid {os.getpid()}"):
+                stopped += backend.down(name)
+        except EnvironmentProblem as exc:
+            busy.append(str(exc))
     for name in stopped:
         print(f"{args.backend} cluster {name} is down")
-    if not stopped:
+    if not stopped and not busy:
         print("nothing to take down")
-    return EXIT_OK
+    for reason in busy:
+        _say(f"ksbench: left running: {reason}")
+    return EXIT_ENVIRONMENT if busy else EXIT_OK
 
 
 def _faults(args: argparse.Namespace) -> int:

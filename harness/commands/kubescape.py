@@ -195,7 +195,7 @@ def _compare(args: argparse.Namespace) -> int:
     )
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     out = args.out or Path("reports") / f"kubescape-compare-{stamp}"
-    return run_plan(plan, out, cluster_opener(args), enforced, html=not args.no_html, markdown=True)
+    return run_plan(plan, out, cluster_opener(args, out), enforced, html=not args.no_html, markdown=True)
 
 
 def _predict(args: argparse.Namespace) -> int:

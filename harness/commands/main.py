@@ -18,7 +18,14 @@ import traceback
 from collections.abc import Sequence
 from typing import TextIO
 
-from harness.exit_codes import EXIT_ENVIRONMENT, EXIT_USAGE, KsbenchError
+from harness.exit_codes import (
+    EXIT_ENVIRONMENT,
+    EXIT_TERMINATED,
+    EXIT_USAGE,
+    KsbenchError,
+    interrupted_exit_code,
+    sigterm_interrupts,
+)
 from harness.results import ResultsFormatError
 from scanner.escape import terminal, terminal_lines
 
@@ -87,7 +94,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     out, err = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = _TerminalGuard(out), _TerminalGuard(err)
     try:
-        return _main(argv)
+        with sigterm_interrupts():
+            return _main(argv)
     finally:
         sys.stdout, sys.stderr = out, err
 
@@ -105,9 +113,10 @@ def _main(argv: Sequence[str] | None) -> int:
         return _error(str(exc), exc.exit_code)
     except ResultsFormatError as exc:
         return _error(str(exc), EXIT_USAGE)
-    except KeyboardInterrupt:
-        print("ksbench: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        code = interrupted_exit_code(exc)
+        print(f"ksbench: interrupted{' (SIGTERM)' if code == EXIT_TERMINATED else ''}", file=sys.stderr)
+        return code
     except OSError as exc:
         return _error(str(exc), EXIT_ENVIRONMENT)
     except Exception as exc:  # the last resort: a one-line reason instead of a traceback and exit 1

@@ -91,6 +91,13 @@ def _declared(only_up: bool) -> dict[str, list[tuple[str, BackendOption]]]:
 def add_backend_options(parser: argparse.ArgumentParser, *, only_up: bool = False) -> None:
     """--backend and the options the backends declare (only_up: those `cluster up` alone takes too)."""
     parser.add_argument("--backend", default="embedded", choices=BACKENDS)
+    if not only_up:
+        parser.add_argument(
+            "--keep-clusters",
+            action="store_true",
+            help="leave the clusters this command starts running when it ends (default: it stops them; "
+            "a cluster that was up before, from `cluster up`, is always left up)",
+        )
     for flag, owners in _declared(only_up).items():
         option = owners[0][1]
         parser.add_argument(
@@ -116,10 +123,15 @@ def backend_kwargs(args: argparse.Namespace, *, only_up: bool = False) -> dict[s
     return chosen
 
 
-def cluster_opener(args: argparse.Namespace) -> TargetOpener:
-    """Each scenario's cluster on --backend (reused when already up), progress on stderr."""
+def cluster_opener(args: argparse.Namespace, out: Path | None = None) -> TargetOpener:
+    """Each scenario's cluster on --backend (reused when already up; what it starts stopped at the
+    end unless --keep-clusters), progress on stderr."""
     return opener(
-        args.backend, backend_kwargs(args), progress=lambda message: print(f"  {message}", file=sys.stderr)
+        args.backend,
+        backend_kwargs(args),
+        progress=lambda message: print(f"  {message}", file=sys.stderr, flush=True),
+        keep=bool(getattr(args, "keep_clusters", False)),
+        out=out,
     )
 
 
