@@ -25,7 +25,7 @@ from typing import Any
 from scanner.decode import Budget, Meter, OverBudget, load_json
 from scanner.sources import Page, Source, SourceProblem, SourceUnavailable
 from scanner.sources.exec_plugin import PLUGIN_MAX_OUTPUT_BYTES, ExecPluginFailed, run_plugin
-from scanner.sources.kubeconfig import KubeconfigError, check_kubeconfig
+from scanner.sources.kubeconfig import KubeconfigError, check_kubeconfig, loaded_credentials
 from scanner.sources.limits import DeadlineExceeded, ReadLimits, over_limits
 from scanner.sources.scrub import Scrubber
 
@@ -371,7 +371,9 @@ def open_client(
     api.configuration.retries = NO_RETRIES
     api.configuration.client_go_retries = False
     api.rest_client = k8s_rest.RESTClientObject(api.configuration)
-    return scrub, api
+    # The credentials the client loaded (a tokenFile's, a plugin's, refreshed when they expire).
+    configuration = api.configuration
+    return scrub.with_live(lambda: loaded_credentials(configuration)), api
 
 
 def _accepts(pattern: str, value: str) -> bool:

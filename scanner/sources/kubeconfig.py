@@ -3,11 +3,16 @@
 The client indexes whatever YAML it is given and fails with a traceback on a shape it does not
 expect; this module reads each kubeconfig file within the read limits, checks the shape the
 client relies on, and raises KubeconfigError with a one-line reason naming the file. It also
-collects the credentials in it, so no message can print them. Reads files only.
+collects the credentials in it, so no message can print them: those written in it, and those the
+client loaded through it (a `tokenFile`'s token, a credential plugin's token or client key).
+Reads files only.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import contextlib
 import os
 from pathlib import Path
 from typing import Any
@@ -128,3 +133,31 @@ def _servers(config: dict[str, Any]) -> list[str]:
         for entry in config.get("clusters") or []
         if isinstance(entry, dict)
     ]
+
+
+_KEY_FILE_MAX_BYTES = 1024 * 1024  # a PEM private key is a few kilobytes
+
+
+def loaded_credentials(configuration: Any) -> list[str]:
+    """What the client sends or holds after reading the kubeconfig: the Authorization value and its
+    token (from `token`, `tokenFile` or an exec plugin's status.token; a basic-auth password
+    decoded), and the client key's lines (an exec plugin's clientKeyData lands in `key_file`)."""
+    found: list[str] = []
+    for value in (getattr(configuration, "api_key", None) or {}).values():
+        if not isinstance(value, str):
+            continue
+        scheme, _, credential = value.partition(" ")
+        found += [value, credential]
+        if scheme.lower() == "basic":
+            with contextlib.suppress(binascii.Error, UnicodeDecodeError):
+                found.append(base64.b64decode(credential, validate=True).decode().partition(":")[2])
+    key_file = getattr(configuration, "key_file", None)
+    if isinstance(key_file, str) and key_file:
+        try:
+            data = read_bounded(Path(key_file), _KEY_FILE_MAX_BYTES)
+        except OSError:
+            data = None
+        if data is not None:
+            text = data.decode("utf-8", "replace")
+            found += [line for line in text.splitlines() if line and not line.startswith("-----")]
+    return found

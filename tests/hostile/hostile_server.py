@@ -6,6 +6,8 @@ client goes or the server stops), "retry-after" (503 with `Retry-After: 30`), "s
 until the server stops), "endless" (a new continue token on every page, forever), "same-token"
 (the same continue token on every page), "expanding" (a 36 MB LIST of twelve million empty lists),
 or an HTTP status. The embedded server's `delay` fault waits
+(the same continue token on every page), "echo-credentials" (403 whose message repeats the
+Authorization header it was sent), or an HTTP status. The embedded server's `delay` fault waits
 before answering, which a per-read timeout already ends; a trickle never leaves a read idle.
 
 Copies of one object: "conflict-pages" serves the Pod on page 1 and again, changed, on page 2;
@@ -42,14 +44,20 @@ class Server:
     stop: threading.Event
     requests: list[str]
 
-    def kubeconfig(self, path: Path, server: str | None = None, token: str = "t0ken-of-the-test") -> Path:
+    def kubeconfig(
+        self,
+        path: Path,
+        server: str | None = None,
+        token: str = "t0ken-of-the-test",
+        user: dict[str, object] | None = None,
+    ) -> Path:
         path.write_text(
             json.dumps(
                 {
                     "apiVersion": "v1",
                     "kind": "Config",
                     "clusters": [{"name": "c", "cluster": {"server": server or self.url}}],
-                    "users": [{"name": "u", "user": {"token": token}}],
+                    "users": [{"name": "u", "user": user if user is not None else {"token": token}}],
                     "contexts": [{"name": "x", "context": {"cluster": "c", "user": "u"}}],
                     "current-context": "x",
                 }
@@ -138,6 +146,9 @@ def _handler(behaviour: dict[str, str | int], stop: threading.Event, requests: l
                 self.end_headers()
                 with contextlib.suppress(OSError):
                     self.wfile.write(data)
+            elif how == "echo-credentials":  # a server that repeats what it was sent in its error
+                said = self.headers.get("Authorization", "")
+                self._json(403, {"kind": "Status", "message": f"forbidden for {said}", "reason": said})
             elif isinstance(how, int):
                 self._json(how, {"kind": "Status", "message": f"injected {how}"})
             else:

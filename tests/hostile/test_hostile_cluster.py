@@ -155,3 +155,55 @@ def test_malformed_kubeconfig_is_one_line_and_exit_4(tmp_path: Path, content: st
     assert done.returncode == 4, done.stderr
     assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
     assert message in done.stderr and str(config) in done.stderr
+
+
+TOKEN_FILE_TOKEN = "tokenfile-7f3a9c0d2b-never-printed"
+EXEC_TOKEN = "exec-plugin-91bd2e44-never-printed"
+EXEC_KEY_LINE = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASC-exec-key-never-printed"
+
+
+def _plugin(tmp_path: Path, status: dict[str, str]) -> dict[str, object]:
+    """A kubeconfig user whose credential comes from an exec plugin printing `status`."""
+    script = tmp_path / f"plugin-{len(list(tmp_path.glob('plugin-*')))}.py"
+    credential = {"apiVersion": "client.authentication.k8s.io/v1", "kind": "ExecCredential", "status": status}
+    script.write_text(f"import json\nprint(json.dumps({credential!r}))\n")
+    return {"exec": {"apiVersion": "client.authentication.k8s.io/v1", "command": sys.executable,
+                     "args": [str(script)]}}  # fmt: skip
+
+
+def test_tokens_from_a_token_file_or_an_exec_plugin_are_never_printed_nor_stored(tmp_path: Path) -> None:
+    (tmp_path / "token").write_text(TOKEN_FILE_TOKEN)
+    users = {
+        "token-file": ({"tokenFile": str(tmp_path / "token")}, TOKEN_FILE_TOKEN),
+        "exec": (_plugin(tmp_path, {"token": EXEC_TOKEN}), EXEC_TOKEN),
+    }
+    with hostile_server({"pods": "echo-credentials"}) as server:
+        for name, (user, secret) in users.items():
+            config = server.kubeconfig(tmp_path / f"{name}.kubeconfig", user=user)
+            out, events = tmp_path / f"{name}.json", tmp_path / f"{name}.events"
+            done = scan("--kubeconfig", str(config), "--controls", "C-0057", "C-9106", "--format", "json",
+                        "--output", str(out), "--events", str(events))  # fmt: skip
+            assert done.returncode == 0, done.stderr
+            problems = report_of(out)["metadata"]["problems"]
+            assert [p["reason"] for p in problems] == [
+                "LIST Pod failed: HTTP 403 Forbidden: forbidden for ***"
+            ]
+            for text in (done.stdout, done.stderr, out.read_text(), events.read_text()):
+                assert secret not in text and "Bearer " not in text, name
+
+
+def test_an_exec_plugins_client_key_is_known_to_the_scrubber(tmp_path: Path) -> None:
+    from scanner.sources.kube import open_client
+    from scanner.sources.limits import ReadLimits
+
+    key = f"-----BEGIN PRIVATE KEY-----\n{EXEC_KEY_LINE}\n-----END PRIVATE KEY-----\n"
+    user = _plugin(tmp_path, {"clientCertificateData": "-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----\n",
+                              "clientKeyData": key})  # fmt: skip
+    (tmp_path / "config").write_text(json.dumps({
+        "apiVersion": "v1", "kind": "Config", "current-context": "x",
+        "clusters": [{"name": "c", "cluster": {"server": "https://127.0.0.1:9", "insecure-skip-tls-verify": True}}],
+        "users": [{"name": "u", "user": user}], "contexts": [{"name": "x", "context": {"cluster": "c", "user": "u"}}],
+    }))  # fmt: skip
+    scrub, api = open_client(str(tmp_path / "config"), None, ReadLimits())
+    assert Path(api.configuration.key_file).read_text() == key  # the plugin's key, as the client holds it
+    assert scrub(f"a message quoting {EXEC_KEY_LINE} here") == "a message quoting *** here"
