@@ -30,7 +30,7 @@ from scanner.policies import Control, Library, PolicyError, load_data_control_in
 from scanner.report import ReportContext, build, render_pretty, write_json, write_json_streamed
 from scanner.results import SKIPPED
 from scanner.scan import run_scan, wanted_kinds
-from scanner.sources import Source, SourceUnavailable
+from scanner.sources import Source, SourceProblem, SourceUnavailable
 from scanner.sources.limits import (
     DEFAULT_DEADLINE_SECONDS,
     DEFAULT_MAX_FILE_BYTES,
@@ -40,6 +40,7 @@ from scanner.sources.limits import (
     ReadLimits,
 )
 from scanner.sources.scrub import Scrubber
+from scanner.walk import FolderTooDeep
 
 EXIT_OK, EXIT_THRESHOLD, EXIT_USAGE, EXIT_SOURCE, EXIT_INTERNAL = 0, 1, 2, 4, 5
 EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143  # Ctrl-C; SIGTERM (128 + the signal, as a shell says)
@@ -343,8 +344,11 @@ def _main(args: argparse.Namespace) -> int:
         source = _source(args, chosen)
         say(f"reading {source.description}")
         state = run_scan(source, chosen.library, engine, chosen.controls, options)
+        state.problems.extend(SourceProblem(where, reason) for where, reason in chosen.library.skipped)
     except SourceUnavailable as exc:
         return _fail(str(exc), EXIT_SOURCE)
+    except FolderTooDeep as exc:
+        return _fail(str(exc), EXIT_USAGE)
     if state.inventory.counters.objects_collected == 0 and state.problems:
         first = state.problems[0]
         return _fail(

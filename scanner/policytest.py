@@ -24,7 +24,16 @@ from typing import Any
 from scanner.bounded import OPTION_FILE_MAX_BYTES, read_json_bounded
 from scanner.engine import ENGINE_NAMES, Engine, EngineUnavailable, default_engine_name, load_engine
 from scanner.evaluate import ScanOptions
-from scanner.policies import Control, Library, PolicyError, Rule, load_config_inputs, load_helpers, load_rules
+from scanner.policies import (
+    Control,
+    Library,
+    PolicyError,
+    Rule,
+    linked_rule_folders,
+    load_config_inputs,
+    load_helpers,
+    load_rules,
+)
 from scanner.results import FAILED, SKIPPED
 from scanner.scan import run_scan
 from scanner.sources import KubeObject, Page, Source, SourceProblem, SourceUnavailable
@@ -259,10 +268,14 @@ def _diff(want: dict[Identity, set[tuple[str, ...]]], got: dict[Identity, set[tu
 def test_folder(root: Path, engine: Engine, rule_name: str | None = None) -> Iterator[CaseResult]:
     """Every case of every rule under root (or of one rule, by rule or folder name), in folder order."""
     rules = load_rules(root)
+    linked = [(Path(where).name, reason) for where, reason in linked_rule_folders(root)]
     if rule_name is not None:
         rules = [(d, r) for d, r in rules if rule_name in (r.name, d.name)]
-        if not rules:
+        linked = [(name, reason) for name, reason in linked if name == rule_name]
+        if not rules and not linked:
             raise PolicyError(f"no rule named {rule_name!r} under {root / 'rules'}")
+    for name, reason in linked:  # a rule not read is a failed case, never a silent gap
+        yield CaseResult(name, "-", False, (reason,))
     library = Library(root, {}, {}, {r.name: r for _, r in rules}, load_config_inputs(root), load_helpers())
     for rule_dir, rule in rules:
         test_dir = rule_dir / "test"

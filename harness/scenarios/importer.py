@@ -30,6 +30,7 @@ from harness.scenarios.fingerprint import Fingerprint, canonical_json, fingerpri
 from harness.scenarios.kinds import BUILTIN_KINDS
 from scanner.bounded import MIB, over_limits, read_bounded, read_text_bounded
 from scanner.decode import Budget, Dialect, Meter, OverBudget, json_decoder, json_precount, load_yaml_all
+from scanner.walk import FolderTooDeep, walk_files
 
 Obj = dict[str, Any]
 _MANIFEST_SUFFIXES = (".json", ".yaml", ".yml")
@@ -163,7 +164,15 @@ def _resource_map(document: dict[str, Any], source: Path) -> Iterator[Obj]:
 def read_dump(source: Path) -> list[Obj]:
     """Every object of a dump file or folder, in file order (folders: files sorted by path)."""
     if source.is_dir():
-        paths = sorted(p for p in source.rglob("*") if p.is_file() and p.suffix in _MANIFEST_SUFFIXES)
+        try:
+            walk = walk_files(source, _MANIFEST_SUFFIXES)
+        except FolderTooDeep as exc:
+            raise UsageError(str(exc)) from exc
+        if walk.skipped:  # an import is all of the dump or nothing: a part left out would go unseen
+            first = walk.skipped[0]
+            more = f" (and {len(walk.skipped) - 1} more)" if len(walk.skipped) > 1 else ""
+            raise UsageError(f"{first.path}: {first.reason}{more}")
+        paths = list(walk.files)
         if not paths:
             raise UsageError(f"{source}: no .json, .yaml or .yml manifests in this folder")
     elif source.exists():

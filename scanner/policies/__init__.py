@@ -110,6 +110,8 @@ class Library:
     config_inputs: Mapping[str, Any]
     helpers: Mapping[str, str]
     data_control_inputs: Mapping[str, Any] = field(default_factory=dict)  # e.g. {"cloudProvider": "eks"}
+    # (where, why) of what under root was not read: a scan reports each as a problem.
+    skipped: tuple[tuple[str, str], ...] = ()
 
     def select(
         self, frameworks: list[str] | None = None, control_ids: list[str] | None = None
@@ -348,9 +350,21 @@ def load_rules(root: Path) -> list[tuple[Path, Rule]]:
     rules_dir = root / "rules"
     if not rules_dir.is_dir():
         raise PolicyError(f"{root}: no rules/ folder")
-    loaded = [(d, load_rule(d)) for d in sorted(rules_dir.iterdir()) if is_rule_folder(d)]
+    linked = {Path(where) for where, _ in linked_rule_folders(root)}
+    loaded = [(d, load_rule(d)) for d in sorted(rules_dir.iterdir()) if d not in linked and is_rule_folder(d)]
     _unique([(r.name, d / "rule.metadata.json", r) for d, r in loaded], "rule name")
     return loaded
+
+
+def linked_rule_folders(root: Path) -> list[tuple[str, str]]:
+    """(folder, why) for each symbolic link to a folder in root/rules: not followed, so a link can
+    neither bring in a folder from elsewhere unseen nor loop; the caller says so."""
+    rules_dir = root / "rules"
+    return [
+        (str(d), "not read: a symbolic link to a folder, not followed (put the rule folder itself here)")
+        for d in sorted(rules_dir.iterdir())
+        if d.is_symlink() and d.is_dir()
+    ]
 
 
 def load_config_inputs(root: Path) -> dict[str, Any]:
@@ -378,6 +392,7 @@ def load_library(root: Path | None = None) -> Library:
     if not (root / "rules").is_dir() or not (root / "controls").is_dir():
         raise PolicyError(f"{root}: not a policy library (expected rules/ and controls/ folders)")
     rules = {rule.name: rule for _, rule in load_rules(root)}
+    skipped = tuple(linked_rule_folders(root))
     controls: dict[str, Control] = _unique(
         [(c.control_id, p, c) for p, c in ((p, _load_control(p)) for p in _visible_json(root / "controls"))],
         "control ID",
@@ -385,7 +400,11 @@ def load_library(root: Path | None = None) -> Library:
     for control in controls.values():
         missing = [name for name in control.rule_names if name not in rules]
         if missing:
-            raise PolicyError(f"control {control.control_id} names unknown rules: {', '.join(missing)}")
+            why = "; ".join(f"{where}: {reason}" for where, reason in skipped)
+            raise PolicyError(
+                f"control {control.control_id} names unknown rules: {', '.join(missing)}"
+                + (f" (skipped: {why})" if why else "")
+            )
     frameworks = {f.name: f for f in (_load_framework(p) for p in _visible_json(root / "frameworks"))}
     posture = load_config_inputs(root)
     helpers = load_helpers()
@@ -393,7 +412,7 @@ def load_library(root: Path | None = None) -> Library:
         unknown = [d for d in rule.dependencies if d not in helpers]
         if unknown:
             raise PolicyError(f"rule {rule.name} depends on unknown package(s): {', '.join(unknown)}")
-    return Library(root, frameworks, controls, rules, posture, helpers)
+    return Library(root, frameworks, controls, rules, posture, helpers, skipped=skipped)
 
 
 def load_data_control_inputs(path: Path) -> dict[str, Any]:

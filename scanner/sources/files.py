@@ -24,6 +24,7 @@ from scanner.decode import Dialect, Meter, OverBudget, load_json, load_yaml_all
 from scanner.sources import Page, Source, SourceProblem, SourceUnavailable
 from scanner.sources.limits import DeadlineExceeded, ReadLimits, over_limits, read_bounded
 from scanner.sources.objects import is_valid_object
+from scanner.walk import walk_files
 
 SUFFIXES = (".yaml", ".yml", ".json")
 _MAX_LIST_NESTING = 4  # a List of Lists is already unusual; deeper is refused before it can recurse far
@@ -78,17 +79,14 @@ def _link_problem(path: Path) -> SourceProblem | None:
 
 
 def _manifest_paths(paths: list[Path]) -> tuple[list[Path], list[SourceProblem]]:
+    """The manifest files under `paths`, and what was skipped under them (FolderTooDeep when too deep)."""
     found: list[Path] = []
     problems: list[SourceProblem] = []
     for path in paths:
         if path.is_dir():
-            for entry in sorted(path.rglob("*")):
-                if entry.suffix not in SUFFIXES:
-                    continue
-                if entry.is_symlink() and (problem := _link_problem(entry)) is not None:
-                    problems.append(problem)
-                elif entry.is_file():
-                    found.append(entry)
+            walk = walk_files(path, SUFFIXES)
+            found += walk.files
+            problems += [SourceProblem(str(s.path), s.reason) for s in walk.skipped]
         elif path.is_file():
             found.append(path)
         elif path.is_symlink() and (problem := _link_problem(path)) is not None:
