@@ -25,6 +25,7 @@ Format changes (one line each, newest last):
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
@@ -34,7 +35,7 @@ from functools import lru_cache
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any, Final, Literal, cast, get_args
 
-from harness.exit_codes import UsageError
+from harness.exit_codes import EnvironmentProblem, UsageError
 from scanner.bounded import MIB, DecodedTooLarge, read_bounded, read_json_bounded
 from scanner.escape import terminal, terminal_lines
 from scanner.numbers import FINITE_JSON, figure
@@ -557,19 +558,30 @@ def write_json_atomic(path: Path, data: Any) -> None:
     write_text_atomic(path, json.dumps(data, indent=1, sort_keys=True) + "\n")
 
 
+@contextlib.contextmanager
+def writing(path: Path) -> Iterator[None]:
+    """An OSError while writing `path` (a full disk, a quota, a read-only folder) ends the command
+    with a message naming the file (EnvironmentProblem, exit 4): write() itself names none."""
+    try:
+        yield
+    except OSError as exc:
+        raise EnvironmentProblem(f"cannot write {path}: {exc.strerror or exc}") from exc
+
+
 def write_text_atomic(path: Path, text: str) -> None:
     """Write text so that a reader (or a crash) never sees half a file: temp file + os.replace."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with writing(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                out.write(text)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
 
 
 def dump(suite: Suite, path: Path) -> None:

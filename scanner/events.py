@@ -50,6 +50,7 @@ class Recorder:
 
     def __init__(self, out: IO[str]) -> None:
         self._out: IO[str] | None = out
+        self._name = str(getattr(out, "name", "the events file"))
         self._lock = threading.Lock()
         start = process_start_boottime()
         self._zero = _IMPORTED_AT if start is None else start
@@ -77,14 +78,26 @@ class Recorder:
             try:
                 self._out.write(line)
             except OSError as exc:
-                self._out = None
-                print(f"ksbench scan: stage events off: {exc}", file=sys.stderr)
+                self._off(exc)
+
+    def _off(self, exc: OSError) -> None:
+        """Stop recording after a failed write (a full disk): say so, naming the file."""
+        out, self._out = self._out, None
+        if out is not None:
+            with contextlib.suppress(OSError):
+                out.close()
+        print(
+            f"ksbench scan: stage events off: cannot write {self._name}: {exc.strerror or exc}",
+            file=sys.stderr,
+        )
 
     def close(self) -> None:
         with self._lock:
             if self._out is not None:
-                with contextlib.suppress(OSError):
-                    self._out.close()
+                try:
+                    self._out.close()  # the buffered events are written here
+                except OSError as exc:
+                    self._off(exc)
                 self._out = None
 
 

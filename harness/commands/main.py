@@ -117,8 +117,8 @@ def _main(argv: Sequence[str] | None) -> int:
         code = interrupted_exit_code(exc)
         print(f"ksbench: interrupted{' (SIGTERM)' if code == EXIT_TERMINATED else ''}", file=sys.stderr)
         return code
-    except OSError as exc:
-        return _error(str(exc), EXIT_ENVIRONMENT)
+    except OSError as exc:  # name the file when the error knows it ("[Errno 28] …" says nothing)
+        return _error(f"{exc.filename}: {exc.strerror}" if exc.filename else str(exc), EXIT_ENVIRONMENT)
     except Exception as exc:  # the last resort: a one-line reason instead of a traceback and exit 1
         if os.environ.get("KSBENCH_TRACEBACK"):
             traceback.print_exc()

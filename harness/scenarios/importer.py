@@ -25,6 +25,7 @@ from typing import Any
 import yaml
 
 from harness.exit_codes import UsageError
+from harness.results import writing
 from harness.scenarios.anonymise import Anonymiser, collect_names
 from harness.scenarios.fingerprint import Fingerprint, canonical_json, fingerprint
 from harness.scenarios.kinds import BUILTIN_KINDS
@@ -309,7 +310,11 @@ def import_dump(
     )
     tmp = out_dir / f".{objects_file.name}.tmp"
     # mtime 0: the same import writes the same bytes.
-    with tmp.open("wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as handle:
+    with (
+        writing(objects_file),
+        tmp.open("wb") as raw,
+        gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as handle,
+    ):
         handle.write(body)
     tmp.replace(objects_file)
     when = datetime.now(UTC).strftime("%Y-%m-%d")
@@ -329,5 +334,6 @@ def import_dump(
         "",
     ]
     scenario_file = out_dir / f"{name}.toml"
-    scenario_file.write_text("\n".join(lines), encoding="utf-8")
+    with writing(scenario_file):
+        scenario_file.write_text("\n".join(lines), encoding="utf-8")
     return ImportResult(scenario_file, objects_file, fingerprint(name, objects), skipped, added)

@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from harness.results import writing
 from harness.scenarios.fingerprint import Fingerprint, canonical_json, fingerprint
 from harness.scenarios.format import Scenario
 from harness.scenarios.kinds import KIND_BY_NAME, WIDGET
@@ -40,8 +41,9 @@ def render(scenario: Scenario, out_dir: Path, *, with_duplicates: bool = True) -
         items += [canonical_json(obj) for obj in group if _key(obj) in duplicated]
         body = b'{"apiVersion":"v1","kind":"List","items":[\n' + b",\n".join(items) + b"\n]}\n"
         tmp = out_dir / f".{stem}.json.tmp"
-        tmp.write_bytes(body)
-        tmp.replace(out_dir / f"{stem}.json")
+        with writing(out_dir / f"{stem}.json"):
+            tmp.write_bytes(body)
+            tmp.replace(out_dir / f"{stem}.json")
     return fingerprint(scenario.name, objects)
 
 
