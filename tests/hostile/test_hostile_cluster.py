@@ -4,6 +4,7 @@ process per case, the real kubernetes client over HTTP, bounded in time."""
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 import time
@@ -207,3 +208,26 @@ def test_an_exec_plugins_client_key_is_known_to_the_scrubber(tmp_path: Path) -> 
     scrub, api = open_client(str(tmp_path / "config"), None, ReadLimits())
     assert Path(api.configuration.key_file).read_text() == key  # the plugin's key, as the client holds it
     assert scrub(f"a message quoting {EXEC_KEY_LINE} here") == "a message quoting *** here"
+
+
+def test_sigterm_ends_a_scan_waiting_on_the_cluster_with_an_interrupted_line(tmp_path: Path) -> None:
+    with hostile_server({"pods": "silent"}) as server:
+        config = server.kubeconfig(tmp_path / "config")
+        scanning = subprocess.Popen(
+            [sys.executable, "-m", "scanner", "--kubeconfig", str(config), "--controls", "C-0057",
+             "--engine", "regorus", "--timeout", "60"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        try:
+            deadline = time.monotonic() + 30
+            while "/api/v1/pods" not in server.requests:  # the scan now waits on a LIST that never answers
+                assert time.monotonic() < deadline and scanning.poll() is None, "the scan never listed pods"
+                time.sleep(0.05)
+            scanning.send_signal(signal.SIGTERM)
+            _, err = scanning.communicate(timeout=15)
+        finally:
+            if scanning.poll() is None:
+                scanning.kill()
+                scanning.communicate()
+    assert scanning.returncode == 143, err
+    assert err.endswith("ksbench scan: error: interrupted (SIGTERM)\n"), err
