@@ -102,14 +102,23 @@ def opener(
         holder = f"bench pid {os.getpid()}" + (f", --out {out}" if out else "")
         with ownership.hold(directory, holder), ownership.acting_as(ownership.BENCH, out):
             before = ownership.read_owner(directory)
+            # Kept on purpose (`cluster up`, --keep-clusters) and up: still the user's after a reload.
+            kept = before is not None and before.command in (ownership.CLUSTER_UP, ownership.KEPT)
+            kept = kept and any(
+                row.scenario == scenario.name and row.state not in GONE_STATES for row in backend.status()
+            )
             handle = backend.up(scenario, progress=progress)
-            ours = handle.started or (
+            adopted = (
                 handle.reused
                 and before is not None
                 and before.command == ownership.BENCH
                 and not before.alive()
             )
-            if ours and not handle.started:
+            ours = (handle.started and not kept) or adopted
+            if kept and handle.started and before is not None:
+                with ownership.acting_as(before.command, Path(before.out) if before.out else None):
+                    ownership.record_owner(directory)
+            if adopted:
                 say(
                     f"adopted the {backend_name} cluster for {scenario.name} left by {before.describe() if before else 'a bench'}"
                 )
@@ -122,6 +131,7 @@ def opener(
                     backend_name,
                     scenario.name,
                     ours=ours and backend_name in STOPPABLE,
+                    how="adopted" if adopted else "started",
                     keep=keep,
                     say=say,
                     before=before,
@@ -152,6 +162,7 @@ def _close(
     scenario: str,
     *,
     ours: bool,
+    how: str,
     keep: bool,
     say: Callable[[str], None],
     before: ownership.Owner | None,
@@ -171,6 +182,4 @@ def _close(
         )
     else:
         backend.down(scenario)
-        say(
-            f"stopped the {backend_name} cluster for {scenario} this bench started (--keep-clusters keeps it)"
-        )
+        say(f"stopped the {backend_name} cluster for {scenario} this bench {how} (--keep-clusters keeps it)")

@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -158,6 +159,19 @@ def test_a_bench_stops_what_it_started_adopts_a_dead_benchs_and_leaves_cluster_u
         assert ksbench("cluster", "down", "small").returncode == 4  # in use: left running
     assert _alive(server) and "left the embedded cluster for small up" in said[-1], said
 
+    # Changed behind `cluster up`'s back, the bench reloads it (a new server): still the user's.
+    url = json.loads((_state(home) / "server.json").read_text())["url"]
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "intruder", "namespace": "default"},
+           "spec": {"containers": [{"name": "c", "image": "x"}]}}  # fmt: skip
+    request = urllib.request.Request(f"{url}/api/v1/namespaces/default/pods", data=json.dumps(pod).encode(),
+                                     method="POST", headers={"Content-Type": "application/json"})  # fmt: skip
+    urllib.request.urlopen(request, timeout=10).close()
+    with opener("embedded", {}, said.append)("small"):
+        assert _server_pid(home) != server
+    server = _server_pid(home)
+    assert _alive(server) and "left the embedded cluster for small up" in said[-1], said
+    assert json.loads((_state(home) / ownership.OWNER_FILE).read_text())["command"] == ownership.CLUSTER_UP
+
     # A bench that died (kill -9) left its server: the next bench (a --resume) adopts and stops it.
     dead = subprocess.run(
         [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
@@ -174,5 +188,5 @@ def test_a_bench_stops_what_it_started_adopts_a_dead_benchs_and_leaves_cluster_u
     (_state(home) / ownership.OWNER_FILE).write_text(json.dumps(owner.__dict__))
     with opener("embedded", {}, said.append)("small"):
         assert any("adopted the embedded cluster for small" in line for line in said), said
-    assert "stopped the embedded cluster for small this bench started" in said[-1], said
+    assert "stopped the embedded cluster for small this bench adopted" in said[-1], said
     _wait(lambda: not _alive(server), 10, "the adopted server to stop")
