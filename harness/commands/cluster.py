@@ -16,6 +16,7 @@ from harness.clusters import BACKENDS, get_backend, ownership, state_dir
 from harness.clusters.target import STOPPABLE
 from harness.commands.options import add_backend_options, backend_kwargs
 from harness.exit_codes import EXIT_ENVIRONMENT, EXIT_OK, EXIT_USAGE, EnvironmentProblem, UsageError
+from harness.results import writing
 from harness.scenarios.format import load_scenario
 from scanner.numbers import number
 
@@ -160,7 +161,8 @@ def _bench(args: argparse.Namespace) -> int:
     text = json.dumps(figures, indent=2)
     print(text)
     if args.json:
-        args.json.write_text(text + "\n")
+        with writing(args.json):
+            args.json.write_text(text + "\n")
     return EXIT_OK
 
 

@@ -101,11 +101,15 @@ def run(args: argparse.Namespace) -> int:
             print(f"note: {len(plotted)} machines; the PNG shows the first (HTML shows all)", file=sys.stderr)
         from harness.report import html  # matplotlib, only when plotting
 
-        output.write_bytes(html.history_png(plotted[0], args.metric, subject))
+        png = html.history_png(plotted[0], args.metric, subject)
+        with results.writing(output):
+            output.write_bytes(png)
     elif output.suffix.lower() in (".html", ".htm"):
         from harness.report import html  # matplotlib, only when plotting
 
-        output.write_text(html.render_history(machines, args.metric, subject), encoding="utf-8")
+        page = html.render_history(machines, args.metric, subject)
+        with results.writing(output):
+            output.write_text(page, encoding="utf-8")
     else:
         raise UsageError(f"--output must end in .html or .png, not {output.name!r}")
     print(f"wrote {output}", file=sys.stderr)

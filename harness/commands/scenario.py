@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from harness.exit_codes import EXIT_OK, EXIT_USAGE
+from harness.results import writing
 from harness.scenarios.derive import derive
 from harness.scenarios.exceptions import exceptions_json
 from harness.scenarios.fingerprint import fingerprint
@@ -169,7 +170,8 @@ def _exceptions(args: argparse.Namespace) -> int:
     text = exceptions_json(scenario)
     if args.write:
         target = scenario.exceptions_file or Path(f"{scenario.name}.exceptions.json")
-        target.write_text(text)
+        with writing(target):
+            target.write_text(text)
         print(target)
     else:
         sys.stdout.write(text)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.exit_codes import UsageError
+from harness.results import writing
 from harness.scenarios.fingerprint import Fingerprint, fingerprint
 from harness.scenarios.format import Scenario, load_scenario
 from harness.scenarios.source import scenario_objects
@@ -65,7 +66,8 @@ def derive(parent_name: str, strip: str, name: str | None, out_dir: Path) -> Der
         "",
     ]
     tmp = out_dir / f".{scenario_file.name}.tmp"
-    tmp.write_text("\n".join(lines), encoding="utf-8")
+    with writing(scenario_file):
+        tmp.write_text("\n".join(lines), encoding="utf-8")
     try:
         derived = load_scenario(tmp)
     except UsageError:

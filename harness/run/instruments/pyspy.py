@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Final, Literal
 
 from harness.profiles import PYSPY_RATE_HZ, PySpyProfile, flamegraph_svg, function_times, parse_collapsed
-from harness.results import write_json_atomic
+from harness.results import write_json_atomic, writing
 from harness.run import process
 from harness.run.instruments.base import Call, Measured, ToolProblem
 from harness.run.instruments.clean import STATS_FILE, clean_argv, clean_metrics, spawn_timed
@@ -70,7 +70,10 @@ def read_stacks(
     metrics["samples"] = float(profile.samples)
     artefacts["pyspy_raw"] = call.rel(raw)
     flame = call.directory / "pyspy-flamegraph.svg"
-    flame.write_text(flamegraph_svg(stacks, f"{call.title} · py-spy {PYSPY_RATE_HZ} Hz"), encoding="utf-8")
+    with writing(flame):
+        flame.write_text(
+            flamegraph_svg(stacks, f"{call.title} · py-spy {PYSPY_RATE_HZ} Hz"), encoding="utf-8"
+        )
     artefacts["pyspy_flamegraph"] = call.rel(flame)
     top = call.directory / "pyspy-functions.json"
     write_json_atomic(top, _functions_json(profile))
