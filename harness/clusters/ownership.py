@@ -5,8 +5,8 @@ record and one kubeconfig, so two commands using it at once would overwrite each
 server and scan the wrong one. `hold` takes an exclusive lock for the time a command uses it
 (`fcntl.flock` on `.<scenario>.lock` beside the folder: the kernel releases it however the
 holder ends, and `cluster down` removing the folder cannot remove the lock); a second holder
-is refused at once, with the first one's pid and what it is. `owner.json` in the folder says
-which command started the cluster (a bench, with its pid and --out, or `cluster up`), so a
+is refused within PROBE_SECONDS, with the first one's pid and what it is. `owner.json` in the
+folder says which command started the cluster (a bench, with its pid and --out, or `cluster up`), so a
 bench stops only what it started and an orphan of a crashed bench is known as one.
 
 Must not: start or stop servers (the backends do), nor know any backend's details.
@@ -19,6 +19,7 @@ import contextvars
 import fcntl
 import json
 import os
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,6 +29,7 @@ from typing import Any
 from harness.exit_codes import EnvironmentProblem
 
 OWNER_FILE = "owner.json"
+PROBE_SECONDS = 1.0  # a holder found busy is asked again this long (a status probe holds it an instant)
 BENCH = "bench"  # started for the time of one bench, stopped when it ends (unless kept)
 CLUSTER_UP = "cluster up"  # started by `ksbench cluster up`: kept until `cluster down`
 KEPT = "bench --keep-clusters"  # a bench's cluster it was told to keep: left up like CLUSTER_UP's
@@ -74,16 +76,14 @@ def lock_path(directory: Path) -> Path:
 
 @contextlib.contextmanager
 def hold(directory: Path, holder: str) -> Iterator[None]:
-    """The exclusive use of a cluster's state folder; EnvironmentProblem at once when someone has it.
+    """The exclusive use of a cluster's state folder; EnvironmentProblem when someone else keeps it for 1 s.
 
     `holder` says who takes it (e.g. "bench pid 12, --out reports/x"); a refused caller reads it.
     """
     path = lock_path(directory)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a+", encoding="utf-8") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        if not _lock(handle):
             handle.seek(0)
             other = " ".join(handle.read().split()) or "another ksbench command"
             raise EnvironmentProblem(
@@ -98,6 +98,19 @@ def hold(directory: Path, holder: str) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _lock(handle: Any) -> bool:
+    """Take the lock, retrying for PROBE_SECONDS: `in_use_by` holds it for an instant to look."""
+    deadline = time.monotonic() + PROBE_SECONDS
+    while True:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.05)
 
 
 def in_use_by(directory: Path) -> str | None:

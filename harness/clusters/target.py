@@ -85,7 +85,7 @@ def opener(
     """Open each scenario's cluster on `backend_name` (options go to its constructor).
 
     For the time a scenario is open its state folder is held (harness.clusters.ownership): a
-    second bench of the scenario is refused at once. A cluster this bench started, or adopted
+    second bench of the scenario is refused within a second. A cluster this bench started, or adopted
     from a bench that died, is stopped when the scenario closes, however it closes, unless
     `keep`; one that was up before (`cluster up`) is left up. Either way it is said.
     """
