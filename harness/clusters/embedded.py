@@ -224,6 +224,8 @@ def server_processes(root: Path) -> dict[int, Path]:
     (an orphan) is found all the same. Servers of another KSBENCH_HOME are not.
     """
     found: dict[int, Path] = {}
+    if not Path("/proc").is_dir():  # no /proc (not Linux): the state folders' records only
+        return found
     home = root.resolve()
     uid = os.getuid()
     for entry in Path("/proc").iterdir():
@@ -476,7 +478,7 @@ class EmbeddedBackend:
 
 
 def _ownership(directory: Path, server: ServerProcess) -> str:
-    """ ", pid P, started by …, in use by …" for a status line."""
+    """What a status line adds: "; pid P; started by …; in use by …" (the parts known)."""
     parts = [f"pid {server.pid}"] if server.pid_alive() else []
     owner = ownership.read_owner(directory)
     if owner is not None:
