@@ -118,7 +118,9 @@ class FileSource(Source):
             placed = list(self.placed_objects(path))
             if placed:
                 with self.limits.deadline.paused():  # the scan's time with the page is not reading
-                    yield Page(tuple(obj for _, obj in placed), str(path), tuple(where for where, _ in placed))
+                    yield Page(
+                        tuple(obj for _, obj in placed), str(path), tuple(where for where, _ in placed)
+                    )
 
     def _read_text(self, path: Path) -> str | None:
         limit = self.limits.max_file_bytes
