@@ -29,7 +29,9 @@ from scanner.policies.aggregators import UnknownAggregator, aggregate
 from scanner.results import FAILED, PASSED, SKIPPED, ResultsTable
 from scanner.sources import KubeObject, Source, SourceProblem
 from scanner.sources.objects import ResourceID, external_id, resource_id
+from scanner.subjects import JOIN_KEY, Unsplittable, split_by_subject
 
+SUBJECT_SCOPE = "subjects-"  # X4: the scope of one part of a rule split by subject
 LARGE_CLUSTER_SIZE = 2500  # kubescape's threshold; compared with `>` on the count frozen after collection
 DEFAULT_BATCH_SIZE = 500
 
@@ -52,11 +54,19 @@ class Task:
 
 @dataclass(frozen=True)
 class Unit:
-    """One evaluation: a task over one scope (a namespace, a batch, or the whole cluster)."""
+    """One evaluation: a task over one scope (a namespace, a batch, the whole cluster, or with X4
+    one part of a split RBAC join, whose parts are merged into one outcome over `whole`)."""
 
     task: Task
     scope: str
     ids: tuple[ResourceID, ...]
+    part: int = 0
+    parts: int = 1
+    whole: tuple[ResourceID, ...] = ()  # X4: every input of the split task, shared by its parts
+
+
+# A response as recording reads it: (the resources it fails, its paths, the related resources).
+ReadResponse = tuple[tuple[ResourceID, ...], tuple[tuple[str, ...], ...], tuple[ResourceID, ...]]
 
 
 @dataclass(frozen=True)
@@ -65,6 +75,13 @@ class UnitOutcome:
     responses: tuple[dict[str, Any], ...] = ()
     evaluated: tuple[ResourceID, ...] | None = None  # None: every input was evaluated
     error: str | None = None
+    # X4's parts keep only what recording reads, so a split join never holds every response whole.
+    read: tuple[ReadResponse, ...] | None = None
+
+    def read_responses(self) -> tuple[ReadResponse, ...]:
+        if self.read is not None:
+            return self.read
+        return tuple(_read_response(r) for r in self.responses)
 
 
 @dataclass
@@ -108,6 +125,10 @@ class Evaluator:
         self._lock = threading.Lock()
         self._release_plan: ReleasePlan | None = None
         self.repeated_evaluations = 0
+        # X4: rule evaluations split by subject, the groups they formed, and splits refused.
+        self.subject_split_tasks = 0
+        self.subject_groups = 0
+        self.subject_split_refused = 0
         # Audit: the identities (group, namespace, kind, name: no version) each rule evaluated per scope.
         self._evaluated: dict[tuple[Task, str], set[tuple[str, str, str, str]]] | None = (
             {} if options.audit else None
@@ -179,6 +200,9 @@ class Evaluator:
             evaluated, error = self._enumerate(rule, control, objects)
             if error:
                 return self._finish(unit, UnitOutcome(unit, error=error))
+        if unit.parts > 1:
+            read = tuple(_read_response(r) for r in outcome.responses)
+            return self._finish(unit, UnitOutcome(unit, evaluated=evaluated, read=read))
         return self._finish(unit, UnitOutcome(unit, outcome.responses, evaluated))
 
     def _enumerate(
@@ -233,8 +257,7 @@ class Evaluator:
                 table.record(rid, control_id, rule_name, SKIPPED, reason=outcome.error)
             return
         failed: dict[ResourceID, None] = {}
-        for response in outcome.responses:
-            targets, paths, related = _read_response(response)
+        for targets, paths, related in outcome.read_responses():
             for rid in targets:
                 failed[rid] = None
                 table.record(rid, control_id, rule_name, FAILED, paths, related)
@@ -248,16 +271,15 @@ class Evaluator:
                 table.record(rid, control_id, rule_name, PASSED)
 
     def run_units(self, units: list[Unit], inventory: Inventory, table: ResultsTable) -> None:
-        """Evaluate with the configured workers; record in schedule order."""
+        """Evaluate with the configured workers; record in schedule order (X4's parts merged first)."""
         run: Callable[[Unit], UnitOutcome] = lambda unit: self.run_unit(unit, inventory)  # noqa: E731
         if self.options.workers <= 1:
-            outcomes: Iterable[UnitOutcome] = map(run, units)
-            for outcome in outcomes:
+            for outcome in merged_parts(map(run, units)):
                 self._audit(outcome.unit, inventory)
                 self.record(outcome, table)
             return
         with ThreadPoolExecutor(max_workers=self.options.workers, thread_name_prefix="ksbench-eval") as pool:
-            for outcome in pool.map(run, units):
+            for outcome in merged_parts(pool.map(run, units)):
                 self._audit(outcome.unit, inventory)
                 self.record(outcome, table)
 
@@ -280,10 +302,50 @@ class Evaluator:
                     (match_key(rule.inputs), "namespace", batch),
                     functools.partial(split_by_namespace, selected, inventory.namespace_of, namespaces),
                 )
+            elif scope_mode != "batch" and self.splits_by_subject(rule):
+                scopes = self.grouper.scopes_for(
+                    (match_key(rule.inputs), "subject", batch),
+                    functools.partial(self._subject_scopes, rule, selected, inventory),
+                )
+                with self._lock:
+                    self.subject_split_tasks += len(scopes) > 1
             else:
                 scopes = [(WHOLE_CLUSTER if scope_mode != "batch" else f"batch-{batch}", selected)]
+            if len(scopes) > 1 and scopes[0][0].startswith(SUBJECT_SCOPE):
+                whole = tuple(selected)
+                units.extend(
+                    Unit(task, scope, tuple(ids), i, len(scopes), whole)
+                    for i, (scope, ids) in enumerate(scopes)
+                )
+                continue
             units.extend(Unit(task, scope, tuple(ids)) for scope, ids in scopes)
         return units
+
+    def splits_by_subject(self, rule: Rule) -> bool:
+        """X4 splits a relational rule that declares the subject join key and derives no input
+        (an aggregator builds its objects from the whole selection)."""
+        return (
+            self.options.phases.has_candidate(4)
+            and rule.relational
+            and rule.join_key == JOIN_KEY
+            and not rule.aggregator
+        )
+
+    def _subject_scopes(
+        self, rule: Rule, selected: list[ResourceID], inventory: Inventory
+    ) -> list[tuple[str, list[ResourceID]]]:
+        try:
+            groups, packs = split_by_subject(selected, inventory.objects, self.options.batch_size)
+        except Unsplittable as exc:
+            with self._lock:
+                self.subject_split_refused += 1
+            events.mark("subject-split", "refused", rule=rule.name, reason=str(exc))
+            return [(WHOLE_CLUSTER, selected)]
+        with self._lock:
+            self.subject_groups += groups
+        if len(packs) == 1:
+            return [(WHOLE_CLUSTER, selected)]
+        return [(f"{SUBJECT_SCOPE}{i + 1}", ids) for i, ids in enumerate(packs)]
 
     def scan(self, source: Source, inventory: Inventory, table: ResultsTable) -> ScanState:
         if self.options.phases.has(5):
@@ -392,6 +454,10 @@ class Evaluator:
             "rules_relational_undecided": len(
                 {t.rule.name for t in self.tasks if t.rule.reads.relational and not t.rule.reads.decided}
             ),
+            # X4 (scanner.subjects): evaluations split by subject, their groups, splits refused.
+            "subject_split_rules": self.subject_split_tasks,
+            "subject_groups": self.subject_groups,
+            "subject_split_refused": self.subject_split_refused,
         }
 
     def audit(self, inventory: Inventory) -> dict[str, Any]:
@@ -463,9 +529,42 @@ class ReleasePlan:
         self._inventory.release(rid for key in released for rid in self._index[key])
 
 
-def _read_response(
-    response: dict[str, Any],
-) -> tuple[list[ResourceID], list[tuple[str, ...]], list[ResourceID]]:
+def merged_parts(outcomes: Iterable[UnitOutcome]) -> Iterator[UnitOutcome]:
+    """Outcomes in schedule order, the consecutive parts of each X4-split task merged into one."""
+    parts: list[UnitOutcome] = []
+    for outcome in outcomes:
+        if outcome.unit.parts <= 1:
+            yield outcome
+            continue
+        parts.append(outcome)
+        if len(parts) == outcome.unit.parts:
+            yield merge_parts(parts)
+            parts = []
+    if parts:
+        raise ValueError(
+            f"{len(parts)} of {parts[0].unit.parts} parts of rule {parts[0].unit.task.rule.name}"
+        )
+
+
+def merge_parts(parts: list[UnitOutcome]) -> UnitOutcome:
+    """One task's parts as the one evaluation they replace: over every input of the task, each
+    response once however many parts emitted it (a binding or role is in every group that names
+    it), and the first error, if any, for the whole (the whole evaluation would have failed)."""
+    first = parts[0].unit
+    whole = Unit(first.task, WHOLE_CLUSTER, first.whole)
+    error = next((p.error for p in parts if p.error is not None), None)
+    if error is not None:
+        return UnitOutcome(whole, error=error)
+    read = tuple(dict.fromkeys(r for p in parts for r in p.read_responses()))
+    evaluated: tuple[ResourceID, ...] | None = None
+    if any(p.evaluated is not None for p in parts):
+        evaluated = tuple(
+            dict.fromkeys(rid for p in parts for rid in (p.unit.ids if p.evaluated is None else p.evaluated))
+        )
+    return UnitOutcome(whole, evaluated=evaluated, read=read)
+
+
+def _read_response(response: dict[str, Any]) -> ReadResponse:
     """A rule response → (the resources it fails, its paths, the related resources)."""
     alert = response.get("alertObject") or {}
     targets = [resource_id(o) for o in _alerted_objects(alert)]
@@ -489,7 +588,7 @@ def _read_response(
         for item in response.get("relatedObjects") or []
         if isinstance(item, dict) and isinstance(item.get("object"), dict)
     ]
-    return list(dict.fromkeys(targets)), paths, related
+    return tuple(dict.fromkeys(targets)), tuple(paths), tuple(related)
 
 
 def _alerted_objects(alert: dict[str, Any]) -> list[dict[str, Any]]:

@@ -28,6 +28,7 @@ EXTRA_NAMES: dict[int, str] = {
     1: "fields no rule reads dropped before evaluation",
     2: "results streamed to the report",
     3: "Go garbage collector target lowered (GOGC)",
+    4: "RBAC joins evaluated per subject group",
 }
 ENV_VAR = "KSBENCH_PHASES"
 # X3: the OPA binding's Go runtime reads GOGC once, from the environment the process started with

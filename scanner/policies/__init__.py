@@ -62,6 +62,9 @@ class Rule:
     # What its Rego reads of `input` (scanner.policies.reads): relational when a result for one
     # object can depend on another, whatever kinds it matches.
     reads: InputReads = PER_OBJECT
+    # attributes.joinKey: "subject" declares that the rule joins only along RBAC subjects, so X4 may
+    # evaluate it in groups keyed by subject (scanner.subjects); "" evaluates it whole.
+    join_key: str = ""
 
     @property
     def inputs(self) -> tuple[MatchEntry, ...]:
@@ -286,6 +289,7 @@ def load_rule(rule_dir: Path) -> Rule:
         dynamic_match=dynamic_match,
         aggregator=str(attributes.get("resourcesAggregator") or "") if isinstance(attributes, dict) else "",
         reads=reads,
+        join_key=_text(attributes.get("joinKey")) if isinstance(attributes, dict) else "",
     )
 
 

@@ -74,27 +74,27 @@ def test_a_response_names_its_targets_paths_and_related_objects_once() -> None:
         "relatedObjects": [{"object": other}, {"object": "no"}, "no"],
     }
     targets, paths, related = _read_response(response)
-    assert targets == ["/v1/ns/Pod/p", "/v1/ns/Pod/q", "/v1//User/alice"]
-    assert paths == [
+    assert targets == ("/v1/ns/Pod/p", "/v1/ns/Pod/q", "/v1//User/alice")
+    assert paths == (
         ("failedPath", "spec.a"),
         ("reviewPath", "spec.b"),
         ("deletePath", "spec.c"),
         ("fixPath", "spec.d", "true"),
         ("fixPath", "spec.e", ""),
         ("fixPath", "", "v"),
-    ]
-    assert related == ["/v1/ns/Pod/q"]
+    )
+    assert related == ("/v1/ns/Pod/q",)
 
 
 def test_external_objects_may_be_a_list_and_a_response_may_be_empty() -> None:
     subjects = [{"kind": "Group", "name": "g"}, {"kind": "ServiceAccount", "name": "sa", "namespace": "ns"}]
     targets, _, _ = _read_response({"alertObject": {"externalObjects": subjects}})
-    assert targets == ["/v1//Group/g", "/v1/ns/ServiceAccount/sa"]
-    assert _read_response({"alertObject": None, "failedPaths": None}) == ([], [], [])
+    assert targets == ("/v1//Group/g", "/v1/ns/ServiceAccount/sa")
+    assert _read_response({"alertObject": None, "failedPaths": None}) == ((), (), ())
     assert _read_response({"alertObject": {"externalObjects": "x", "k8sApiObjects": {"a": 1}}}) == (
-        [],
-        [],
-        [],
+        (),
+        (),
+        (),
     )
 
 
@@ -623,6 +623,9 @@ def test_the_counters_name_every_figure_a_report_carries() -> None:
         "batches",
         "rules_relational_by_reads",
         "rules_relational_undecided",
+        "subject_split_rules",
+        "subject_groups",
+        "subject_split_refused",
     ]
     assert (state.counters["compilations"], state.counters["compile_cache_hits"]) == (1, 1)
     # POD_RULE has no Rego: it reads nothing of input, so it is per-object and decided.
