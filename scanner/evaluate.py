@@ -307,17 +307,17 @@ class Evaluator:
                     (match_key(rule.inputs), "subject", batch),
                     functools.partial(self._subject_scopes, rule, selected, inventory),
                 )
-                with self._lock:
-                    self.subject_split_tasks += len(scopes) > 1
+                if len(scopes) > 1:
+                    with self._lock:
+                        self.subject_split_tasks += 1
+                    whole = tuple(selected)  # what the merged parts are recorded over
+                    units.extend(
+                        Unit(task, scope, tuple(ids), i, len(scopes), whole)
+                        for i, (scope, ids) in enumerate(scopes)
+                    )
+                    continue
             else:
                 scopes = [(WHOLE_CLUSTER if scope_mode != "batch" else f"batch-{batch}", selected)]
-            if len(scopes) > 1 and scopes[0][0].startswith(SUBJECT_SCOPE):
-                whole = tuple(selected)
-                units.extend(
-                    Unit(task, scope, tuple(ids), i, len(scopes), whole)
-                    for i, (scope, ids) in enumerate(scopes)
-                )
-                continue
             units.extend(Unit(task, scope, tuple(ids)) for scope, ids in scopes)
         return units
 
@@ -536,6 +536,8 @@ def merged_parts(outcomes: Iterable[UnitOutcome]) -> Iterator[UnitOutcome]:
         if outcome.unit.parts <= 1:
             yield outcome
             continue
+        if outcome.unit.part != len(parts):
+            raise ValueError(f"part {outcome.unit.part} of rule {outcome.unit.task.rule.name} out of order")
         parts.append(outcome)
         if len(parts) == outcome.unit.parts:
             yield merge_parts(parts)

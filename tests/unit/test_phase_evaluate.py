@@ -23,6 +23,8 @@ from scanner.evaluate import (
     Unit,
     UnitOutcome,
     _read_response,
+    merge_parts,
+    merged_parts,
     order_controls,
 )
 from scanner.inventory import Inventory, MemoryRawStore
@@ -145,6 +147,58 @@ def test_an_outcome_with_an_error_skips_every_input_with_the_error() -> None:
     failing = ({"alertObject": {"k8sApiObjects": [_pod("p")]}},)
     Evaluator.record(UnitOutcome(_unit(ids), failing, error="rule r failed to evaluate: boom"), table)
     assert _statuses(table) == {rid: (SKIPPED, "rule r failed to evaluate: boom", []) for rid in ids}
+
+
+def _parts(*ids: tuple[str, ...]) -> list[Unit]:
+    """X4's parts of one task: each part's IDs, the task's whole selection shared by all."""
+    task = Task(CONTROLS[1], _rule("r", "Pod"))
+    whole = tuple(dict.fromkeys(rid for part in ids for rid in part))
+    return [Unit(task, f"subjects-{i + 1}", part, i, len(ids), whole) for i, part in enumerate(ids)]  # type: ignore[arg-type]
+
+
+def test_parts_merge_into_one_outcome_over_the_whole_selection_each_response_once() -> None:
+    first, second = _parts(("/v1/ns/Pod/p", "/v1/ns/Pod/b"), ("/v1/ns/Pod/q", "/v1/ns/Pod/b"))
+    shared = ((), (("failedPath", "subjects[0]"),), ("/v1/ns/Pod/b",))
+    own = (("/v1/ns/Pod/q",), (), ())
+    merged = list(
+        merged_parts(
+            [
+                UnitOutcome(first, read=(shared,)),
+                UnitOutcome(second, read=(own, shared)),
+                UnitOutcome(_unit(("/v1/ns/Pod/z",))),  # an unsplit unit passes through
+            ]
+        )
+    )
+    assert [o.unit.ids for o in merged] == [
+        ("/v1/ns/Pod/p", "/v1/ns/Pod/b", "/v1/ns/Pod/q"),
+        ("/v1/ns/Pod/z",),
+    ]
+    assert merged[0].read_responses() == (shared, own)
+    assert merged[0].unit.scope == WHOLE_CLUSTER and merged[0].evaluated is None
+
+
+def test_an_error_in_one_part_skips_the_whole_rule_and_enumerated_inputs_are_united() -> None:
+    first, second = _parts(("/v1/ns/Pod/p",), ("/v1/ns/Pod/q", "/v1/ns/Pod/r"))
+    failed = merge_parts([UnitOutcome(first, read=()), UnitOutcome(second, error="rule r failed")])
+    assert (failed.error, failed.unit.ids) == (
+        "rule r failed",
+        ("/v1/ns/Pod/p", "/v1/ns/Pod/q", "/v1/ns/Pod/r"),
+    )
+    enumerated = merge_parts(
+        [UnitOutcome(first, read=()), UnitOutcome(second, evaluated=("/v1/ns/Pod/r",), read=())]
+    )
+    assert enumerated.evaluated == (
+        "/v1/ns/Pod/p",
+        "/v1/ns/Pod/r",
+    )  # a part without an enumerator: all its inputs
+
+
+def test_parts_out_of_order_or_missing_are_refused() -> None:
+    first, second = _parts(("/v1/ns/Pod/p",), ("/v1/ns/Pod/q",))
+    with pytest.raises(ValueError, match="part 1 of rule r out of order"):
+        list(merged_parts([UnitOutcome(second, read=())]))
+    with pytest.raises(ValueError, match="1 of 2 parts of rule r"):
+        list(merged_parts([UnitOutcome(first, read=())]))
 
 
 def test_the_release_plan_releases_a_kind_after_the_last_unit_reading_it() -> None:
