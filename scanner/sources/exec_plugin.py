@@ -65,6 +65,8 @@ def run_plugin(argv: list[str], env: dict[str, str], cwd: str | None, seconds: f
     except BaseException:
         _kill(process)
         raise
+    finally:
+        _close_pipes(process)  # on every path: a plugin run per scan (and per refresh) leaks none
     if status != 0:
         shown = (
             f" ({err_bytes:,} bytes on standard error, not shown: they may hold credentials)"
@@ -113,6 +115,9 @@ def _kill(process: subprocess.Popen[bytes]) -> None:
     except (ProcessLookupError, PermissionError):
         process.kill()
     process.wait()
+
+
+def _close_pipes(process: subprocess.Popen[bytes]) -> None:
     for pipe in (process.stdout, process.stderr):
         if pipe is not None:
             pipe.close()
