@@ -331,8 +331,15 @@ def _ratio_gate(
 
 
 def gated_combination(suite: Suite) -> str:
-    """What the gates judge: the all-phases combination, or the variant a command bench names."""
-    return str(suite.config.get("gated") or ALL_PHASES)
+    """What the gates judge: the variant a command bench names, else the all-phases combination,
+    else (a bench of candidates such as `baseline;all+X1+X2+X3`) the first one after the baseline."""
+    named = suite.config.get("gated")
+    if named:
+        return str(named)
+    combinations = [str(c) for c in suite.config.get("combinations") or ()]
+    if ALL_PHASES in combinations:
+        return ALL_PHASES
+    return next((c for c in combinations if c != "baseline"), ALL_PHASES)
 
 
 def _all_phases_gate(

@@ -172,6 +172,18 @@ def test_without_all_phases_the_gates_are_not_run() -> None:
     assert verdict.exit_code == EXIT_OK
 
 
+def test_a_bench_of_candidates_without_all_phases_gates_its_first_candidate() -> None:
+    one = str(Phases.of({1}))
+    suite = _suite(GOOD, combinations=[Phases(), Phases.of({1})])
+    benched = replace(suite, config={"combinations": ["baseline", one]})
+    assert gates.gated_combination(benched) == one
+    assert _gate(gates.evaluate(benched), "peak CPU").status != gates.NOT_RUN
+    with_all = replace(suite, config={"combinations": ["baseline", one, "all"]})
+    assert gates.gated_combination(with_all) == "all"  # the plan's combination wins when it ran
+    named = replace(suite, config={"combinations": ["baseline", one], "gated": "x"})
+    assert gates.gated_combination(named) == "x"
+
+
 def test_p6_pays_only_on_top_of_p5_shows_as_an_interaction() -> None:
     from scanner.phases import all_combinations
 
