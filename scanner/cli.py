@@ -113,7 +113,7 @@ def _add_how_to_scan(p: argparse.ArgumentParser) -> None:
         "--batch-size",
         type=number(1, integer=int),
         default=DEFAULT_BATCH_SIZE,
-        help="objects per batch when streaming (P5), and per evaluation of an RBAC join split by subject (X4)",
+        help="objects per batch when streaming (P5), and per evaluation of a join split by subject (X4) or namespace (X5)",
     )
     p.add_argument(
         "--large-cluster-size",

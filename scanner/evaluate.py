@@ -23,6 +23,8 @@ from scanner.engine import PACKAGE_QUERY, CompileError, Engine
 from scanner.engine.cache import RuleCompiler
 from scanner.inventory import Inventory
 from scanner.match import WHOLE_CLUSTER, Grouper, KindIndex, match_key, selects, split_by_namespace
+from scanner.namespaces import JOIN_KEY as NAMESPACE_JOIN_KEY
+from scanner.namespaces import split_by_namespace_key
 from scanner.phases import BASELINE, Phases
 from scanner.policies import Control, Library, Rule
 from scanner.policies.aggregators import UnknownAggregator, aggregate
@@ -32,6 +34,7 @@ from scanner.sources.objects import ResourceID, external_id, resource_id
 from scanner.subjects import JOIN_KEY, Unsplittable, split_by_subject
 
 SUBJECT_SCOPE = "subjects-"  # X4: the scope of one part of a rule split by subject
+NAMESPACE_SCOPE = "namespaces-"  # X5: the scope of one part of a rule split by namespace
 LARGE_CLUSTER_SIZE = 2500  # kubescape's threshold; compared with `>` on the count frozen after collection
 DEFAULT_BATCH_SIZE = 500
 
@@ -54,8 +57,8 @@ class Task:
 
 @dataclass(frozen=True)
 class Unit:
-    """One evaluation: a task over one scope (a namespace, a batch, the whole cluster, or with X4
-    one part of a split RBAC join, whose parts are merged into one outcome over `whole`)."""
+    """One evaluation: a task over one scope (a namespace, a batch, the whole cluster, or with X4 or
+    X5 one part of a split join, whose parts are merged into one outcome over `whole`)."""
 
     task: Task
     scope: str
@@ -129,6 +132,10 @@ class Evaluator:
         self.subject_split_tasks = 0
         self.subject_groups = 0
         self.subject_split_refused = 0
+        # X5: rule evaluations split by namespace, the groups they formed, and splits refused.
+        self.namespace_split_tasks = 0
+        self.namespace_groups = 0
+        self.namespace_split_refused = 0
         # Audit: the identities (group, namespace, kind, name: no version) each rule evaluated per scope.
         self._evaluated: dict[tuple[Task, str], set[tuple[str, str, str, str]]] | None = (
             {} if options.audit else None
@@ -302,14 +309,17 @@ class Evaluator:
                     (match_key(rule.inputs), "namespace", batch),
                     functools.partial(split_by_namespace, selected, inventory.namespace_of, namespaces),
                 )
-            elif scope_mode != "batch" and self.splits_by_subject(rule):
+            elif scope_mode != "batch" and (join := self.join_split(rule)):
                 scopes = self.grouper.scopes_for(
-                    (match_key(rule.inputs), "subject", batch),
-                    functools.partial(self._subject_scopes, rule, selected, inventory),
+                    (match_key(rule.inputs), join, batch),
+                    functools.partial(self._join_scopes, join, rule, selected, inventory),
                 )
                 if len(scopes) > 1:
                     with self._lock:
-                        self.subject_split_tasks += 1
+                        if join == JOIN_KEY:
+                            self.subject_split_tasks += 1
+                        else:
+                            self.namespace_split_tasks += 1
                     whole = tuple(selected)  # what the merged parts are recorded over
                     units.extend(
                         Unit(task, scope, tuple(ids), i, len(scopes), whole)
@@ -331,21 +341,45 @@ class Evaluator:
             and not rule.aggregator
         )
 
-    def _subject_scopes(
-        self, rule: Rule, selected: list[ResourceID], inventory: Inventory
+    def splits_by_namespace(self, rule: Rule) -> bool:
+        """X5 splits a relational rule that declares the namespace join key, on X4's terms."""
+        return (
+            self.options.phases.has_candidate(5)
+            and rule.relational
+            and rule.join_key == NAMESPACE_JOIN_KEY
+            and not rule.aggregator
+        )
+
+    def join_split(self, rule: Rule) -> str:
+        """The join key this scan splits the rule by (X4: subject, X5: namespace), or ""."""
+        if self.splits_by_subject(rule):
+            return JOIN_KEY
+        return NAMESPACE_JOIN_KEY if self.splits_by_namespace(rule) else ""
+
+    def _join_scopes(
+        self, join: str, rule: Rule, selected: list[ResourceID], inventory: Inventory
     ) -> list[tuple[str, list[ResourceID]]]:
+        by_subject = join == JOIN_KEY
+        split = split_by_subject if by_subject else split_by_namespace_key
         try:
-            groups, packs = split_by_subject(selected, inventory.objects, self.options.batch_size)
+            groups, packs = split(selected, inventory.objects, self.options.batch_size)
         except Unsplittable as exc:
             with self._lock:
-                self.subject_split_refused += 1
-            events.mark("subject-split", "refused", rule=rule.name, reason=str(exc))
+                if by_subject:
+                    self.subject_split_refused += 1
+                else:
+                    self.namespace_split_refused += 1
+            events.mark(f"{join}-split", "refused", rule=rule.name, reason=str(exc))
             return [(WHOLE_CLUSTER, selected)]
         with self._lock:
-            self.subject_groups += groups
+            if by_subject:
+                self.subject_groups += groups
+            else:
+                self.namespace_groups += groups
         if len(packs) == 1:
             return [(WHOLE_CLUSTER, selected)]
-        return [(f"{SUBJECT_SCOPE}{i + 1}", ids) for i, ids in enumerate(packs)]
+        prefix = SUBJECT_SCOPE if by_subject else NAMESPACE_SCOPE
+        return [(f"{prefix}{i + 1}", ids) for i, ids in enumerate(packs)]
 
     def scan(self, source: Source, inventory: Inventory, table: ResultsTable) -> ScanState:
         if self.options.phases.has(5):
@@ -458,6 +492,10 @@ class Evaluator:
             "subject_split_rules": self.subject_split_tasks,
             "subject_groups": self.subject_groups,
             "subject_split_refused": self.subject_split_refused,
+            # X5 (scanner.namespaces): evaluations split by namespace, their groups, splits refused.
+            "namespace_split_rules": self.namespace_split_tasks,
+            "namespace_groups": self.namespace_groups,
+            "namespace_split_refused": self.namespace_split_refused,
         }
 
     def audit(self, inventory: Inventory) -> dict[str, Any]:
@@ -530,7 +568,7 @@ class ReleasePlan:
 
 
 def merged_parts(outcomes: Iterable[UnitOutcome]) -> Iterator[UnitOutcome]:
-    """Outcomes in schedule order, the consecutive parts of each X4-split task merged into one."""
+    """Outcomes in schedule order, the consecutive parts of each split task (X4, X5) merged into one."""
     parts: list[UnitOutcome] = []
     for outcome in outcomes:
         if outcome.unit.parts <= 1:

@@ -29,6 +29,7 @@ EXTRA_NAMES: dict[int, str] = {
     2: "results streamed to the report",
     3: "Go garbage collector target lowered (GOGC)",
     4: "RBAC joins evaluated per subject group",
+    5: "namespace-local joins evaluated per namespace group",
 }
 ENV_VAR = "KSBENCH_PHASES"
 # X3: the OPA binding's Go runtime reads GOGC once, from the environment the process started with

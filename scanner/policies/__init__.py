@@ -63,7 +63,8 @@ class Rule:
     # object can depend on another, whatever kinds it matches.
     reads: InputReads = PER_OBJECT
     # attributes.joinKey: "subject" declares that the rule joins only along RBAC subjects, so X4 may
-    # evaluate it in groups keyed by subject (scanner.subjects); "" evaluates it whole.
+    # evaluate it in groups keyed by subject (scanner.subjects); "namespace" that it joins only
+    # within one namespace, so X5 may evaluate it per namespace (scanner.namespaces); "" whole.
     join_key: str = ""
 
     @property

@@ -680,6 +680,9 @@ def test_the_counters_name_every_figure_a_report_carries() -> None:
         "subject_split_rules",
         "subject_groups",
         "subject_split_refused",
+        "namespace_split_rules",
+        "namespace_groups",
+        "namespace_split_refused",
     ]
     assert (state.counters["compilations"], state.counters["compile_cache_hits"]) == (1, 1)
     # POD_RULE has no Rego: it reads nothing of input, so it is per-object and decided.
