@@ -98,9 +98,10 @@ def stress_plan(seed: int, workers: int, policies: str) -> list[ParityCase]:
     ]
 
 
-# X4 (never in `all`): the RBAC joins split by subject into evaluations of at most 7 objects, so on
-# a scenario of hundreds every join is cut into many groups whose parts are merged, with 2 workers.
-X4_CASE = ParityCase("all+X1+X2+X4", 2, "sorted", batch_size=7, page_size=3)
+# X4 and X5 (never in `all`): the RBAC joins split by subject and the namespace-local joins split by
+# namespace into evaluations of at most 7 objects, so on a scenario of hundreds every such join is
+# cut into many groups whose parts are merged, with 2 workers.
+JOIN_SPLIT_CASE = ParityCase("all+X1+X2+X4+X5", 2, "sorted", batch_size=7, page_size=3)
 
 
 def fast_plan(seed: int = 1) -> list[ParityCase]:
@@ -110,7 +111,7 @@ def fast_plan(seed: int = 1) -> list[ParityCase]:
     workers 1 and 2 and sorted/shuffled order alternate; each row but one reads small pages. The
     baseline and `all` are run again with the other settings, so the gated combination is also seen
     at the defaults and the baseline's own result is shown not to depend on workers, order or pages.
-    Last, X4_CASE: the candidate whose evaluations differ from the baseline's in shape.
+    Last, JOIN_SPLIT_CASE: the candidates whose evaluations differ from the baseline's in shape.
     """
     shuffled = f"shuffled:{seed}"
     batches = iter(FAST_BATCH_SIZES * 2)
@@ -130,7 +131,7 @@ def fast_plan(seed: int = 1) -> list[ParityCase]:
             )
         )
     cases.append(ParityCase("all"))  # the gated combination at the scanner's defaults
-    cases.append(X4_CASE)
+    cases.append(JOIN_SPLIT_CASE)
     return cases
 
 

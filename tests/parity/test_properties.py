@@ -50,11 +50,13 @@ CONTROLS = [
     "C-9104",
     "C-9106",
 ]
-# The plan's 63 non-baseline combinations, and each of the 64 again with the candidates X1, X2 and
-# X4 (X1, X2, X4 alone, X1 and X2, all three): X3 is the Go runtime's environment, nothing the scan
-# computes with. With batch sizes of 1 to 7, X4 cuts every RBAC join of a drawn cluster into parts.
+# The plan's 63 non-baseline combinations, and each of the 64 again with the candidates X1, X2, X4
+# and X5 (each alone, X1 and X2, X1+X2+X4, all four): X3 is the Go runtime's environment, nothing the
+# scan computes with. With batch sizes of 1 to 7, X4 cuts every RBAC join of a drawn cluster into
+# parts and X5 every Service / NetworkPolicy join of more than one namespace.
+CANDIDATE_EXTRAS = ({1}, {2}, {4}, {5}, {1, 2}, {1, 2, 4}, {1, 2, 4, 5})
 CANDIDATES = [c for c in all_combinations() if c != BASELINE] + [
-    Phases.of(c.plan, extras) for c in all_combinations() for extras in ({1}, {2}, {4}, {1, 2}, {1, 2, 4})
+    Phases.of(c.plan, extras) for c in all_combinations() for extras in CANDIDATE_EXTRAS
 ]
 ROLE_RULES = {"admin": WILDCARD_RULES, "reader": READ_PODS_RULES, "exec": EXEC_RULES}
 SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
