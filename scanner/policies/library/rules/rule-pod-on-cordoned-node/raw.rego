@@ -6,9 +6,7 @@ package armo_builtins
 deny contains msga if {
 	pod := input[_]
 	pod.kind == "Pod"
-	node := input[_]
-	node.kind == "Node"
-	node.metadata.name == pod.spec.nodeName
+	node := nodes_by_name[pod.spec.nodeName]
 	node.spec.unschedulable == true
 	msga := {
 		"alertMessage": sprintf("Pod: %s/%s: runs on cordoned Node %s", [pod.metadata.namespace, pod.metadata.name, node.metadata.name]),
@@ -20,3 +18,7 @@ deny contains msga if {
 		"relatedObjects": [{"object": node, "reviewPaths": ["spec.unschedulable"], "failedPaths": [], "fixPaths": []}],
 	}
 }
+
+# The input's Nodes by name, built once per evaluation: looking the Pod's Node up in it keeps the
+# join linear (scanning the input for each Pod was 15,000² steps on a 15,000-object cluster).
+nodes_by_name := {node.metadata.name: node | some node in input; node.kind == "Node"}
