@@ -35,6 +35,8 @@ from scanner.subjects import JOIN_KEY, Unsplittable, split_by_subject
 
 SUBJECT_SCOPE = "subjects-"  # X4: the scope of one part of a rule split by subject
 NAMESPACE_SCOPE = "namespaces-"  # X5: the scope of one part of a rule split by namespace
+# The join keys a rule may declare, and the candidate phase that splits by each.
+_JOIN_CANDIDATES: dict[str, int] = {JOIN_KEY: 4, NAMESPACE_JOIN_KEY: 5}
 LARGE_CLUSTER_SIZE = 2500  # kubescape's threshold; compared with `>` on the count frozen after collection
 DEFAULT_BATCH_SIZE = 500
 
@@ -331,30 +333,15 @@ class Evaluator:
             units.extend(Unit(task, scope, tuple(ids)) for scope, ids in scopes)
         return units
 
-    def splits_by_subject(self, rule: Rule) -> bool:
-        """X4 splits a relational rule that declares the subject join key and derives no input
-        (an aggregator builds its objects from the whole selection)."""
-        return (
-            self.options.phases.has_candidate(4)
-            and rule.relational
-            and rule.join_key == JOIN_KEY
-            and not rule.aggregator
-        )
-
-    def splits_by_namespace(self, rule: Rule) -> bool:
-        """X5 splits a relational rule that declares the namespace join key, on X4's terms."""
-        return (
-            self.options.phases.has_candidate(5)
-            and rule.relational
-            and rule.join_key == NAMESPACE_JOIN_KEY
-            and not rule.aggregator
-        )
-
     def join_split(self, rule: Rule) -> str:
-        """The join key this scan splits the rule by (X4: subject, X5: namespace), or ""."""
-        if self.splits_by_subject(rule):
-            return JOIN_KEY
-        return NAMESPACE_JOIN_KEY if self.splits_by_namespace(rule) else ""
+        """The join key this scan splits the rule by (X4: subject, X5: namespace), or "".
+
+        Only a relational rule that declares the key, and derives no input (an aggregator builds
+        its objects from the whole selection), is split, and only when its candidate is on."""
+        candidate = _JOIN_CANDIDATES.get(rule.join_key)
+        if candidate is None or not rule.relational or rule.aggregator:
+            return ""
+        return rule.join_key if self.options.phases.has_candidate(candidate) else ""
 
     def _join_scopes(
         self, join: str, rule: Rule, selected: list[ResourceID], inventory: Inventory
